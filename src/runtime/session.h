@@ -1,0 +1,61 @@
+// Session: one ONNX Runtime inference session over a model or segment file, with seam's Tensor
+// on both sides. ORT exceptions never escape: every failure is a Status naming the model and,
+// for bad inputs, the input and the mismatch.
+//
+// Thread safety: Run() may be called from several threads at once (ORT sessions allow it).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/tensor.h"
+
+namespace Ort {
+struct Session;
+}
+
+namespace seam::runtime {
+
+struct SessionOptions {
+  int intra_op_threads = 1;
+  // false disables every ORT graph optimisation: used where results must be bitwise comparable
+  // between a model and its segments (fusions could differ across a cut).
+  bool optimize = true;
+};
+
+struct IoSpec {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  std::vector<int64_t> shape;  // -1 for dynamic dimensions
+};
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> Open(const std::string& path,
+                                               const SessionOptions& options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::vector<IoSpec>& inputs() const { return inputs_; }
+  const std::vector<IoSpec>& outputs() const { return outputs_; }
+
+  // Runs the model on `inputs` (every model input by name; extra entries are ignored) and returns
+  // every output by name.
+  Result<TensorMap> Run(const TensorMap& inputs) const;
+
+ private:
+  Session() = default;
+  std::string name_;
+  std::unique_ptr<Ort::Session> session_;
+  std::vector<IoSpec> inputs_;
+  std::vector<IoSpec> outputs_;
+};
+
+// Validates a tensor against an input's declared dtype and shape (dynamic dims match anything).
+Status CheckInput(const IoSpec& spec, const Tensor& tensor);
+
+}  // namespace seam::runtime
