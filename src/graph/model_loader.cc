@@ -99,8 +99,13 @@ Result<LoadedModel> LoadModelFromBytes(const std::string& bytes, const std::stri
   loaded.path = name;
   loaded.directory = directory;
   if (!loaded.proto.ParseFromString(bytes)) {
-    return DataLoss(name + ": not a valid ONNX model (protobuf parsing failed after reading " +
-                    std::to_string(bytes.size()) + " bytes: the file is truncated or not ONNX)");
+    // Every ONNX writer starts the file with ModelProto field 1 (ir_version, a varint): tag 0x08.
+    if (bytes[0] != '\x08') {
+      return InvalidArgument(name + ": not an ONNX model (protobuf parsing failed, and the file "
+                                    "does not start with an ONNX header)");
+    }
+    return DataLoss(name + ": the ONNX model is truncated or corrupt (protobuf parsing failed on " +
+                    std::to_string(bytes.size()) + " bytes)");
   }
   if (!loaded.proto.has_graph() || loaded.proto.graph().node_size() == 0) {
     return InvalidArgument(name + ": not an ONNX model (no graph with nodes in it)");

@@ -1,0 +1,164 @@
+// The seam executable as a user runs it: every bad input of the foundation issue gets one line
+// on stderr saying what was wrong and where, and a non-zero exit code; never a crash.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "graph/test_models.h"
+
+namespace seam {
+namespace {
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Outcome Seam(const std::string& args) {
+  const std::string command = std::string(SEAM_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  Outcome outcome;
+  if (!pipe) return outcome;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return outcome;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("seam_cli_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& bytes) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  }
+  // Expects exit code 1 and exactly one line: "seam: error: <message>".
+  void ExpectError(const std::string& args, const std::string& message) {
+    SCOPED_TRACE(args);
+    Outcome o = Seam(args);
+    EXPECT_EQ(o.exit_code, 1);
+    EXPECT_EQ(o.output, "seam: error: " + message + "\n");
+  }
+  fs::path dir_;
+  const std::string dag_ = graph::testing::BundledModel("dag_blocks.onnx");
+};
+
+TEST_F(CliTest, MissingFile) {
+  ExpectError("analyze " + (dir_ / "nope.onnx").string(),
+              "cannot open '" + (dir_ / "nope.onnx").string() + "': No such file or directory");
+}
+
+TEST_F(CliTest, NotOnnx) {
+  const std::string path = Write("notes.onnx", "these are my notes, not a neural network\n");
+  ExpectError("analyze " + path, path + ": not an ONNX model (protobuf parsing failed, and the "
+                                        "file does not start with an ONNX header)");
+  const std::string binary = Write("binary.onnx", std::string("\xff\xfe\x00\x01garbage", 11));
+  ExpectError("split " + binary + " --after-node x -o " + (dir_ / "out").string(),
+              binary + ": not an ONNX model (protobuf parsing failed, and the file does not "
+                       "start with an ONNX header)");
+}
+
+TEST_F(CliTest, TruncatedProtobuf) {
+  auto bytes = ReadFile(dag_);
+  ASSERT_TRUE(bytes.ok());
+  const std::string half = bytes->substr(0, bytes->size() / 2);
+  const std::string path = Write("truncated.onnx", half);
+  ExpectError("analyze " + path, path + ": the ONNX model is truncated or corrupt (protobuf "
+                                        "parsing failed on " + std::to_string(half.size()) +
+                                        " bytes)");
+}
+
+TEST_F(CliTest, UnknownTensorAndNode) {
+  const std::string out = (dir_ / "out").string();
+  ExpectError("split " + dag_ + " --at no_such_tensor -o " + out,
+              dag_ + ": boundary 1: no tensor named 'no_such_tensor' in the model");
+  ExpectError("split " + dag_ + " --after-node no_such_node -o " + out,
+              dag_ + ": --after-node 'no_such_node': no node has that name");
+}
+
+TEST_F(CliTest, BoundaryThatDoesNotSeparateNamesTheTensor) {
+  ExpectError("split " + dag_ + " --at b1_conv1_out -o " + (dir_ / "out").string(),
+              dag_ + ": boundary 1 does not separate the graph: tensor 'stem_relu_out' (produced "
+                     "by node 'stem_relu', before the boundary) is read by node 'b1_add' after "
+                     "it, but is not in the boundary");
+}
+
+TEST_F(CliTest, BoundariesOutOfOrder) {
+  ExpectError("split " + dag_ + " --at b2_add_out --after-node b1_add -o " + (dir_ / "out").string(),
+              dag_ + ": boundary 2 (b1_add_out) is out of order: node 'b1_relu2' comes after it "
+                     "but before boundary 1 (b2_add_out); give boundaries from the model's input "
+                     "to its output");
+}
+
+TEST_F(CliTest, UnsupportedDtype) {
+  graph::testing::ModelBuilder b;
+  b.Input("text", {2}, onnx::TensorProto::STRING)
+      .Node("Identity", {"text"}, {"copy"})
+      .Output("copy", {2}, onnx::TensorProto::STRING);
+  const std::string path = Write("strings.onnx", b.model().SerializeAsString());
+  ExpectError("analyze " + path,
+              path + ": tensor 'text': dtype STRING is not supported (seam carries FLOAT, "
+                     "FLOAT16, BFLOAT16, DOUBLE, INT8/16/32/64, UINT8/16/32/64 and BOOL tensors)");
+}
+
+TEST_F(CliTest, BadShapeFlag) {
+  ExpectError("analyze " + dag_ + " --shape image=1,3,x,32",
+              "--shape 'image=1,3,x,32': dimension 'x' is not a positive integer");
+  ExpectError("analyze " + dag_ + " --shape picture=1,3,32,32",
+              dag_ + ": --shape names 'picture', which is not a model input (inputs: image)");
+  ExpectError("analyze " + dag_ + " --shape image=1,3,64,64",
+              dag_ + ": --shape image: dimension 2 of model input 'image' is fixed at 32 by the "
+                     "model, not 64");
+}
+
+TEST_F(CliTest, UsageErrorsExitNonZero) {
+  Outcome o = Seam("split " + dag_);
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_NE(o.output.find("--output is required"), std::string::npos) << o.output;
+  o = Seam("split " + dag_ + " -o " + (dir_ / "out").string());
+  EXPECT_EQ(o.output, "seam: error: give at least one boundary with --at or --after-node\n");
+}
+
+TEST_F(CliTest, AnalyzeJsonIsOneDocumentWithTheSchema) {
+  Outcome o = Seam("analyze " + graph::testing::BundledModel("tiny_golden.onnx") + " --json");
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  auto json = nlohmann::json::parse(o.output);
+  EXPECT_EQ(json["schema"], "seam.analysis/v1");
+  EXPECT_EQ(json["totals"]["flops"], 15237);
+  EXPECT_EQ(json["nodes"].size(), 5u);
+  EXPECT_EQ(json["cuts"][0]["tensors"], nlohmann::json::array({"conv_out"}));
+}
+
+TEST_F(CliTest, SplitThenVerifyAndTamperDetection) {
+  const std::string out = (dir_ / "split").string();
+  Outcome split = Seam("split " + dag_ + " --after-node b1_add --at inc_relu_out -o " + out);
+  ASSERT_EQ(split.exit_code, 0) << split.output;
+  Outcome verify = Seam("verify " + dag_ + " " + out + " --runs 2");
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("split equals whole"), std::string::npos) << verify.output;
+
+  ExpectError("verify " + graph::testing::BundledModel("cnn_chain.onnx") + " " + out,
+              out + "/manifest.json was split from another model (" + dag_ + "), not " +
+                  graph::testing::BundledModel("cnn_chain.onnx"));
+  std::ofstream(out + "/segment_1.onnx", std::ios::binary | std::ios::app) << "x";
+  ExpectError("verify " + dag_ + " " + out,
+              out + "/segment_1.onnx: sha256 does not match the manifest; the segment was "
+                    "changed or corrupted after the split");
+}
+
+}  // namespace
+}  // namespace seam
