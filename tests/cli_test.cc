@@ -28,7 +28,8 @@ Outcome Seam(const std::string& args) {
   if (!pipe) return outcome;
   std::array<char, 4096> buffer;
   size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    outcome.output.append(buffer.data(), n);
   const int status = pclose(pipe);
   outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return outcome;
@@ -64,12 +65,14 @@ TEST_F(CliTest, MissingFile) {
 
 TEST_F(CliTest, NotOnnx) {
   const std::string path = Write("notes.onnx", "these are my notes, not a neural network\n");
-  ExpectError("analyze " + path, path + ": not an ONNX model (protobuf parsing failed, and the "
-                                        "file does not start with an ONNX header)");
+  ExpectError("analyze " + path, path +
+                                     ": not an ONNX model (protobuf parsing failed, and the "
+                                     "file does not start with an ONNX header)");
   const std::string binary = Write("binary.onnx", std::string("\xff\xfe\x00\x01garbage", 11));
   ExpectError("split " + binary + " --after-node x -o " + (dir_ / "out").string(),
-              binary + ": not an ONNX model (protobuf parsing failed, and the file does not "
-                       "start with an ONNX header)");
+              binary +
+                  ": not an ONNX model (protobuf parsing failed, and the file does not "
+                  "start with an ONNX header)");
 }
 
 TEST_F(CliTest, TruncatedProtobuf) {
@@ -77,9 +80,10 @@ TEST_F(CliTest, TruncatedProtobuf) {
   ASSERT_TRUE(bytes.ok());
   const std::string half = bytes->substr(0, bytes->size() / 2);
   const std::string path = Write("truncated.onnx", half);
-  ExpectError("analyze " + path, path + ": the ONNX model is truncated or corrupt (protobuf "
-                                        "parsing failed on " + std::to_string(half.size()) +
-                                        " bytes)");
+  ExpectError("analyze " + path, path +
+                                     ": the ONNX model is truncated or corrupt (protobuf "
+                                     "parsing failed on " +
+                                     std::to_string(half.size()) + " bytes)");
 }
 
 TEST_F(CliTest, UnknownTensorAndNode) {
@@ -92,16 +96,19 @@ TEST_F(CliTest, UnknownTensorAndNode) {
 
 TEST_F(CliTest, BoundaryThatDoesNotSeparateNamesTheTensor) {
   ExpectError("split " + dag_ + " --at b1_conv1_out -o " + (dir_ / "out").string(),
-              dag_ + ": boundary 1 does not separate the graph: tensor 'stem_relu_out' (produced "
-                     "by node 'stem_relu', before the boundary) is read by node 'b1_add' after "
-                     "it, but is not in the boundary");
+              dag_ +
+                  ": boundary 1 does not separate the graph: tensor 'stem_relu_out' (produced "
+                  "by node 'stem_relu', before the boundary) is read by node 'b1_add' after "
+                  "it, but is not in the boundary");
 }
 
 TEST_F(CliTest, BoundariesOutOfOrder) {
-  ExpectError("split " + dag_ + " --at b2_add_out --after-node b1_add -o " + (dir_ / "out").string(),
-              dag_ + ": boundary 2 (b1_add_out) is out of order: node 'b1_relu2' comes after it "
-                     "but before boundary 1 (b2_add_out); give boundaries from the model's input "
-                     "to its output");
+  ExpectError(
+      "split " + dag_ + " --at b2_add_out --after-node b1_add -o " + (dir_ / "out").string(),
+      dag_ +
+          ": boundary 2 (b1_add_out) is out of order: node 'b1_relu2' comes after it "
+          "but before boundary 1 (b2_add_out); give boundaries from the model's input "
+          "to its output");
 }
 
 TEST_F(CliTest, UnsupportedDtype) {
@@ -111,8 +118,9 @@ TEST_F(CliTest, UnsupportedDtype) {
       .Output("copy", {2}, onnx::TensorProto::STRING);
   const std::string path = Write("strings.onnx", b.model().SerializeAsString());
   ExpectError("analyze " + path,
-              path + ": tensor 'text': dtype STRING is not supported (seam carries FLOAT, "
-                     "FLOAT16, BFLOAT16, DOUBLE, INT8/16/32/64, UINT8/16/32/64 and BOOL tensors)");
+              path +
+                  ": tensor 'text': dtype STRING is not supported (seam carries FLOAT, "
+                  "FLOAT16, BFLOAT16, DOUBLE, INT8/16/32/64, UINT8/16/32/64 and BOOL tensors)");
 }
 
 TEST_F(CliTest, BadShapeFlag) {
@@ -121,8 +129,9 @@ TEST_F(CliTest, BadShapeFlag) {
   ExpectError("analyze " + dag_ + " --shape picture=1,3,32,32",
               dag_ + ": --shape names 'picture', which is not a model input (inputs: image)");
   ExpectError("analyze " + dag_ + " --shape image=1,3,64,64",
-              dag_ + ": --shape image: dimension 2 of model input 'image' is fixed at 32 by the "
-                     "model, not 64");
+              dag_ +
+                  ": --shape image: dimension 2 of model input 'image' is fixed at 32 by the "
+                  "model, not 64");
 }
 
 TEST_F(CliTest, UsageErrorsExitNonZero) {
@@ -156,8 +165,9 @@ TEST_F(CliTest, SplitThenVerifyAndTamperDetection) {
                   graph::testing::BundledModel("cnn_chain.onnx"));
   std::ofstream(out + "/segment_1.onnx", std::ios::binary | std::ios::app) << "x";
   ExpectError("verify " + dag_ + " " + out,
-              out + "/segment_1.onnx: sha256 does not match the manifest; the segment was "
-                    "changed or corrupted after the split");
+              out +
+                  "/segment_1.onnx: sha256 does not match the manifest; the segment was "
+                  "changed or corrupted after the split");
 }
 
 }  // namespace

@@ -39,6 +39,11 @@ int RunSplit(const SplitOptions& options) {
   for (const auto& spec : options.boundaries) {
     const std::string value = spec.substr(spec.find(':') + 1);
     graph::BoundarySpec boundary;
+    if (value.empty()) {
+      return ReportError(InvalidArgument("boundary " + std::to_string(boundaries.size() + 1) +
+                                         " is empty: give tensor names to --at or a node name "
+                                         "to --after-node"));
+    }
     if (spec.starts_with("after:")) {
       boundary.after_node = value;
     } else {

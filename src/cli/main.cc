@@ -1,6 +1,5 @@
 // The `seam` executable: flags in, one command out. Nothing here but parsing and dispatch.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
 
@@ -22,10 +21,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> at, after_node;
   auto* split_cmd = app.add_subcommand("split", "cut a model into segments at boundaries");
   split_cmd->add_option("model", split.model, "ONNX model file")->required();
-  auto* at_opt = split_cmd->add_option("--at", at, "a boundary: the tensors that cross it, T1,T2,...")
-                     ->allow_extra_args(false);
-  auto* after_opt =
-      split_cmd->add_option("--after-node", after_node, "a boundary right after NODE")->allow_extra_args(false);
+  auto* at_opt =
+      split_cmd->add_option("--at", at, "a boundary: the tensors that cross it, T1,T2,...")
+          ->allow_extra_args(false);
+  auto* after_opt = split_cmd->add_option("--after-node", after_node, "a boundary right after NODE")
+                        ->allow_extra_args(false);
   split_cmd->add_option("-o,--output", split.output_dir, "output directory")->required();
   split_cmd->add_flag("--external-data", split.external_data,
                       "store segment weights in .data files (default: as the model does)");
@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   seam::cli::VerifyOptions verify;
   auto* verify_cmd = app.add_subcommand("verify", "check that a split's segments equal the model");
   verify_cmd->add_option("model", verify.model, "the ONNX model that was split")->required();
-  verify_cmd->add_option("split_dir", verify.split_dir, "directory written by seam split")->required();
+  verify_cmd->add_option("split_dir", verify.split_dir, "directory written by seam split")
+      ->required();
   verify_cmd->add_option("--runs", verify.runs, "random inputs to try")->check(CLI::PositiveNumber);
   verify_cmd->add_option("--seed", verify.seed, "seed of the random inputs");
 

@@ -25,7 +25,8 @@ double MaxAbsDiff(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 int RunVerify(const VerifyOptions& options) {
-  const std::string manifest_path = (std::filesystem::path(options.split_dir) / "manifest.json").string();
+  const std::string manifest_path =
+      (std::filesystem::path(options.split_dir) / "manifest.json").string();
   auto bytes = ReadFile(options.model);
   if (!bytes.ok()) return ReportError(bytes.status());
   runtime::SessionOptions session_options;

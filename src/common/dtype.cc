@@ -14,12 +14,18 @@ struct DTypeInfo {
 
 // ONNX TensorProto.DataType numbers are part of the ONNX spec and never change.
 constexpr std::array<DTypeInfo, 13> kInfos = {{
-    {DType::kFloat32, "FP32", 4, 1},  {DType::kFloat16, "FP16", 2, 10},
-    {DType::kBFloat16, "BF16", 2, 16}, {DType::kFloat64, "FP64", 8, 11},
-    {DType::kInt8, "INT8", 1, 3},     {DType::kInt16, "INT16", 2, 5},
-    {DType::kInt32, "INT32", 4, 6},   {DType::kInt64, "INT64", 8, 7},
-    {DType::kUInt8, "UINT8", 1, 2},   {DType::kUInt16, "UINT16", 2, 4},
-    {DType::kUInt32, "UINT32", 4, 12}, {DType::kUInt64, "UINT64", 8, 13},
+    {DType::kFloat32, "FP32", 4, 1},
+    {DType::kFloat16, "FP16", 2, 10},
+    {DType::kBFloat16, "BF16", 2, 16},
+    {DType::kFloat64, "FP64", 8, 11},
+    {DType::kInt8, "INT8", 1, 3},
+    {DType::kInt16, "INT16", 2, 5},
+    {DType::kInt32, "INT32", 4, 6},
+    {DType::kInt64, "INT64", 8, 7},
+    {DType::kUInt8, "UINT8", 1, 2},
+    {DType::kUInt16, "UINT16", 2, 4},
+    {DType::kUInt32, "UINT32", 4, 12},
+    {DType::kUInt64, "UINT64", 8, 13},
     {DType::kBool, "BOOL", 1, 9},
 }};
 
@@ -54,10 +60,10 @@ Result<DType> DTypeFromOnnx(int32_t onnx_type) {
 
 std::string OnnxTypeName(int32_t onnx_type) {
   static constexpr std::array<const char*, 24> kNames = {
-      "UNDEFINED", "FLOAT",     "UINT8",      "INT8",       "UINT16",       "INT16",
-      "INT32",     "INT64",     "STRING",     "BOOL",       "FLOAT16",      "DOUBLE",
-      "UINT32",    "UINT64",    "COMPLEX64",  "COMPLEX128", "BFLOAT16",     "FLOAT8E4M3FN",
-      "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4", "INT4", "FLOAT4E2M1"};
+      "UNDEFINED",      "FLOAT",      "UINT8",          "INT8",       "UINT16",   "INT16",
+      "INT32",          "INT64",      "STRING",         "BOOL",       "FLOAT16",  "DOUBLE",
+      "UINT32",         "UINT64",     "COMPLEX64",      "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN",
+      "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4",      "INT4",     "FLOAT4E2M1"};
   if (onnx_type >= 0 && onnx_type < static_cast<int32_t>(kNames.size())) {
     return kNames[onnx_type];
   }

@@ -12,9 +12,18 @@
 namespace seam {
 
 enum class DType : uint8_t {
-  kFloat32, kFloat16, kBFloat16, kFloat64,
-  kInt8, kInt16, kInt32, kInt64,
-  kUInt8, kUInt16, kUInt32, kUInt64,
+  kFloat32,
+  kFloat16,
+  kBFloat16,
+  kFloat64,
+  kInt8,
+  kInt16,
+  kInt32,
+  kInt64,
+  kUInt8,
+  kUInt16,
+  kUInt32,
+  kUInt64,
   kBool,
 };
 

@@ -15,13 +15,13 @@ namespace seam {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // the caller gave something malformed or inconsistent
-  kNotFound,           // a file, tensor, node or model that does not exist
-  kFailedPrecondition, // valid input that this operation cannot handle
-  kUnimplemented,      // valid input that seam does not support yet
-  kDataLoss,           // a file that is truncated or corrupt
-  kUnavailable,        // a resource or peer that is not reachable now
-  kInternal,           // a bug in seam or in a library it calls
+  kInvalidArgument,     // the caller gave something malformed or inconsistent
+  kNotFound,            // a file, tensor, node or model that does not exist
+  kFailedPrecondition,  // valid input that this operation cannot handle
+  kUnimplemented,       // valid input that seam does not support yet
+  kDataLoss,            // a file that is truncated or corrupt
+  kUnavailable,         // a resource or peer that is not reachable now
+  kInternal,            // a bug in seam or in a library it calls
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -63,7 +63,7 @@ Status Internal(std::string message);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : value_(std::move(status)) {  // NOLINT: implicit by design
     if (std::get<Status>(value_).ok()) {
       value_ = Status(StatusCode::kInternal, "Result constructed from an OK status");
@@ -92,9 +92,9 @@ class [[nodiscard]] Result {
 #define SEAM_CONCAT_INNER_(a, b) a##b
 #define SEAM_CONCAT_(a, b) SEAM_CONCAT_INNER_(a, b)
 
-#define SEAM_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::seam::Status seam_status_ = (expr);       \
+#define SEAM_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::seam::Status seam_status_ = (expr);        \
     if (!seam_status_.ok()) return seam_status_; \
   } while (0)
 

@@ -20,9 +20,13 @@ struct Tensor {
   static Tensor Zeros(DType dtype, std::vector<int64_t> shape);
   size_t byte_size() const { return data.size(); }
   template <typename T>
-  T* data_as() { return reinterpret_cast<T*>(data.data()); }
+  T* data_as() {
+    return reinterpret_cast<T*>(data.data());
+  }
   template <typename T>
-  const T* data_as() const { return reinterpret_cast<const T*>(data.data()); }
+  const T* data_as() const {
+    return reinterpret_cast<const T*>(data.data());
+  }
 
   // Same dtype, shape and bytes (bitwise equality, so NaN == NaN with the same payload).
   bool BitwiseEquals(const Tensor& other) const;

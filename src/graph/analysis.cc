@@ -1,5 +1,6 @@
 #include "graph/analysis.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/dtype.h"
@@ -166,7 +167,8 @@ std::string AnalysisToText(const Analysis& a) {
   out += "model " + a.model + "\n";
   for (const auto& t : a.inputs) tensor_line("input", t);
   for (const auto& t : a.outputs) tensor_line("output", t);
-  std::snprintf(line, sizeof line, "%zu compute nodes, %d constant nodes, %.3f MFLOPs, %s of parameters\n\n",
+  std::snprintf(line, sizeof line,
+                "%zu compute nodes, %d constant nodes, %.3f MFLOPs, %s of parameters\n\n",
                 a.nodes.size(), a.constant_nodes, a.total_flops / 1e6,
                 HumanBytes(a.total_param_bytes).c_str());
   out += line;
@@ -175,12 +177,23 @@ std::string AnalysisToText(const Analysis& a) {
   out += line;
   for (const auto& n : a.nodes) {
     const TensorReport* first = n.outputs.empty() ? nullptr : &n.outputs.front();
-    std::snprintf(line, sizeof line, "%5d  %-32s %-18s %-22s %5s %12s %10s %10s\n", n.position,
-                  n.name.c_str(), n.op_type.c_str(),
-                  first ? ShapeToString(first->shape).c_str() : "-",
-                  first ? first->dtype.c_str() : "-",
-                  n.flops_known ? std::to_string(n.flops).c_str() : "?",
-                  HumanBytes(n.param_bytes).c_str(), HumanBytes(n.output_bytes).c_str());
+    std::snprintf(
+        line, sizeof line, "%5d  %-32s %-18s %-22s %5s %12s %10s %10s\n", n.position,
+        n.name.c_str(), n.op_type.c_str(), first ? ShapeToString(first->shape).c_str() : "-",
+        first ? first->dtype.c_str() : "-", n.flops_known ? std::to_string(n.flops).c_str() : "?",
+        HumanBytes(n.param_bytes).c_str(), HumanBytes(n.output_bytes).c_str());
+    out += line;
+  }
+  // The cuts that move the fewest bytes: the usual first candidates for a split.
+  std::vector<const CutReport*> smallest;
+  for (const auto& c : a.cuts) smallest.push_back(&c);
+  std::stable_sort(smallest.begin(), smallest.end(),
+                   [](const CutReport* x, const CutReport* y) { return x->bytes < y->bytes; });
+  smallest.resize(std::min<size_t>(smallest.size(), 5));
+  out += "\nsmallest cuts\n";
+  for (const CutReport* c : smallest) {
+    std::snprintf(line, sizeof line, "%5d  after %-40s %10s  %zu tensor(s)\n", c->position,
+                  c->after_node.c_str(), HumanBytes(c->bytes).c_str(), c->tensors.size());
     out += line;
   }
   out += "\ncandidate cuts (position = nodes before the cut)\n";

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -34,11 +33,11 @@ struct NodeReport {
 };
 
 struct CutReport {
-  int position = 0;            // compute nodes before the cut
+  int position = 0;  // compute nodes before the cut
   std::string after_node;
   std::vector<std::string> tensors;
-  int64_t bytes = 0;           // of the tensors with known size
-  int unknown_tensors = 0;     // crossing tensors whose size is data-dependent
+  int64_t bytes = 0;        // of the tensors with known size
+  int unknown_tensors = 0;  // crossing tensors whose size is data-dependent
 };
 
 struct Analysis {

@@ -31,7 +31,10 @@ std::set<std::string> BruteForceCrossing(const GraphView& view, int position) {
 
 TEST(CutsTest, ModelInputReadAfterTheCutCrossesIt) {
   testing::ModelBuilder b;
-  b.Input("x", {1, 4}).Node("Relu", {"x"}, {"a"}).Node("Add", {"a", "x"}, {"y"}).Output("y", {1, 4});
+  b.Input("x", {1, 4})
+      .Node("Relu", {"x"}, {"a"})
+      .Node("Add", {"a", "x"}, {"y"})
+      .Output("y", {1, 4});
   LoadedModel model = b.Load();
   auto view = GraphView::Build(model.proto);
   ASSERT_TRUE(view.ok());
@@ -51,9 +54,8 @@ TEST(CutsTest, SkipConnectionsCrossEveryCutTheySpan) {
   };
   EXPECT_EQ(after("b1_conv1"), (std::set<std::string>{"stem_relu_out", "b1_conv1_out"}));
   EXPECT_EQ(after("b1_add"), (std::set<std::string>{"b1_add_out"}));
-  EXPECT_EQ(after("inc_b4_pool"),
-            (std::set<std::string>{"inc_b1_conv1x1_out", "inc_b2_conv3x3_out",
-                                   "inc_b3_conv5x5_out", "inc_b4_pool_out"}));
+  EXPECT_EQ(after("inc_b4_pool"), (std::set<std::string>{"inc_b1_conv1x1_out", "inc_b2_conv3x3_out",
+                                                         "inc_b3_conv5x5_out", "inc_b4_pool_out"}));
   // The Constant node feeding the Reshape is folded, not ordered, and its output never crosses.
   ASSERT_EQ(view->constant_nodes().size(), 1u);
   EXPECT_EQ(view->node(view->constant_nodes()[0]).name, "head_shape_const");
@@ -71,8 +73,7 @@ TEST(CutsTest, SweepAgreesWithTheDefinitionOnEveryBundledModel) {
     for (const Cut& cut : EnumerateCuts(*view)) {
       EXPECT_EQ(Names(*view, cut.tensors), BruteForceCrossing(*view, cut.position))
           << "cut " << cut.position;
-      EXPECT_EQ(Names(*view, CrossingTensors(*view, cut.position)),
-                Names(*view, cut.tensors));
+      EXPECT_EQ(Names(*view, CrossingTensors(*view, cut.position)), Names(*view, cut.tensors));
     }
   }
 }

@@ -27,24 +27,88 @@ std::string StringAttribute(const onnx::NodeProto& node, const std::string& name
 }
 
 bool IsElementwise(const std::string& op) {
-  static const std::unordered_set<std::string> kOps = {
-      "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Relu", "LeakyRelu", "PRelu", "Elu", "Selu",
-      "Celu", "Gelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Exp", "Log", "Sqrt",
-      "Reciprocal", "Neg", "Abs", "Ceil", "Floor", "Round", "Sign", "Erf", "Sin", "Cos", "Tan",
-      "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Softplus", "Softsign",
-      "Clip", "ThresholdedRelu", "Mish", "Equal", "Less", "Greater", "LessOrEqual",
-      "GreaterOrEqual", "And", "Or", "Xor", "Not", "Where", "IsNaN", "IsInf", "BitShift",
-      "QuantizeLinear", "DequantizeLinear", "Cast", "CastLike"};
+  static const std::unordered_set<std::string> kOps = {"Add",
+                                                       "Sub",
+                                                       "Mul",
+                                                       "Div",
+                                                       "Pow",
+                                                       "Mod",
+                                                       "Relu",
+                                                       "LeakyRelu",
+                                                       "PRelu",
+                                                       "Elu",
+                                                       "Selu",
+                                                       "Celu",
+                                                       "Gelu",
+                                                       "Sigmoid",
+                                                       "HardSigmoid",
+                                                       "HardSwish",
+                                                       "Tanh",
+                                                       "Exp",
+                                                       "Log",
+                                                       "Sqrt",
+                                                       "Reciprocal",
+                                                       "Neg",
+                                                       "Abs",
+                                                       "Ceil",
+                                                       "Floor",
+                                                       "Round",
+                                                       "Sign",
+                                                       "Erf",
+                                                       "Sin",
+                                                       "Cos",
+                                                       "Tan",
+                                                       "Asin",
+                                                       "Acos",
+                                                       "Atan",
+                                                       "Sinh",
+                                                       "Cosh",
+                                                       "Asinh",
+                                                       "Acosh",
+                                                       "Atanh",
+                                                       "Softplus",
+                                                       "Softsign",
+                                                       "Clip",
+                                                       "ThresholdedRelu",
+                                                       "Mish",
+                                                       "Equal",
+                                                       "Less",
+                                                       "Greater",
+                                                       "LessOrEqual",
+                                                       "GreaterOrEqual",
+                                                       "And",
+                                                       "Or",
+                                                       "Xor",
+                                                       "Not",
+                                                       "Where",
+                                                       "IsNaN",
+                                                       "IsInf",
+                                                       "BitShift",
+                                                       "QuantizeLinear",
+                                                       "DequantizeLinear",
+                                                       "Cast",
+                                                       "CastLike"};
   return kOps.count(op) > 0;
 }
 
 bool IsDataMovement(const std::string& op) {
-  static const std::unordered_set<std::string> kOps = {
-      "Reshape", "Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND",
-      "Scatter", "ScatterElements", "ScatterND", "Pad", "Identity", "Flatten", "Squeeze",
-      "Unsqueeze", "Expand", "Tile", "Shape", "Size", "Constant", "ConstantOfShape",
-      "DepthToSpace", "SpaceToDepth", "Dropout", "EyeLike", "Range", "NonZero", "OneHot",
-      "Compress", "ReverseSequence", "Trilu", "Optional", "OptionalGetElement"};
+  static const std::unordered_set<std::string> kOps = {"Reshape",         "Transpose",
+                                                       "Concat",          "Split",
+                                                       "Slice",           "Gather",
+                                                       "GatherElements",  "GatherND",
+                                                       "Scatter",         "ScatterElements",
+                                                       "ScatterND",       "Pad",
+                                                       "Identity",        "Flatten",
+                                                       "Squeeze",         "Unsqueeze",
+                                                       "Expand",          "Tile",
+                                                       "Shape",           "Size",
+                                                       "Constant",        "ConstantOfShape",
+                                                       "DepthToSpace",    "SpaceToDepth",
+                                                       "Dropout",         "EyeLike",
+                                                       "Range",           "NonZero",
+                                                       "OneHot",          "Compress",
+                                                       "ReverseSequence", "Trilu",
+                                                       "Optional",        "OptionalGetElement"};
   return kOps.count(op) > 0;
 }
 
@@ -131,9 +195,8 @@ FlopCount CountFlops(const NodeInfo& node, const TypeTable& types) {
   }
   if (IsElementwise(op)) return {has_input ? out_elems : 0, true};
   if (op == "BatchNormalization") return {2 * out_elems, true};
-  if (op == "InstanceNormalization" || op == "LayerNormalization" ||
-      op == "GroupNormalization" || op == "LpNormalization" ||
-      op == "MeanVarianceNormalization") {
+  if (op == "InstanceNormalization" || op == "LayerNormalization" || op == "GroupNormalization" ||
+      op == "LpNormalization" || op == "MeanVarianceNormalization") {
     return {8 * out_elems, true};
   }
   if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") return {3 * out_elems, true};

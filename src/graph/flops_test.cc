@@ -69,16 +69,17 @@ TEST(FlopsTest, ShapeOverrideScalesFiguresWithBatch) {
   ASSERT_TRUE(one.ok() && four.ok());
   EXPECT_EQ(four->total_flops, 4 * one->total_flops);
   EXPECT_EQ(four->inputs[0].bytes, 4 * 3 * 32 * 32 * 4);
-  for (size_t i = 0; i < one->cuts.size(); ++i) EXPECT_EQ(four->cuts[i].bytes, 4 * one->cuts[i].bytes);
+  for (size_t i = 0; i < one->cuts.size(); ++i)
+    EXPECT_EQ(four->cuts[i].bytes, 4 * one->cuts[i].bytes);
 }
 
 TEST(FlopsTest, MatMulAndConvTransposeAndElementwise) {
   testing::ModelBuilder b;
   b.Input("x", {2, 8, 16})
       .Weight("w", {16, 4})
-      .Node("MatMul", {"x", "w"}, {"mm"})        // 2 * (2*8*4) * 16
-      .Node("Sigmoid", {"mm"}, {"sig"})           // 64
-      .Node("Add", {"sig", "mm"}, {"y"})          // 64
+      .Node("MatMul", {"x", "w"}, {"mm"})  // 2 * (2*8*4) * 16
+      .Node("Sigmoid", {"mm"}, {"sig"})    // 64
+      .Node("Add", {"sig", "mm"}, {"y"})   // 64
       .Output("y", {2, 8, 4});
   LoadedModel model = b.Load();
   ASSERT_TRUE(model.proto.has_graph());

@@ -9,9 +9,9 @@ namespace seam::graph {
 namespace {
 
 bool IsNondeterministic(const std::string& op_type) {
-  static const std::unordered_set<std::string> kOps = {
-      "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial",
-      "Bernoulli"};
+  static const std::unordered_set<std::string> kOps = {"RandomNormal",     "RandomUniform",
+                                                       "RandomNormalLike", "RandomUniformLike",
+                                                       "Multinomial",      "Bernoulli"};
   return kOps.count(op_type) > 0;
 }
 

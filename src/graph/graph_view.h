@@ -29,12 +29,12 @@ using NodeId = int;
 
 struct TensorInfo {
   std::string name;
-  NodeId producer = -1;          // -1 for model inputs and initializers
-  std::vector<NodeId> consumers; // each consumer once, in node order
-  bool is_model_input = false;   // a graph input that is not an initializer
+  NodeId producer = -1;           // -1 for model inputs and initializers
+  std::vector<NodeId> consumers;  // each consumer once, in node order
+  bool is_model_input = false;    // a graph input that is not an initializer
   bool is_model_output = false;
   bool is_initializer = false;
-  bool is_constant = false;      // an initializer or computed from constants only
+  bool is_constant = false;  // an initializer or computed from constants only
 };
 
 struct NodeInfo {
@@ -43,9 +43,9 @@ struct NodeInfo {
   const onnx::NodeProto* proto = nullptr;
   int proto_index = 0;           // index in GraphProto.node
   std::vector<TensorId> inputs;  // explicit inputs, then outer-scope reads of subgraphs; no repeats
-  std::vector<TensorId> outputs; // non-empty outputs
+  std::vector<TensorId> outputs;  // non-empty outputs
   bool is_constant = false;
-  int position = -1;             // index in order(); -1 for constant nodes
+  int position = -1;  // index in order(); -1 for constant nodes
 };
 
 class GraphView {

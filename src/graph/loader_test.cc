@@ -1,11 +1,10 @@
-#include "graph/model_loader.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "common/file_util.h"
+#include "graph/model_loader.h"
 #include "graph/test_models.h"
 
 namespace seam::graph {
@@ -20,7 +19,8 @@ TEST(LoaderTest, MissingFile) {
 }
 
 TEST(LoaderTest, EmptyGarbageAndTruncatedBytes) {
-  EXPECT_EQ(Message(LoadModelFromBytes("", "m.onnx", "")), "m.onnx: file is empty, not an ONNX model");
+  EXPECT_EQ(Message(LoadModelFromBytes("", "m.onnx", "")),
+            "m.onnx: file is empty, not an ONNX model");
   auto garbage = LoadModelFromBytes(std::string("\xff\xff\xff\xff garbage", 12), "g.onnx", "");
   EXPECT_EQ(Message(garbage),
             "g.onnx: not an ONNX model (protobuf parsing failed, and the file does not start "
@@ -55,7 +55,8 @@ TEST(LoaderTest, OpsetNewerThanTheOnnxLibraryIsNamed) {
   testing::ModelBuilder b(MaxSupportedOpset() + 1);
   b.Input("x", {1}).Node("Relu", {"x"}, {"y"}).Output("y", {1});
   auto r = LoadModelFromBytes(b.model().SerializeAsString(), "new.onnx", "");
-  EXPECT_EQ(Message(r), "new.onnx: model uses ONNX opset " + std::to_string(MaxSupportedOpset() + 1) +
+  EXPECT_EQ(Message(r), "new.onnx: model uses ONNX opset " +
+                            std::to_string(MaxSupportedOpset() + 1) +
                             "; this build of seam understands opsets up to " +
                             std::to_string(MaxSupportedOpset()));
 }

@@ -25,10 +25,10 @@ nlohmann::json ManifestToJson(const Manifest& manifest) {
     nlohmann::json inputs = nlohmann::json::array(), outputs = nlohmann::json::array();
     for (const auto& t : s.inputs) inputs.push_back(TensorToJson(t, true));
     for (const auto& t : s.outputs) outputs.push_back(TensorToJson(t, false));
-    nlohmann::json j = {{"index", s.index},         {"file", s.file},
-                        {"sha256", s.sha256},       {"num_nodes", s.num_nodes},
+    nlohmann::json j = {{"index", s.index},           {"file", s.file},
+                        {"sha256", s.sha256},         {"num_nodes", s.num_nodes},
                         {"first_node", s.first_node}, {"last_node", s.last_node},
-                        {"inputs", inputs},         {"outputs", outputs}};
+                        {"inputs", inputs},           {"outputs", outputs}};
     if (!s.external_data_file.empty()) {
       j["external_data_file"] = s.external_data_file;
       j["external_data_sha256"] = s.external_data_sha256;

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -15,17 +14,17 @@ namespace seam::graph {
 
 struct SegmentTensor {
   std::string name;
-  std::string dtype;                // OIP name: "FP32", "INT64"...
-  std::vector<int64_t> shape;       // -1 for a dynamic dimension
-  std::string from;                 // inputs: "model_input" or "segment_<k>"
-  std::vector<std::string> to;      // outputs: "segment_<k>" and/or "model_output"
+  std::string dtype;            // OIP name: "FP32", "INT64"...
+  std::vector<int64_t> shape;   // -1 for a dynamic dimension
+  std::string from;             // inputs: "model_input" or "segment_<k>"
+  std::vector<std::string> to;  // outputs: "segment_<k>" and/or "model_output"
 };
 
 struct SegmentInfo {
   int index = 0;
-  std::string file;                 // relative to the manifest's directory
-  std::string sha256;               // of the segment file
-  std::string external_data_file;   // "" when weights are inside the file
+  std::string file;                // relative to the manifest's directory
+  std::string sha256;              // of the segment file
+  std::string external_data_file;  // "" when weights are inside the file
   std::string external_data_sha256;
   int num_nodes = 0;
   std::string first_node;
@@ -36,7 +35,7 @@ struct SegmentInfo {
 
 struct Manifest {
   static constexpr const char* kSchema = "seam.split/v1";
-  std::string source_model;         // path as given when splitting
+  std::string source_model;  // path as given when splitting
   std::string source_sha256;
   std::vector<std::vector<std::string>> boundaries;
   std::vector<std::string> model_inputs;

@@ -49,14 +49,14 @@ Status ResolveExternalData(onnx::TensorProto& tensor, const std::string& model_n
   const int64_t file_size = in.tellg();
   if (offset < 0 || offset > file_size) {
     return DataLoss(where + ": external data offset " + std::to_string(offset) +
-                    " is beyond the end of '" + file.string() + "' (" +
-                    std::to_string(file_size) + " bytes)");
+                    " is beyond the end of '" + file.string() + "' (" + std::to_string(file_size) +
+                    " bytes)");
   }
   if (length < 0) length = file_size - offset;
   if (length > file_size - offset) {
     return DataLoss(where + ": external data [" + std::to_string(offset) + ", +" +
-                    std::to_string(length) + ") runs past the end of '" + file.string() +
-                    "' (" + std::to_string(file_size) + " bytes); the file may be truncated");
+                    std::to_string(length) + ") runs past the end of '" + file.string() + "' (" +
+                    std::to_string(file_size) + " bytes); the file may be truncated");
   }
   std::string bytes(static_cast<size_t>(length), '\0');
   in.seekg(offset);
@@ -86,14 +86,18 @@ Status CheckOpsets(const onnx::ModelProto& model, const std::string& name) {
 }  // namespace
 
 int MaxSupportedOpset() {
-  return onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map().at(onnx::ONNX_DOMAIN).second;
+  return onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
+      .Map()
+      .at(onnx::ONNX_DOMAIN)
+      .second;
 }
 
 Result<LoadedModel> LoadModelFromBytes(const std::string& bytes, const std::string& name,
                                        const std::string& directory) {
   if (bytes.empty()) return InvalidArgument(name + ": file is empty, not an ONNX model");
   if (bytes.size() >= kMaxProtobufBytes) {
-    return InvalidArgument(name + ": file is over 2 GiB; store large weights as ONNX external data");
+    return InvalidArgument(name +
+                           ": file is over 2 GiB; store large weights as ONNX external data");
   }
   LoadedModel loaded;
   loaded.path = name;
@@ -101,8 +105,9 @@ Result<LoadedModel> LoadModelFromBytes(const std::string& bytes, const std::stri
   if (!loaded.proto.ParseFromString(bytes)) {
     // Every ONNX writer starts the file with ModelProto field 1 (ir_version, a varint): tag 0x08.
     if (bytes[0] != '\x08') {
-      return InvalidArgument(name + ": not an ONNX model (protobuf parsing failed, and the file "
-                                    "does not start with an ONNX header)");
+      return InvalidArgument(name +
+                             ": not an ONNX model (protobuf parsing failed, and the file "
+                             "does not start with an ONNX header)");
     }
     return DataLoss(name + ": the ONNX model is truncated or corrupt (protobuf parsing failed on " +
                     std::to_string(bytes.size()) + " bytes)");

@@ -21,7 +21,7 @@ struct LoadedModel {
   std::string path;       // as given by the user; "<memory>" for bytes
   std::string directory;  // where external data files are looked up
   bool had_external_data = false;
-  std::string sha256;     // of the model file's bytes (not of external data)
+  std::string sha256;  // of the model file's bytes (not of external data)
 };
 
 Result<LoadedModel> LoadModel(const std::string& path);

@@ -103,12 +103,12 @@ Status ValidateBoundary(const GraphView& view, int index, const std::vector<Tens
       const TensorInfo& info = view.tensor(t);
       if (info.is_constant || in_set.count(t)) continue;
       if (info.producer >= 0 && after[info.producer]) continue;
-      return InvalidArgument(
-          where + " does not separate the graph: tensor '" + info.name + "' (" +
-          (info.producer >= 0 ? "produced by node '" + view.node(info.producer).name + "'"
-                              : std::string("a model input")) +
-          ", before the boundary) is read by node '" + view.node(n).name +
-          "' after it, but is not in the boundary");
+      return InvalidArgument(where + " does not separate the graph: tensor '" + info.name + "' (" +
+                             (info.producer >= 0
+                                  ? "produced by node '" + view.node(info.producer).name + "'"
+                                  : std::string("a model input")) +
+                             ", before the boundary) is read by node '" + view.node(n).name +
+                             "' after it, but is not in the boundary");
     }
   }
   if (!any_after) return InvalidArgument(where + " has no node after it");

@@ -28,9 +28,9 @@ struct BoundarySpec {
 
 struct Partition {
   int num_segments = 0;
-  std::vector<int> segment_of_node;               // by NodeId; -1 for constant nodes
-  std::vector<std::vector<NodeId>> segment_nodes; // compute nodes of each segment, in order()
-  std::vector<std::vector<std::string>> boundaries; // the crossing tensors of each boundary
+  std::vector<int> segment_of_node;                  // by NodeId; -1 for constant nodes
+  std::vector<std::vector<NodeId>> segment_nodes;    // compute nodes of each segment, in order()
+  std::vector<std::vector<std::string>> boundaries;  // the crossing tensors of each boundary
 };
 
 Result<Partition> PartitionAtBoundaries(const GraphView& view,

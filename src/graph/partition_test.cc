@@ -25,8 +25,7 @@ class PartitionTest : public ::testing::Test {
 
 TEST_F(PartitionTest, TensorsAndAfterNodeGiveTheSamePartition) {
   auto by_node = PartitionAtBoundaries(*view_, {{.after_node = "b1_conv1"}});
-  auto by_tensors =
-      PartitionAtBoundaries(*view_, {{.tensors = {"b1_conv1_out", "stem_relu_out"}}});
+  auto by_tensors = PartitionAtBoundaries(*view_, {{.tensors = {"b1_conv1_out", "stem_relu_out"}}});
   ASSERT_TRUE(by_node.ok()) << by_node.status().ToString();
   ASSERT_TRUE(by_tensors.ok()) << by_tensors.status().ToString();
   EXPECT_EQ(by_node->segment_of_node, by_tensors->segment_of_node);

@@ -145,8 +145,8 @@ Result<std::vector<SegmentModel>> BuildSegments(const LoadedModel& source, const
       v->set_name(ti.name);
       SEAM_ASSIGN_OR_RETURN(SegmentTensor desc, DescribeTensor(ti.name, types, *v->mutable_type()));
       if (ti.is_model_input) *v = *declared.at(ti.name);
-      desc.from = ti.producer < 0 ? "model_input"
-                                  : SegmentName(partition.segment_of_node[ti.producer]);
+      desc.from =
+          ti.producer < 0 ? "model_input" : SegmentName(partition.segment_of_node[ti.producer]);
       info.inputs.push_back(std::move(desc));
     }
     std::unordered_set<std::string> output_names;
@@ -189,7 +189,8 @@ Result<Manifest> WriteSplit(std::vector<SegmentModel>& segments, const LoadedMod
   manifest.boundaries = boundaries;
   for (const auto& v : source.proto.graph().input()) {
     bool is_initializer = false;
-    for (const auto& init : source.proto.graph().initializer()) is_initializer |= init.name() == v.name();
+    for (const auto& init : source.proto.graph().initializer())
+      is_initializer |= init.name() == v.name();
     if (!is_initializer) manifest.model_inputs.push_back(v.name());
   }
   for (const auto& v : source.proto.graph().output()) manifest.model_outputs.push_back(v.name());
@@ -223,7 +224,8 @@ Result<Manifest> WriteSplit(std::vector<SegmentModel>& segments, const LoadedMod
     }
     std::string bytes;
     if (!segment.model.SerializeToString(&bytes)) {
-      return FailedPrecondition(info.file + " is over protobuf's 2 GiB limit; split with "
+      return FailedPrecondition(info.file +
+                                " is over protobuf's 2 GiB limit; split with "
                                 "--external-data");
     }
     SEAM_RETURN_IF_ERROR(WriteFileAtomic((fs::path(directory) / info.file).string(), bytes));

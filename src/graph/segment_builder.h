@@ -28,8 +28,7 @@ struct SegmentModel {
 };
 
 Result<std::vector<SegmentModel>> BuildSegments(const LoadedModel& source, const GraphView& view,
-                                                const Partition& partition,
-                                                const TypeTable& types);
+                                                const Partition& partition, const TypeTable& types);
 
 struct SplitOptions {
   // Store initializers of at least `external_threshold_bytes` in DIR/segment_k.onnx.data.

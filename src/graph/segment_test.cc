@@ -1,11 +1,10 @@
-#include "graph/segment_builder.h"
-
 #include <gtest/gtest.h>
 #include <onnx/checker.h>
 
 #include <filesystem>
 #include <set>
 
+#include "graph/segment_builder.h"
 #include "graph/test_models.h"
 
 namespace seam::graph {

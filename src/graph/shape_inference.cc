@@ -98,7 +98,8 @@ bool ValueType::fully_known() const {
 Status ParseShapeOverride(const std::string& text, ShapeOverrides& overrides) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
-    return InvalidArgument("--shape '" + text + "': expected NAME=D0,D1,... (e.g. image=1,3,224,224)");
+    return InvalidArgument("--shape '" + text +
+                           "': expected NAME=D0,D1,... (e.g. image=1,3,224,224)");
   }
   const std::string name = text.substr(0, eq);
   std::vector<int64_t> dims;
@@ -133,9 +134,10 @@ Result<TypeTable> InferFixedTypes(const onnx::ModelProto& model, const GraphView
     auto id = view.FindTensor(name);
     if (!id || !view.tensor(*id).is_model_input) {
       std::string inputs;
-      for (TensorId t : view.model_inputs()) inputs += (inputs.empty() ? "" : ", ") + view.tensor(t).name;
-      return InvalidArgument("--shape names '" + name + "', which is not a model input (inputs: " +
-                             inputs + ")");
+      for (TensorId t : view.model_inputs())
+        inputs += (inputs.empty() ? "" : ", ") + view.tensor(t).name;
+      return InvalidArgument("--shape names '" + name +
+                             "', which is not a model input (inputs: " + inputs + ")");
     }
   }
   onnx::ModelProto copy = LightCopy(model);
@@ -187,7 +189,8 @@ Result<TypeTable> InferFixedTypes(const onnx::ModelProto& model, const GraphView
   // with the fixed ones; inference recomputes them.
   copy.mutable_graph()->clear_value_info();
   for (auto& output : *copy.mutable_graph()->mutable_output()) {
-    if (output.type().has_tensor_type()) output.mutable_type()->mutable_tensor_type()->clear_shape();
+    if (output.type().has_tensor_type())
+      output.mutable_type()->mutable_tensor_type()->clear_shape();
   }
   return RunInference(copy);
 }

@@ -28,10 +28,10 @@ using ShapeOverrides = std::map<std::string, std::vector<int64_t>>;
 Status ParseShapeOverride(const std::string& text, ShapeOverrides& overrides);
 
 struct ValueType {
-  int32_t elem_type = 0;       // onnx::TensorProto_DataType; 0 when unknown
-  bool has_shape = false;      // false: rank unknown
-  std::vector<int64_t> dims;   // -1 where a dimension is unknown or symbolic
-  onnx::TypeProto proto;       // as inference produced it (with symbolic dim_params)
+  int32_t elem_type = 0;      // onnx::TensorProto_DataType; 0 when unknown
+  bool has_shape = false;     // false: rank unknown
+  std::vector<int64_t> dims;  // -1 where a dimension is unknown or symbolic
+  onnx::TypeProto proto;      // as inference produced it (with symbolic dim_params)
 
   bool fully_known() const;
 };

@@ -27,7 +27,8 @@ class ModelBuilder {
   ModelBuilder& Output(const std::string& name, const std::vector<int64_t>& dims,
                        int32_t elem_type = onnx::TensorProto::FLOAT);
   // A float initializer filled with `value`.
-  ModelBuilder& Weight(const std::string& name, const std::vector<int64_t>& dims, float value = 0.5f);
+  ModelBuilder& Weight(const std::string& name, const std::vector<int64_t>& dims,
+                       float value = 0.5f);
   ModelBuilder& Node(const std::string& op, const std::vector<std::string>& inputs,
                      const std::vector<std::string>& outputs, const std::string& name = "");
   const onnx::ModelProto& model() const { return model_; }

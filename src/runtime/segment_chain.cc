@@ -18,14 +18,16 @@ Result<SegmentChain> SegmentChain::Open(const std::string& manifest_path,
     const std::string path = (directory / info.file).string();
     SEAM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
     if (Sha256Hex(bytes) != info.sha256) {
-      return DataLoss(path + ": sha256 does not match the manifest; the segment was changed or "
+      return DataLoss(path +
+                      ": sha256 does not match the manifest; the segment was changed or "
                       "corrupted after the split");
     }
     if (!info.external_data_file.empty()) {
       const std::string data_path = (directory / info.external_data_file).string();
       SEAM_ASSIGN_OR_RETURN(std::string data, ReadFile(data_path));
       if (Sha256Hex(data) != info.external_data_sha256) {
-        return DataLoss(data_path + ": sha256 does not match the manifest; the weights were "
+        return DataLoss(data_path +
+                        ": sha256 does not match the manifest; the weights were "
                         "changed or corrupted after the split");
       }
     }
@@ -68,11 +70,21 @@ Tensor RandomTensor(const IoSpec& spec, uint64_t seed, int64_t dynamic_dim) {
   std::uniform_real_distribution<double> real(-1.0, 1.0);
   std::uniform_int_distribution<int> small(0, 7);
   switch (spec.dtype) {
-    case DType::kFloat32: fill(t.data_as<float>(), [&] { return static_cast<float>(real(rng)); }); break;
-    case DType::kFloat64: fill(t.data_as<double>(), [&] { return real(rng); }); break;
-    case DType::kInt64: fill(t.data_as<int64_t>(), [&] { return static_cast<int64_t>(small(rng)); }); break;
-    case DType::kInt32: fill(t.data_as<int32_t>(), [&] { return static_cast<int32_t>(small(rng)); }); break;
-    case DType::kBool: fill(t.data_as<uint8_t>(), [&] { return static_cast<uint8_t>(small(rng) & 1); }); break;
+    case DType::kFloat32:
+      fill(t.data_as<float>(), [&] { return static_cast<float>(real(rng)); });
+      break;
+    case DType::kFloat64:
+      fill(t.data_as<double>(), [&] { return real(rng); });
+      break;
+    case DType::kInt64:
+      fill(t.data_as<int64_t>(), [&] { return static_cast<int64_t>(small(rng)); });
+      break;
+    case DType::kInt32:
+      fill(t.data_as<int32_t>(), [&] { return static_cast<int32_t>(small(rng)); });
+      break;
+    case DType::kBool:
+      fill(t.data_as<uint8_t>(), [&] { return static_cast<uint8_t>(small(rng) & 1); });
+      break;
     default:  // other integer and 16-bit float types: small non-negative bytes are valid values
       for (auto& b : t.data) b = static_cast<std::byte>(small(rng) & 3);
   }

@@ -35,8 +35,9 @@ Result<std::unique_ptr<Session>> Session::Open(const std::string& path,
     Ort::SessionOptions ort_options;
     ort_options.SetIntraOpNumThreads(options.intra_op_threads);
     ort_options.SetInterOpNumThreads(1);
-    ort_options.SetGraphOptimizationLevel(options.optimize ? GraphOptimizationLevel::ORT_ENABLE_ALL
-                                                           : GraphOptimizationLevel::ORT_DISABLE_ALL);
+    ort_options.SetGraphOptimizationLevel(options.optimize
+                                              ? GraphOptimizationLevel::ORT_ENABLE_ALL
+                                              : GraphOptimizationLevel::ORT_DISABLE_ALL);
     session->session_ = std::make_unique<Ort::Session>(SharedEnv(), path.c_str(), ort_options);
     Ort::AllocatorWithDefaultOptions allocator;
     for (size_t i = 0; i < session->session_->GetInputCount(); ++i) {
@@ -71,7 +72,8 @@ Status CheckInput(const IoSpec& spec, const Tensor& tensor) {
     return InvalidArgument(where + ": expected shape " + ShapeToString(spec.shape) + ", got " +
                            ShapeToString(tensor.shape));
   }
-  const size_t expected_bytes = static_cast<size_t>(ElementCount(tensor.shape)) * DTypeSize(tensor.dtype);
+  const size_t expected_bytes =
+      static_cast<size_t>(ElementCount(tensor.shape)) * DTypeSize(tensor.dtype);
   if (tensor.data.size() != expected_bytes) {
     return InvalidArgument(where + ": shape " + ShapeToString(tensor.shape) + " needs " +
                            std::to_string(expected_bytes) + " bytes, got " +
@@ -104,7 +106,8 @@ Result<TensorMap> Session::Run(const TensorMap& inputs) const {
     TensorMap result;
     for (size_t i = 0; i < outputs.size(); ++i) {
       auto info = outputs[i].GetTensorTypeAndShapeInfo();
-      SEAM_ASSIGN_OR_RETURN(DType dtype, DTypeFromOnnx(static_cast<int32_t>(info.GetElementType())));
+      SEAM_ASSIGN_OR_RETURN(DType dtype,
+                            DTypeFromOnnx(static_cast<int32_t>(info.GetElementType())));
       Tensor t = Tensor::Zeros(dtype, info.GetShape());
       if (!t.data.empty()) std::memcpy(t.data.data(), outputs[i].GetTensorRawData(), t.data.size());
       result.emplace(outputs_[i].name, std::move(t));
