@@ -1,42 +1,18 @@
-// The `seam` subcommands. Each parses nothing itself: main.cc fills the options from flags; each
-// command wires the layers together and returns the process exit code (0 on success). Errors are
-// printed by ReportError as one line on stderr.
+// The `seam` subcommands. Each file registers its subcommands on the app: flags in, one call into
+// the layers, the exit code out. Errors are printed by ReportError as one line on stderr.
 #pragma once
 
-#include <string>
-#include <vector>
+#include <CLI/CLI.hpp>
 
 #include "common/status.h"
 
 namespace seam::cli {
 
-struct AnalyzeOptions {
-  std::string model;
-  std::vector<std::string> shapes;  // NAME=D0,D1,...
-  bool json = false;
-};
+// Each Register* adds subcommands whose callbacks store their exit code in `exit_code`.
+void RegisterGraphCommands(CLI::App& app, int& exit_code);   // analyze, split
+void RegisterVerifyCommand(CLI::App& app, int& exit_code);   // verify
 
-struct SplitOptions {
-  std::string model;
-  // Boundaries in the order given: each is either "at:" + comma-separated tensor names or
-  // "after:" + a node name.
-  std::vector<std::string> boundaries;
-  std::string output_dir;
-  bool external_data = false;
-};
-
-struct VerifyOptions {
-  std::string model;
-  std::string split_dir;
-  int runs = 3;
-  uint64_t seed = 1;
-};
-
-int RunAnalyze(const AnalyzeOptions& options);
-int RunSplit(const SplitOptions& options);
-int RunVerify(const VerifyOptions& options);
-
-// Prints "seam: error: <message>" and returns the exit code for the status (1).
+// Prints "seam: error: <message>" and returns the exit code for a failed command (1).
 int ReportError(const Status& status);
 
 }  // namespace seam::cli

@@ -7,11 +7,21 @@
 #include "graph/segment_builder.h"
 
 namespace seam::cli {
+namespace {
 
-int ReportError(const Status& status) {
-  std::fprintf(stderr, "seam: error: %s\n", status.message().c_str());
-  return 1;
-}
+struct AnalyzeOptions {
+  std::string model;
+  std::vector<std::string> shapes;  // NAME=D0,D1,...
+  bool json = false;
+};
+
+struct SplitOptions {
+  std::string model;
+  // Boundaries in the order given: "at:" + comma-separated tensor names, or "after:" + a node.
+  std::vector<std::string> boundaries;
+  std::string output_dir;
+  bool external_data = false;
+};
 
 int RunAnalyze(const AnalyzeOptions& options) {
   graph::ShapeOverrides overrides;
@@ -71,6 +81,47 @@ int RunSplit(const SplitOptions& options) {
   }
   std::printf("%s/manifest.json\n", options.output_dir.c_str());
   return 0;
+}
+
+}  // namespace
+
+int ReportError(const Status& status) {
+  std::fprintf(stderr, "seam: error: %s\n", status.message().c_str());
+  return 1;
+}
+
+void RegisterGraphCommands(CLI::App& app, int& exit_code) {
+  auto analyze = std::make_shared<AnalyzeOptions>();
+  auto* analyze_cmd = app.add_subcommand("analyze", "per-node FLOPs and bytes, and candidate cuts");
+  analyze_cmd->add_option("model", analyze->model, "ONNX model file")->required();
+  analyze_cmd->add_option("--shape", analyze->shapes,
+                          "fix an input's shape, NAME=D0,D1,... (default: dynamic batch = 1)");
+  analyze_cmd->add_flag("--json", analyze->json, "print one JSON document (seam.analysis/v1)");
+  analyze_cmd->callback([analyze, &exit_code] { exit_code = RunAnalyze(*analyze); });
+
+  auto split = std::make_shared<SplitOptions>();
+  auto at = std::make_shared<std::vector<std::string>>();
+  auto after_node = std::make_shared<std::vector<std::string>>();
+  auto* split_cmd = app.add_subcommand("split", "cut a model into segments at boundaries");
+  split_cmd->add_option("model", split->model, "ONNX model file")->required();
+  auto* at_opt =
+      split_cmd->add_option("--at", *at, "a boundary: the tensors that cross it, T1,T2,...")
+          ->allow_extra_args(false);
+  auto* after_opt =
+      split_cmd->add_option("--after-node", *after_node, "a boundary right after NODE")
+          ->allow_extra_args(false);
+  split_cmd->add_option("-o,--output", split->output_dir, "output directory")->required();
+  split_cmd->add_flag("--external-data", split->external_data,
+                      "store segment weights in .data files (default: as the model does)");
+  split_cmd->callback([=, &exit_code] {
+    // Boundaries keep the order they were given in, whichever flag gave them.
+    size_t next_at = 0, next_after = 0;
+    for (const CLI::Option* opt : split_cmd->parse_order()) {
+      if (opt == at_opt) split->boundaries.push_back("at:" + (*at)[next_at++]);
+      if (opt == after_opt) split->boundaries.push_back("after:" + (*after_node)[next_after++]);
+    }
+    exit_code = RunSplit(*split);
+  });
 }
 
 }  // namespace seam::cli

@@ -11,6 +11,13 @@
 namespace seam::cli {
 namespace {
 
+struct VerifyOptions {
+  std::string model;
+  std::string split_dir;
+  int runs = 3;
+  uint64_t seed = 1;
+};
+
 double MaxAbsDiff(const Tensor& a, const Tensor& b) {
   if (a.dtype != DType::kFloat32 || b.dtype != DType::kFloat32 || a.data.size() != b.data.size()) {
     return a.BitwiseEquals(b) ? 0.0 : INFINITY;
@@ -21,8 +28,6 @@ double MaxAbsDiff(const Tensor& a, const Tensor& b) {
   }
   return worst;
 }
-
-}  // namespace
 
 int RunVerify(const VerifyOptions& options) {
   const std::string manifest_path =
@@ -65,6 +70,18 @@ int RunVerify(const VerifyOptions& options) {
   std::printf("%d segments vs whole model over %d random inputs: %s\n", chain->num_segments(),
               options.runs, all_equal ? "split equals whole" : "MISMATCH");
   return all_equal ? 0 : 1;
+}
+
+}  // namespace
+
+void RegisterVerifyCommand(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<VerifyOptions>();
+  auto* cmd = app.add_subcommand("verify", "check that a split's segments equal the model");
+  cmd->add_option("model", options->model, "the ONNX model that was split")->required();
+  cmd->add_option("split_dir", options->split_dir, "directory written by seam split")->required();
+  cmd->add_option("--runs", options->runs, "random inputs to try")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", options->seed, "seed of the random inputs");
+  cmd->callback([options, &exit_code] { exit_code = RunVerify(*options); });
 }
 
 }  // namespace seam::cli

@@ -13,13 +13,21 @@ Status Validate(const PlacementProblem& p) {
   const int tiers = p.num_tiers;
   const int nodes = static_cast<int>(p.node_cost.size());
   if (tiers < 1) return InvalidArgument("the placement needs at least one tier");
+  if (tiers > 8) return InvalidArgument("the placement handles at most 8 tiers");
   if (static_cast<int>(p.fixed_link_cost.size()) != tiers - 1) {
     return InvalidArgument("expected " + std::to_string(tiers - 1) + " fixed link costs, got " +
                            std::to_string(p.fixed_link_cost.size()));
   }
   auto bad_cost = [](double c) { return std::isnan(c) || c < 0; };
+  if (!p.fixed_tier_cost.empty() && static_cast<int>(p.fixed_tier_cost.size()) != tiers) {
+    return InvalidArgument("expected " + std::to_string(tiers) + " fixed tier costs, got " +
+                           std::to_string(p.fixed_tier_cost.size()));
+  }
   for (double c : p.fixed_link_cost) {
     if (bad_cost(c) || std::isinf(c)) return InvalidArgument("fixed link costs must be finite and >= 0");
+  }
+  for (double c : p.fixed_tier_cost) {
+    if (bad_cost(c) || std::isinf(c)) return InvalidArgument("fixed tier costs must be finite and >= 0");
   }
   for (int v = 0; v < nodes; ++v) {
     if (static_cast<int>(p.node_cost[v].size()) != tiers) {
@@ -72,9 +80,15 @@ Scale ChooseScale(const PlacementProblem& p) {
   return Scale{total > 0 ? std::min(1e9, budget / total) : 1e9};
 }
 
-// Best placement with every node on tiers 0..h, without fixed link costs. Infinite when none.
-Placement SolveUpTo(const PlacementProblem& p, int h, const Scale& scale) {
+// Best placement with every node on a tier of `allowed` (a bit mask), priced by PlacementCost.
+// Infinite when there is none.
+Placement SolveWithin(const PlacementProblem& p, unsigned allowed, const Scale& scale) {
   const int nodes = static_cast<int>(p.node_cost.size());
+  int h = 0;
+  while ((allowed >> (h + 1)) != 0) ++h;  // the highest allowed tier
+  auto cost_of = [&](int v, int j) -> int64_t {
+    return (allowed >> j) & 1 ? scale(p.node_cost[v][j]) : kInfiniteCapacity;
+  };
   Placement result;
   result.tier.assign(nodes, 0);
   if (h == 0) {
@@ -90,11 +104,10 @@ Placement SolveUpTo(const PlacementProblem& p, int h, const Scale& scale) {
   MaxFlow flow(next_node + aux_count);
 
   for (int v = 0; v < nodes; ++v) {
-    const auto& cost = p.node_cost[v];
     // The chain s -> v_0 -> ... -> v_{h-1} -> t: cutting the edge into v_j means tier j.
-    flow.AddEdge(source, var(v, 0), scale(cost[0]));
-    for (int k = 1; k < h; ++k) flow.AddEdge(var(v, k - 1), var(v, k), scale(cost[k]));
-    flow.AddEdge(var(v, h - 1), sink, scale(cost[h]));
+    flow.AddEdge(source, var(v, 0), cost_of(v, 0));
+    for (int k = 1; k < h; ++k) flow.AddEdge(var(v, k - 1), var(v, k), cost_of(v, k));
+    flow.AddEdge(var(v, h - 1), sink, cost_of(v, h));
     // Tier > k implies tier > k-1: the chain is cut exactly once.
     for (int k = 1; k < h; ++k) flow.AddEdge(var(v, k), var(v, k - 1), kInfiniteCapacity);
   }
@@ -134,9 +147,14 @@ Placement SolveUpTo(const PlacementProblem& p, int h, const Scale& scale) {
 double PlacementCost(const PlacementProblem& p, const std::vector<int>& tier) {
   double cost = 0;
   int highest = 0;
+  std::vector<char> used(p.num_tiers, 0);
   for (size_t v = 0; v < p.node_cost.size(); ++v) {
     cost += p.node_cost[v][tier[v]];
     highest = std::max(highest, tier[v]);
+    used[tier[v]] = 1;
+  }
+  for (size_t j = 0; j < p.fixed_tier_cost.size(); ++j) {
+    if (used[j]) cost += p.fixed_tier_cost[j];
   }
   for (const auto& t : p.tensors) {
     const int from = t.producer >= 0 ? tier[t.producer] : 0;
@@ -156,8 +174,11 @@ Result<Placement> SolvePlacement(const PlacementProblem& problem) {
   const Scale scale = ChooseScale(problem);
   Placement best;
   best.cost = kForbidden;
-  for (int h = 0; h < problem.num_tiers; ++h) {
-    Placement candidate = SolveUpTo(problem, h, scale);
+  // Without fixed tier costs, "every tier up to h" dominates every set whose highest tier is h.
+  const bool by_subset = !problem.fixed_tier_cost.empty();
+  for (unsigned allowed = 1; allowed < (1u << problem.num_tiers); ++allowed) {
+    if (!by_subset && (allowed & (allowed + 1)) != 0) continue;  // only 0..h masks
+    Placement candidate = SolveWithin(problem, allowed, scale);
     if (candidate.cost < best.cost) best = std::move(candidate);
   }
   if (std::isinf(best.cost)) {

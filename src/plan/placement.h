@@ -7,15 +7,18 @@
 // The cost of a placement (any additive objective: milliseconds, joules, money) is
 //   sum over nodes v          of node_cost[v][tier(v)]
 // + sum over tensors t, links k crossed by t  of link_cost[t][k]
-// + sum over links k that carry anything      of fixed_link_cost[k].
+// + sum over links k that carry anything      of fixed_link_cost[k]
+// + sum over tiers j that run any node          of fixed_tier_cost[j].
 // A tensor produced on tier a (a model input: tier 0) and read up to tier b crosses links
 // a..b-1, once each however many readers it has. A link carries something iff some node sits
 // above it (every compute node depends on the input, which starts on tier 0).
 //
-// SolvePlacement finds a placement of minimum cost exactly: for each highest tier h it solves a
-// minimum s-t cut over a layered graph (Ishikawa's construction: one layer per link, infinite
-// edges for the monotone order, one auxiliary node per tensor and layer so that a tensor read by
-// several nodes above a link pays that link once), and keeps the best h with its fixed costs.
+// SolvePlacement finds a placement of minimum cost exactly. For each set S of tiers allowed to run
+// nodes (2^T - 1 sets; T is small), it solves a minimum s-t cut over a layered graph (Ishikawa's
+// construction: one layer per link up to the highest tier of S, infinite edges for the monotone
+// order, one auxiliary node per multi-reader tensor and layer so that a tensor read by several
+// nodes above a link pays that link once) and adds the fixed costs of S; the best S wins. The
+// set that the optimum really uses is among those tried, so the minimum is exact.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +44,7 @@ struct PlacementProblem {
   };
   std::vector<Tensor> tensors;
   std::vector<double> fixed_link_cost;  // per link, paid once if the link carries anything
+  std::vector<double> fixed_tier_cost;  // per tier, paid once if it runs any node (may be empty)
 };
 
 struct Placement {
