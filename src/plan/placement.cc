@@ -24,10 +24,12 @@ Status Validate(const PlacementProblem& p) {
                            std::to_string(p.fixed_tier_cost.size()));
   }
   for (double c : p.fixed_link_cost) {
-    if (bad_cost(c) || std::isinf(c)) return InvalidArgument("fixed link costs must be finite and >= 0");
+    if (bad_cost(c) || std::isinf(c))
+      return InvalidArgument("fixed link costs must be finite and >= 0");
   }
   for (double c : p.fixed_tier_cost) {
-    if (bad_cost(c) || std::isinf(c)) return InvalidArgument("fixed tier costs must be finite and >= 0");
+    if (bad_cost(c) || std::isinf(c))
+      return InvalidArgument("fixed tier costs must be finite and >= 0");
   }
   for (int v = 0; v < nodes; ++v) {
     if (static_cast<int>(p.node_cost[v].size()) != tiers) {
@@ -36,7 +38,8 @@ Status Validate(const PlacementProblem& p) {
                              std::to_string(tiers));
     }
     for (double c : p.node_cost[v]) {
-      if (bad_cost(c)) return InvalidArgument("node " + std::to_string(v) + " has a negative or NaN cost");
+      if (bad_cost(c))
+        return InvalidArgument("node " + std::to_string(v) + " has a negative or NaN cost");
     }
   }
   for (size_t t = 0; t < p.tensors.size(); ++t) {
@@ -45,7 +48,8 @@ Status Validate(const PlacementProblem& p) {
       return InvalidArgument("tensor " + std::to_string(t) + " has producer out of range");
     }
     for (int c : tensor.consumers) {
-      if (c < 0 || c >= nodes) return InvalidArgument("tensor " + std::to_string(t) + " has a consumer out of range");
+      if (c < 0 || c >= nodes)
+        return InvalidArgument("tensor " + std::to_string(t) + " has a consumer out of range");
     }
     if (static_cast<int>(tensor.link_cost.size()) != tiers - 1) {
       return InvalidArgument("tensor " + std::to_string(t) + " has " +
@@ -53,7 +57,8 @@ Status Validate(const PlacementProblem& p) {
                              std::to_string(tiers - 1));
     }
     for (double c : tensor.link_cost) {
-      if (bad_cost(c)) return InvalidArgument("tensor " + std::to_string(t) + " has a negative or NaN link cost");
+      if (bad_cost(c))
+        return InvalidArgument("tensor " + std::to_string(t) + " has a negative or NaN link cost");
     }
   }
   return Status::Ok();
@@ -182,8 +187,9 @@ Result<Placement> SolvePlacement(const PlacementProblem& problem) {
     if (candidate.cost < best.cost) best = std::move(candidate);
   }
   if (std::isinf(best.cost)) {
-    return FailedPrecondition("no placement satisfies the constraints (every one runs a node "
-                              "where it may not run or moves a tensor where it may not go)");
+    return FailedPrecondition(
+        "no placement satisfies the constraints (every one runs a node "
+        "where it may not run or moves a tensor where it may not go)");
   }
   return best;
 }

@@ -35,7 +35,8 @@ PlacementProblem RandomProblem(std::mt19937_64& rng, int nodes, int tiers, bool 
     for (int r = 0; r < reads; ++r) {
       const int t = std::uniform_int_distribution<int>(0, v)(rng);  // input or an earlier node
       auto& consumers = p.tensors[t].consumers;
-      if (std::find(consumers.begin(), consumers.end(), v) == consumers.end()) consumers.push_back(v);
+      if (std::find(consumers.begin(), consumers.end(), v) == consumers.end())
+        consumers.push_back(v);
     }
   }
   for (auto& t : p.tensors) {

@@ -1,0 +1,178 @@
+#include "plan/cost_model.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace seam::plan {
+namespace {
+
+// Prices a span of time spent on a tier (computing, encoding or decoding).
+Terms OnTier(const PlanRequest& r, int tier, double ms) {
+  const TierModel& device = r.tiers[0];
+  switch (r.objective) {
+    case Objective::kLatency:
+      return {ms, ms};
+    case Objective::kDeviceEnergy:
+      return {(tier == 0 ? device.power_compute_w : device.power_idle_w) * ms, ms};
+    case Objective::kCost:
+      return {r.tiers[tier].price_per_compute_second * ms / 1e3, ms};
+  }
+  return {ms, ms};
+}
+
+// Prices bytes on the wire over link k, sent by `sender`.
+Terms OnWire(const PlanRequest& r, int link, int sender, double ms, double wire_bytes) {
+  const TierModel& device = r.tiers[0];
+  switch (r.objective) {
+    case Objective::kLatency:
+      return {ms, ms};
+    case Objective::kDeviceEnergy:
+      return {(link == 0 ? device.power_transmit_w : device.power_idle_w) * ms, ms};
+    case Objective::kCost:
+      return {r.tiers[sender].price_per_gb_egress * wire_bytes / 1e9, ms};
+  }
+  return {ms, ms};
+}
+
+// Time the device waits for the network (round trips).
+Terms Waiting(const PlanRequest& r, double ms) {
+  switch (r.objective) {
+    case Objective::kLatency:
+      return {ms, ms};
+    case Objective::kDeviceEnergy:
+      return {r.tiers[0].power_idle_w * ms, ms};
+    case Objective::kCost:
+      return {0, ms};
+  }
+  return {ms, ms};
+}
+
+const CodecModel* FindCodec(const TierModel& tier, const std::string& codec) {
+  for (const auto& c : tier.codecs) {
+    if (c.codec == codec) return &c;
+  }
+  return nullptr;
+}
+
+// All codecs both ends of a link know, with identity always available.
+std::vector<MoveOption> MoveOptions(const PlanRequest& r, int t, int link, bool down) {
+  const PlanTensor& tensor = r.graph.tensors[t];
+  const int sender = down ? link + 1 : link;
+  const int receiver = down ? link : link + 1;
+  std::vector<std::string> lossy;
+  if (auto it = r.lossy_allowed.find(tensor.name); it != r.lossy_allowed.end() && !down) {
+    lossy = it->second;
+  }
+  std::vector<MoveOption> options;
+  auto add = [&](const std::string& codec, double enc_gbps, double dec_gbps, double ratio) {
+    MoveOption o;
+    o.move.tensor = t;
+    o.move.link = link;
+    o.move.to_device = down;
+    o.move.codec = codec;
+    o.move.bytes = static_cast<double>(tensor.bytes);
+    o.move.wire_bytes = o.move.bytes * ratio;
+    o.move.encode_ms = enc_gbps > 0 ? o.move.bytes / (enc_gbps * 1e9) * 1e3 : 0;
+    o.move.decode_ms = dec_gbps > 0 ? o.move.bytes / (dec_gbps * 1e9) * 1e3 : 0;
+    o.move.transfer_ms = r.links[link].TransferMs(o.move.wire_bytes);
+    o.terms = OnTier(r, sender, o.move.encode_ms);
+    o.terms += OnWire(r, link, sender, o.move.transfer_ms, o.move.wire_bytes);
+    o.terms += OnTier(r, receiver, o.move.decode_ms);
+    options.push_back(o);
+  };
+  add("identity", 0, 0, 1);
+  for (const auto& enc : r.tiers[sender].codecs) {
+    const CodecModel* dec = FindCodec(r.tiers[receiver], enc.codec);
+    if (!dec || enc.codec == "identity") continue;
+    if (enc.lossy) {
+      if (!tensor.is_float32) continue;
+      if (std::find(lossy.begin(), lossy.end(), enc.codec) == lossy.end()) continue;
+    }
+    add(enc.codec, enc.encode_gbps, dec->decode_gbps, enc.ratio);
+  }
+  return options;
+}
+
+}  // namespace
+
+CandidateCosts BuildCandidateCosts(const PlanRequest& r) {
+  const int tiers = static_cast<int>(r.tiers.size());
+  const int nodes = static_cast<int>(r.graph.nodes.size());
+  CandidateCosts c;
+  c.compute.assign(nodes, std::vector<Terms>(tiers));
+  for (int v = 0; v < nodes; ++v) {
+    for (int j = 0; j < tiers; ++j) c.compute[v][j] = OnTier(r, j, r.tiers[j].node_ms[v]);
+  }
+  c.up.resize(r.graph.tensors.size());
+  c.down.resize(r.graph.tensors.size());
+  for (int t = 0; t < static_cast<int>(r.graph.tensors.size()); ++t) {
+    const PlanTensor& tensor = r.graph.tensors[t];
+    for (int k = 0; k + 1 < tiers; ++k) {
+      const bool raw_input_pinned = tensor.producer < 0 && r.keep_input_on_device;
+      c.up[t].push_back(raw_input_pinned ? std::vector<MoveOption>{} : MoveOptions(r, t, k, false));
+      c.down[t].push_back(tensor.is_model_output ? MoveOptions(r, t, k, true)
+                                                 : std::vector<MoveOption>{});
+    }
+  }
+  for (int k = 0; k + 1 < tiers; ++k) {
+    // One request message up and one response down per link used.
+    Terms fixed = Waiting(r, r.links[k].rtt_ms);
+    fixed += OnWire(r, k, k, 2 * r.links[k].overhead_ms, 0);
+    c.fixed_link.push_back(fixed);
+  }
+  for (int j = 0; j < tiers; ++j) c.fixed_tier.push_back(OnTier(r, j, r.tiers[j].overhead_ms));
+  return c;
+}
+
+const MoveOption* BestOption(const std::vector<MoveOption>& options, const Multipliers& m) {
+  const MoveOption* best = nullptr;
+  double best_cost = std::numeric_limits<double>::infinity();
+  for (const auto& o : options) {
+    const double cost = o.terms.objective + m.lambda * o.terms.ms;
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = &o;
+    }
+  }
+  return best;
+}
+
+PlacementProblem BuildProblem(const PlanRequest& r, const CandidateCosts& c, const Multipliers& m) {
+  const int tiers = static_cast<int>(r.tiers.size());
+  const int nodes = static_cast<int>(r.graph.nodes.size());
+  auto price = [&m](const Terms& t) { return t.objective + m.lambda * t.ms; };
+  PlacementProblem p;
+  p.num_tiers = tiers;
+  p.node_cost.assign(nodes, std::vector<double>(tiers, 0));
+  for (int v = 0; v < nodes; ++v) {
+    for (int j = 0; j < tiers; ++j) {
+      p.node_cost[v][j] = price(c.compute[v][j]);
+      if (!m.mu.empty()) p.node_cost[v][j] += m.mu[j] * r.graph.nodes[v].param_bytes;
+    }
+  }
+  for (int t = 0; t < static_cast<int>(r.graph.tensors.size()); ++t) {
+    const PlanTensor& tensor = r.graph.tensors[t];
+    PlacementProblem::Tensor pt;
+    pt.producer = tensor.producer;
+    pt.consumers = tensor.consumers;
+    for (int k = 0; k + 1 < tiers; ++k) {
+      const MoveOption* best = BestOption(c.up[t][k], m);
+      pt.link_cost.push_back(best ? price(best->terms) : kForbidden);
+    }
+    // A model output made on tier j returns over links j-1..0: a cost of its producer's tier.
+    if (tensor.is_model_output && tensor.producer >= 0) {
+      double down = 0;
+      for (int j = 1; j < tiers; ++j) {
+        const MoveOption* best = BestOption(c.down[t][j - 1], m);
+        down += best ? price(best->terms) : kForbidden;
+        p.node_cost[tensor.producer][j] += down;
+      }
+    }
+    p.tensors.push_back(std::move(pt));
+  }
+  for (const auto& f : c.fixed_link) p.fixed_link_cost.push_back(price(f));
+  for (const auto& f : c.fixed_tier) p.fixed_tier_cost.push_back(price(f));
+  return p;
+}
+
+}  // namespace seam::plan
