@@ -76,6 +76,23 @@ int64_t ElementCount(const std::vector<int64_t>& shape) {
   return count;
 }
 
+std::optional<int64_t> CheckedMul(int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (__builtin_mul_overflow(a, b, &out)) return std::nullopt;
+  return out;
+}
+
+std::optional<int64_t> CheckedElementCount(const std::vector<int64_t>& shape) {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return std::nullopt;
+    auto next = CheckedMul(count, d);
+    if (!next) return std::nullopt;
+    count = *next;
+  }
+  return count;
+}
+
 std::string ShapeToString(const std::vector<int64_t>& shape) {
   std::string out = "[";
   for (size_t i = 0; i < shape.size(); ++i) {

@@ -40,8 +40,13 @@ int32_t DTypeToOnnx(DType dtype);
 // "FLOAT", "STRING", "COMPLEX64"... for any ONNX type number, for messages.
 std::string OnnxTypeName(int32_t onnx_type);
 
-// Number of elements of a fully known shape; an empty shape is a scalar (1 element).
+// Number of elements of a fully known shape; an empty shape is a scalar (1 element). Only for
+// shapes of tensors that exist in memory; shapes read from a file go through the checked form.
 int64_t ElementCount(const std::vector<int64_t>& shape);
+// The same for untrusted shapes: nullopt when a dimension is negative or the product overflows.
+std::optional<int64_t> CheckedElementCount(const std::vector<int64_t>& shape);
+// a * b, or nullopt on overflow.
+std::optional<int64_t> CheckedMul(int64_t a, int64_t b);
 // "[1,3,224,224]"; negative dimensions print as "?".
 std::string ShapeToString(const std::vector<int64_t>& shape);
 

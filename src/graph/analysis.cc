@@ -23,7 +23,14 @@ Result<TensorReport> Describe(const std::string& name, const TypeTable& types) {
   r.dtype = DTypeName(*dtype);
   r.shape = it->second.dims;
   if (it->second.fully_known()) {
-    r.bytes = ElementCount(r.shape) * static_cast<int64_t>(DTypeSize(*dtype));
+    auto elements = CheckedElementCount(r.shape);
+    auto bytes =
+        elements ? CheckedMul(*elements, static_cast<int64_t>(DTypeSize(*dtype))) : std::nullopt;
+    if (!bytes) {
+      return InvalidArgument("tensor '" + name + "' has shape " + ShapeToString(r.shape) +
+                             ", too large to exist (its size overflows 64 bits)");
+    }
+    r.bytes = *bytes;
   }
   return r;
 }
@@ -74,16 +81,16 @@ Result<Analysis> Analyze(const LoadedModel& model, const GraphView& view,
     for (TensorId t : node.outputs) {
       SEAM_ASSIGN_OR_RETURN(TensorReport out, Describe(view.tensor(t).name, types));
       tensor_bytes[t] = out.bytes;
-      if (out.bytes < 0 || r.output_bytes < 0) {
+      if (out.bytes < 0 || r.output_bytes < 0 ||
+          __builtin_add_overflow(r.output_bytes, out.bytes, &r.output_bytes)) {
         r.output_bytes = -1;
-      } else {
-        r.output_bytes += out.bytes;
       }
       r.outputs.push_back(std::move(out));
     }
     for (TensorId t : node.inputs) {
       if (!view.tensor(t).is_initializer) continue;
       SEAM_ASSIGN_OR_RETURN(TensorReport in, Describe(view.tensor(t).name, types));
+      // Initializers hold their bytes in the file, so these sums are bounded by its size.
       r.param_bytes += std::max<int64_t>(in.bytes, 0);
       if (!counted[t]) a.total_param_bytes += std::max<int64_t>(in.bytes, 0);
       counted[t] = 1;
@@ -91,7 +98,9 @@ Result<Analysis> Analyze(const LoadedModel& model, const GraphView& view,
     FlopCount flops = CountFlops(node, types);
     r.flops = flops.flops;
     r.flops_known = flops.known;
-    a.total_flops += flops.flops;
+    if (__builtin_add_overflow(a.total_flops, flops.flops, &a.total_flops)) {
+      return InvalidArgument("the model's FLOP count overflows 64 bits");
+    }
     a.nodes.push_back(std::move(r));
   }
   for (TensorId t : view.model_inputs()) {
@@ -106,10 +115,8 @@ Result<Analysis> Analyze(const LoadedModel& model, const GraphView& view,
     r.after_node = view.node(view.order()[cut.position - 1]).name;
     for (TensorId t : cut.tensors) {
       r.tensors.push_back(view.tensor(t).name);
-      if (tensor_bytes[t] < 0) {
+      if (tensor_bytes[t] < 0 || __builtin_add_overflow(r.bytes, tensor_bytes[t], &r.bytes)) {
         ++r.unknown_tensors;
-      } else {
-        r.bytes += tensor_bytes[t];
       }
     }
     a.cuts.push_back(std::move(r));

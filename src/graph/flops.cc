@@ -116,6 +116,16 @@ bool IsReduction(const std::string& op) {
   return op.starts_with("Reduce") || op == "ArgMax" || op == "ArgMin" || op == "CumSum";
 }
 
+// a*b*c [+ d] in int64, or "unknown" when it overflows (shapes come from untrusted files).
+FlopCount Checked(int64_t a, int64_t b, int64_t c, int64_t d = 0) {
+  int64_t out = 0;
+  if (__builtin_mul_overflow(a, b, &out) || __builtin_mul_overflow(out, c, &out) ||
+      __builtin_add_overflow(out, d, &out)) {
+    return {0, false};
+  }
+  return {out, true};
+}
+
 }  // namespace
 
 FlopCount CountFlops(const NodeInfo& node, const TypeTable& types) {
@@ -143,66 +153,73 @@ FlopCount CountFlops(const NodeInfo& node, const TypeTable& types) {
 
   if (IsDataMovement(op)) return {0, true};
   if (!out) return {0, false};
-  const int64_t out_elems = ElementCount(*out);
+  const auto out_count = CheckedElementCount(*out);
+  if (!out_count) return {0, false};
+  const int64_t out_elems = *out_count;
+  auto elements = [](const std::vector<int64_t>& shape) -> int64_t {
+    return CheckedElementCount(shape).value_or(-1);
+  };
 
   if (op == "Conv" || op == "ConvInteger" || op == "QLinearConv") {
     const int w_index = op == "QLinearConv" ? 3 : 1;
     const auto* w = input(w_index);
     if (!w || w->size() < 2) return {0, false};
-    int64_t per_output = 1;
-    for (size_t i = 1; i < w->size(); ++i) per_output *= (*w)[i];
+    const int64_t per_output = elements({w->begin() + 1, w->end()});
+    if (per_output < 0) return {0, false};
     const bool bias = op == "Conv" && input(2) != nullptr;
-    return {2 * out_elems * per_output + (bias ? out_elems : 0), true};
+    return Checked(2, out_elems, per_output, bias ? out_elems : 0);
   }
   if (op == "ConvTranspose") {
     const auto* x = input(0);
     const auto* w = input(1);
     if (!x || !w || w->size() < 2) return {0, false};
-    int64_t per_input = 1;
-    for (size_t i = 1; i < w->size(); ++i) per_input *= (*w)[i];
+    const int64_t per_input = elements({w->begin() + 1, w->end()});
+    const int64_t in_elems = elements(*x);
+    if (per_input < 0 || in_elems < 0) return {0, false};
     const bool bias = input(2) != nullptr;
-    return {2 * ElementCount(*x) * per_input + (bias ? out_elems : 0), true};
+    return Checked(2, in_elems, per_input, bias ? out_elems : 0);
   }
   if (op == "Gemm") {
     const auto* a = input(0);
     if (!a || a->size() != 2 || out->size() != 2) return {0, false};
     const int64_t k = IntAttribute(proto, "transA", 0) ? (*a)[0] : (*a)[1];
     const bool bias = input(2) != nullptr;
-    return {2 * out_elems * k + (bias ? out_elems : 0), true};
+    return Checked(2, out_elems, k, bias ? out_elems : 0);
   }
   if (op == "MatMul" || op == "MatMulInteger" || op == "QLinearMatMul") {
     const auto* a = input(0);
     if (!a || a->empty()) return {0, false};
-    return {2 * out_elems * a->back(), true};
+    return Checked(2, out_elems, a->back());
   }
   if (op == "MaxPool" || op == "AveragePool" || op == "LpPool") {
     const auto* attr = FindAttribute(proto, "kernel_shape");
     if (!attr) return {0, false};
-    int64_t kernel = 1;
-    for (int64_t k : attr->ints()) kernel *= k;
-    return {out_elems * kernel, true};
+    const int64_t kernel = elements({attr->ints().begin(), attr->ints().end()});
+    if (kernel < 0) return {0, false};
+    return Checked(1, out_elems, kernel);
   }
   if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "GlobalLpPool" ||
       IsReduction(op)) {
     const auto* x = input(0);
     if (!x) return {0, false};
-    return {ElementCount(*x), true};
+    const int64_t in_elems = elements(*x);
+    return in_elems < 0 ? FlopCount{0, false} : FlopCount{in_elems, true};
   }
   if (op == "Sum" || op == "Max" || op == "Min" || op == "Mean") {
     int present = 0;
     for (int i = 0; i < proto.input_size(); ++i) present += !proto.input(i).empty();
-    return {(present > 1 ? present - 1 : 1) * out_elems, true};
+    return Checked(1, present > 1 ? present - 1 : 1, out_elems);
   }
   if (IsElementwise(op)) return {has_input ? out_elems : 0, true};
-  if (op == "BatchNormalization") return {2 * out_elems, true};
+  if (op == "BatchNormalization") return Checked(1, 2, out_elems);
   if (op == "InstanceNormalization" || op == "LayerNormalization" || op == "GroupNormalization" ||
       op == "LpNormalization" || op == "MeanVarianceNormalization") {
-    return {8 * out_elems, true};
+    return Checked(1, 8, out_elems);
   }
-  if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") return {3 * out_elems, true};
+  if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") return Checked(1, 3, out_elems);
   if (op == "Resize" || op == "Upsample") {
     const std::string mode = StringAttribute(proto, "mode", "nearest");
-    return {mode == "nearest" ? out_elems : 4 * out_elems, true};
+    return Checked(1, mode == "nearest" ? 1 : 4, out_elems);
   }
   return {0, false};
 }

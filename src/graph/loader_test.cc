@@ -4,6 +4,8 @@
 #include <fstream>
 
 #include "common/file_util.h"
+#include "graph/analysis.h"
+#include "graph/cuts.h"
 #include "graph/model_loader.h"
 #include "graph/test_models.h"
 
@@ -67,6 +69,32 @@ TEST(LoaderTest, CheckerFailureIsReported) {
   auto r = LoadModelFromBytes(b.model().SerializeAsString(), "bad.onnx", "");
   EXPECT_NE(Message(r).find("bad.onnx: fails the ONNX checker: "), std::string::npos) << Message(r);
   EXPECT_NE(Message(r).find("NoSuchOp"), std::string::npos) << Message(r);
+}
+
+// Inputs the fuzzer found (fuzz/crashes/): each used to crash or overflow inside analysis. Now each
+// either analyses or gives an error; reaching the end of the test is the assertion.
+TEST(LoaderTest, FuzzerFindingsNoLongerCrash) {
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(std::string(SEAM_SOURCE_DIR) + "/fuzz/crashes")) {
+    if (entry.path().extension() != ".onnx") continue;
+    ++files;
+    SCOPED_TRACE(entry.path().string());
+    auto model = LoadModel(entry.path().string());
+    if (!model.ok()) continue;
+    auto view = GraphView::Build(model->proto);
+    if (!view.ok()) continue;
+    auto analysis = Analyze(*model, *view, {});
+    if (analysis.ok()) {
+      for (const auto& n : analysis->nodes) EXPECT_GE(n.flops, 0);
+    }
+    EnumerateCuts(*view);
+  }
+  EXPECT_GE(files, 9);
+  auto zero_stride =
+      LoadModel(std::string(SEAM_SOURCE_DIR) + "/fuzz/crashes/conv_zero_stride.onnx");
+  EXPECT_EQ(zero_stride.status().message().find("attribute strides has 0; every value must be "
+                                                "positive") == std::string::npos,
+            false);
 }
 
 }  // namespace

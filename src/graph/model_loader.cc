@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "common/file_util.h"
+#include "graph/attribute_checks.h"
 
 namespace seam::graph {
 namespace fs = std::filesystem;
@@ -132,6 +133,14 @@ Result<LoadedModel> LoadModelFromBytes(const std::string& bytes, const std::stri
     std::string what = e.what();
     if (auto cut = what.find("\n"); cut != std::string::npos) what.resize(cut);
     return InvalidArgument(name + ": fails the ONNX checker: " + what);
+  }
+  SEAM_RETURN_IF_ERROR(CheckWindowAttributes(loaded.proto.graph(), name));
+  for (const auto& function : loaded.proto.functions()) {
+    for (const auto& node : function.node()) {
+      onnx::GraphProto wrapper;  // function bodies are node lists; check them the same way
+      *wrapper.add_node() = node;
+      SEAM_RETURN_IF_ERROR(CheckWindowAttributes(wrapper, name));
+    }
   }
   loaded.sha256 = Sha256Hex(bytes);
   return loaded;

@@ -47,10 +47,9 @@ onnx::ModelProto LightCopy(const onnx::ModelProto& model) {
   *out->mutable_output() = g.output();
   *out->mutable_value_info() = g.value_info();
   for (const auto& init : g.initializer()) {
-    int64_t elements = 1;
-    for (int64_t d : init.dims()) elements *= d;
+    auto elements = CheckedElementCount({init.dims().begin(), init.dims().end()});
     onnx::TensorProto* t = out->add_initializer();
-    if (elements <= kMaxInitializerElementsForInference) {
+    if (elements && *elements <= kMaxInitializerElementsForInference) {
       *t = init;
     } else {
       t->set_name(init.name());
