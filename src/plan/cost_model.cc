@@ -170,8 +170,12 @@ PlacementProblem BuildProblem(const PlanRequest& r, const CandidateCosts& c, con
     }
     p.tensors.push_back(std::move(pt));
   }
-  for (const auto& f : c.fixed_link) p.fixed_link_cost.push_back(price(f));
-  for (const auto& f : c.fixed_tier) p.fixed_tier_cost.push_back(price(f));
+  // A tier above the device pays its per-request overhead whenever data reaches it (it runs its
+  // segment or passes the request on); the device pays only when it runs something.
+  for (size_t k = 0; k < c.fixed_link.size(); ++k) {
+    p.fixed_link_cost.push_back(price(c.fixed_link[k]) + price(c.fixed_tier[k + 1]));
+  }
+  p.first_tier_cost = price(c.fixed_tier[0]);
   return p;
 }
 

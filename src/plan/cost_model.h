@@ -33,7 +33,7 @@ struct CandidateCosts {
   // [tensor][link]: options for a model output returning down the chain (lossless only).
   std::vector<std::vector<std::vector<MoveOption>>> down;
   std::vector<Terms> fixed_link;  // per link used
-  std::vector<Terms> fixed_tier;  // per tier used
+  std::vector<Terms> fixed_tier;  // per tier: its per-run overhead (see BuildProblem for when)
 };
 
 CandidateCosts BuildCandidateCosts(const PlanRequest& request);

@@ -6,6 +6,7 @@
 // stops there rather than overflow.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -17,6 +18,7 @@ class MaxFlow {
  public:
   explicit MaxFlow(int num_nodes);
   void AddEdge(int from, int to, int64_t capacity);
+  void Reserve(size_t edges) { edges_.reserve(2 * edges); }
   // Maximum flow from source to sink (= minimum cut), capped at kInfiniteCapacity.
   int64_t Solve(int source, int sink);
   // After Solve: whether a node is on the source side of the minimum cut.

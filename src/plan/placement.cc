@@ -19,17 +19,12 @@ Status Validate(const PlacementProblem& p) {
                            std::to_string(p.fixed_link_cost.size()));
   }
   auto bad_cost = [](double c) { return std::isnan(c) || c < 0; };
-  if (!p.fixed_tier_cost.empty() && static_cast<int>(p.fixed_tier_cost.size()) != tiers) {
-    return InvalidArgument("expected " + std::to_string(tiers) + " fixed tier costs, got " +
-                           std::to_string(p.fixed_tier_cost.size()));
-  }
   for (double c : p.fixed_link_cost) {
     if (bad_cost(c) || std::isinf(c))
       return InvalidArgument("fixed link costs must be finite and >= 0");
   }
-  for (double c : p.fixed_tier_cost) {
-    if (bad_cost(c) || std::isinf(c))
-      return InvalidArgument("fixed tier costs must be finite and >= 0");
+  if (bad_cost(p.first_tier_cost) || std::isinf(p.first_tier_cost)) {
+    return InvalidArgument("the first tier's fixed cost must be finite and >= 0");
   }
   for (int v = 0; v < nodes; ++v) {
     if (static_cast<int>(p.node_cost[v].size()) != tiers) {
@@ -81,41 +76,48 @@ Scale ChooseScale(const PlacementProblem& p) {
   };
   for (const auto& costs : p.node_cost) std::for_each(costs.begin(), costs.end(), add);
   for (const auto& t : p.tensors) std::for_each(t.link_cost.begin(), t.link_cost.end(), add);
+  std::for_each(p.fixed_link_cost.begin(), p.fixed_link_cost.end(), add);
+  add(p.first_tier_cost * static_cast<double>(p.node_cost.size() + 1));  // one edge per node
   const double budget = static_cast<double>(kInfiniteCapacity) / 8;
   return Scale{total > 0 ? std::min(1e9, budget / total) : 1e9};
 }
 
-// Best placement with every node on a tier of `allowed` (a bit mask), priced by PlacementCost.
-// Infinite when there is none.
-Placement SolveWithin(const PlacementProblem& p, unsigned allowed, const Scale& scale) {
+// The minimum-cost placement over all tiers, priced by PlacementCost; infinite when none exists.
+Placement SolveCut(const PlacementProblem& p, const Scale& scale) {
   const int nodes = static_cast<int>(p.node_cost.size());
-  int h = 0;
-  while ((allowed >> (h + 1)) != 0) ++h;  // the highest allowed tier
-  auto cost_of = [&](int v, int j) -> int64_t {
-    return (allowed >> j) & 1 ? scale(p.node_cost[v][j]) : kInfiniteCapacity;
-  };
+  const int h = p.num_tiers - 1;  // layers: one per link
   Placement result;
   result.tier.assign(nodes, 0);
   if (h == 0) {
     result.cost = PlacementCost(p, result.tier);
     return result;
   }
-  // Graph nodes: source, sink, v_k for each node and layer k < h, then auxiliaries.
-  const int source = 0, sink = 1;
-  auto var = [h](int v, int k) { return 2 + v * h + k; };
-  int next_node = 2 + nodes * h;
+  // Graph nodes: source, sink, v_k for each node and layer (v_k on the source side means the
+  // node sits above link k), the first-tier auxiliary, one per link, then one per tensor-layer.
+  const int source = 0, sink = 1, first_tier = 2;
+  auto var = [h](int v, int k) { return 4 + h + v * h + k; };
+  auto link_used = [](int k) { return 3 + k; };
+  int next_node = 4 + h + nodes * h;
   int aux_count = 0;
   for (const auto& t : p.tensors) aux_count += t.consumers.size() > 1 ? h : 0;
   MaxFlow flow(next_node + aux_count);
+  flow.Reserve(static_cast<size_t>(nodes) * (5 * h + 2) + p.tensors.size() * 4 * h);
 
   for (int v = 0; v < nodes; ++v) {
+    const auto& cost = p.node_cost[v];
     // The chain s -> v_0 -> ... -> v_{h-1} -> t: cutting the edge into v_j means tier j.
-    flow.AddEdge(source, var(v, 0), cost_of(v, 0));
-    for (int k = 1; k < h; ++k) flow.AddEdge(var(v, k - 1), var(v, k), cost_of(v, k));
-    flow.AddEdge(var(v, h - 1), sink, cost_of(v, h));
+    flow.AddEdge(source, var(v, 0), scale(cost[0]));
+    for (int k = 1; k < h; ++k) flow.AddEdge(var(v, k - 1), var(v, k), scale(cost[k]));
+    flow.AddEdge(var(v, h - 1), sink, scale(cost[h]));
     // Tier > k implies tier > k-1: the chain is cut exactly once.
     for (int k = 1; k < h; ++k) flow.AddEdge(var(v, k), var(v, k - 1), kInfiniteCapacity);
+    // Link k carries data when any node is above it.
+    for (int k = 0; k < h; ++k) flow.AddEdge(var(v, k), link_used(k), kInfiniteCapacity);
+    // The first tier runs something unless every node is above link 0.
+    flow.AddEdge(first_tier, var(v, 0), scale(p.first_tier_cost));
   }
+  for (int k = 0; k < h; ++k) flow.AddEdge(link_used(k), sink, scale(p.fixed_link_cost[k]));
+  flow.AddEdge(source, first_tier, scale(p.first_tier_cost));
   for (const auto& t : p.tensors) {
     for (int k = 0; k < h; ++k) {
       // A reader is never below its producer.
@@ -152,15 +154,13 @@ Placement SolveWithin(const PlacementProblem& p, unsigned allowed, const Scale& 
 double PlacementCost(const PlacementProblem& p, const std::vector<int>& tier) {
   double cost = 0;
   int highest = 0;
-  std::vector<char> used(p.num_tiers, 0);
+  bool first_tier_used = false;
   for (size_t v = 0; v < p.node_cost.size(); ++v) {
     cost += p.node_cost[v][tier[v]];
     highest = std::max(highest, tier[v]);
-    used[tier[v]] = 1;
+    first_tier_used |= tier[v] == 0;
   }
-  for (size_t j = 0; j < p.fixed_tier_cost.size(); ++j) {
-    if (used[j]) cost += p.fixed_tier_cost[j];
-  }
+  if (first_tier_used) cost += p.first_tier_cost;
   for (const auto& t : p.tensors) {
     const int from = t.producer >= 0 ? tier[t.producer] : 0;
     int to = from;
@@ -177,15 +177,7 @@ double PlacementCost(const PlacementProblem& p, const std::vector<int>& tier) {
 Result<Placement> SolvePlacement(const PlacementProblem& problem) {
   SEAM_RETURN_IF_ERROR(Validate(problem));
   const Scale scale = ChooseScale(problem);
-  Placement best;
-  best.cost = kForbidden;
-  // Without fixed tier costs, "every tier up to h" dominates every set whose highest tier is h.
-  const bool by_subset = !problem.fixed_tier_cost.empty();
-  for (unsigned allowed = 1; allowed < (1u << problem.num_tiers); ++allowed) {
-    if (!by_subset && (allowed & (allowed + 1)) != 0) continue;  // only 0..h masks
-    Placement candidate = SolveWithin(problem, allowed, scale);
-    if (candidate.cost < best.cost) best = std::move(candidate);
-  }
+  Placement best = SolveCut(problem, scale);
   if (std::isinf(best.cost)) {
     return FailedPrecondition(
         "no placement satisfies the constraints (every one runs a node "

@@ -8,17 +8,19 @@
 //   sum over nodes v          of node_cost[v][tier(v)]
 // + sum over tensors t, links k crossed by t  of link_cost[t][k]
 // + sum over links k that carry anything      of fixed_link_cost[k]
-// + sum over tiers j that run any node          of fixed_tier_cost[j].
+// + first_tier_cost if tier 0 runs any node.
+// (A tier above the first pays its per-request costs whenever data reaches it, even to pass it
+// on: put those in the fixed cost of the link below it.)
 // A tensor produced on tier a (a model input: tier 0) and read up to tier b crosses links
 // a..b-1, once each however many readers it has. A link carries something iff some node sits
 // above it (every compute node depends on the input, which starts on tier 0).
 //
-// SolvePlacement finds a placement of minimum cost exactly. For each set S of tiers allowed to run
-// nodes (2^T - 1 sets; T is small), it solves a minimum s-t cut over a layered graph (Ishikawa's
-// construction: one layer per link up to the highest tier of S, infinite edges for the monotone
-// order, one auxiliary node per multi-reader tensor and layer so that a tensor read by several
-// nodes above a link pays that link once) and adds the fixed costs of S; the best S wins. The
-// set that the optimum really uses is among those tried, so the minimum is exact.
+// SolvePlacement finds a placement of minimum cost exactly, with one minimum s-t cut over a layered
+// graph (Ishikawa's construction): one layer per link, infinite edges for the monotone order, one
+// auxiliary node per multi-reader tensor and layer so that a tensor read by several nodes above a
+// link pays that link once, one per link for its fixed cost (an OR of "some node above it"), and
+// one for the first tier's fixed cost (an AND of "every node above it", which is submodular with
+// a negative weight: -c*AND(x) = min_z c*(-z + z*sum(1-x))).
 #pragma once
 
 #include <cstdint>
@@ -44,7 +46,7 @@ struct PlacementProblem {
   };
   std::vector<Tensor> tensors;
   std::vector<double> fixed_link_cost;  // per link, paid once if the link carries anything
-  std::vector<double> fixed_tier_cost;  // per tier, paid once if it runs any node (may be empty)
+  double first_tier_cost = 0;           // paid once if tier 0 runs any node
 };
 
 struct Placement {

@@ -23,9 +23,7 @@ PlacementProblem RandomProblem(std::mt19937_64& rng, int nodes, int tiers, bool 
     }
   }
   for (int k = 0; k + 1 < tiers; ++k) p.fixed_link_cost.push_back(cost(rng));
-  if (coin(rng) < 50) {
-    for (int j = 0; j < tiers; ++j) p.fixed_tier_cost.push_back(cost(rng));
-  }
+  if (coin(rng) < 50) p.first_tier_cost = cost(rng);
   // Tensor 0: the model input; then one output tensor per node.
   p.tensors.resize(nodes + 1);
   p.tensors[0].producer = -1;

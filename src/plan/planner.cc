@@ -90,7 +90,8 @@ Evaluation Evaluate(const PlanRequest& r, const CandidateCosts& c, const std::ve
     highest = std::max(highest, tier[v]);
   }
   for (int j = 0; j < tiers; ++j) {
-    if (!used[j]) continue;
+    // See BuildProblem: the device pays when it runs a node, the others when data reaches them.
+    if (j == 0 ? !used[0] : j > highest) continue;
     e.total += c.fixed_tier[j];
     e.compute_ms[j] += c.fixed_tier[j].ms;
   }

@@ -12,8 +12,9 @@
 //                   scratch equals the solver's
 //
 // Cost model of one request (all additive, so the min-cut is exact for it):
-//   compute   node time on its tier (the tier's latency model), plus the tier's per-run overhead
-//             when the tier runs anything;
+//   compute   node time on its tier (the tier's latency model), plus the tier's per-run overhead:
+//             the device's when it runs anything, another tier's whenever the request reaches it
+//             (it runs its segment or passes the request on);
 //   links     per link used: its round trip and a request and a response message overhead; per
 //             tensor crossing it: encode on the sender + bytes*ratio over the bandwidth + decode;
 //   results   model outputs return down the chain to the device with the best lossless codec.
