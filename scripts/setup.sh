@@ -21,7 +21,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 apt_packages=(
   build-essential cmake pkg-config git ca-certificates curl
   libonnx-dev libprotobuf-dev protobuf-compiler libssl-dev
-  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libzstd-dev liblz4-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3-onnx python3-numpy

@@ -14,7 +14,7 @@ Tensor Tensor::Zeros(DType dtype, std::vector<int64_t> shape) {
 
 bool Tensor::BitwiseEquals(const Tensor& other) const {
   return dtype == other.dtype && shape == other.shape && data.size() == other.data.size() &&
-         std::memcmp(data.data(), other.data.data(), data.size()) == 0;
+         (data.empty() || std::memcmp(data.data(), other.data.data(), data.size()) == 0);
 }
 
 }  // namespace seam
