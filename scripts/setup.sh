@@ -25,6 +25,7 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3-onnx python3-numpy
+  libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-grpc-tools
 )
 missing=()
 for p in "${apt_packages[@]}"; do

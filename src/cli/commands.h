@@ -11,6 +11,9 @@ namespace seam::cli {
 // Each Register* adds subcommands whose callbacks store their exit code in `exit_code`.
 void RegisterGraphCommands(CLI::App& app, int& exit_code);   // analyze, split
 void RegisterVerifyCommand(CLI::App& app, int& exit_code);   // verify
+void RegisterProfileCommand(CLI::App& app, int& exit_code);  // profile
+void RegisterPlanCommand(CLI::App& app, int& exit_code);     // plan
+void RegisterCalibrateCommand(CLI::App& app, int& exit_code);  // calibrate
 
 // Prints "seam: error: <message>" and returns the exit code for a failed command (1).
 int ReportError(const Status& status);

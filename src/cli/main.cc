@@ -1,6 +1,5 @@
 // The `seam` executable: flags in, one command out. Nothing here but registration and dispatch.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
 
@@ -13,6 +12,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   seam::cli::RegisterGraphCommands(app, exit_code);
   seam::cli::RegisterVerifyCommand(app, exit_code);
+  seam::cli::RegisterProfileCommand(app, exit_code);
+  seam::cli::RegisterPlanCommand(app, exit_code);
+  seam::cli::RegisterCalibrateCommand(app, exit_code);
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
   } catch (const CLI::ParseError& e) {

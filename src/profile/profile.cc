@@ -44,6 +44,7 @@ nlohmann::json ProfileToJson(const Profile& p) {
             {"runs", p.runs},
             {"warmup", p.warmup},
             {"seed", p.seed},
+            {"min_batch_ms", p.min_batch_ms},
             {"runtime", p.runtime}}},
           {"profile_seconds", p.profile_seconds},
           {"per_run_overhead", TimingJson(p.per_run_overhead)},
@@ -85,6 +86,7 @@ Result<Profile> ProfileFromJson(const nlohmann::json& j, const std::string& wher
     p.runs = s.value("runs", 0);
     p.warmup = s.value("warmup", 0);
     p.seed = s.value("seed", uint64_t{1});
+    p.min_batch_ms = s.value("min_batch_ms", 0.0);
     p.runtime = s.value("runtime", "");
     p.profile_seconds = j.value("profile_seconds", 0.0);
     p.per_run_overhead = TimingFrom(j.at("per_run_overhead"));

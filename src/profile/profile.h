@@ -57,8 +57,9 @@ struct Profile {
   std::string quota_note;       // why no quota was applied, when it was not
   int runs = 0;
   int warmup = 0;
-  uint64_t seed = 1;    // of the random inputs and of the sampled segments
-  std::string runtime;  // e.g. "onnxruntime 1.29.0"
+  uint64_t seed = 1;        // of the random inputs and of the sampled segments
+  double min_batch_ms = 0;  // a timed sample is the mean Run over a batch at least this long
+  std::string runtime;      // e.g. "onnxruntime 1.29.0"
   // Measurements.
   Timing per_run_overhead;  // a session run that computes nothing
   Timing whole_model;       // the whole model, optimised as deployed

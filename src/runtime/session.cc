@@ -38,6 +38,10 @@ Result<std::unique_ptr<Session>> Session::Open(const std::string& path,
     ort_options.SetGraphOptimizationLevel(options.optimize
                                               ? GraphOptimizationLevel::ORT_ENABLE_ALL
                                               : GraphOptimizationLevel::ORT_DISABLE_ALL);
+    if (!options.profile_prefix.empty()) {
+      ort_options.EnableProfiling(options.profile_prefix.c_str());
+      session->profiling_ = true;
+    }
     session->session_ = std::make_unique<Ort::Session>(SharedEnv(), path.c_str(), ort_options);
     Ort::AllocatorWithDefaultOptions allocator;
     for (size_t i = 0; i < session->session_->GetInputCount(); ++i) {
@@ -57,6 +61,8 @@ Result<std::unique_ptr<Session>> Session::Open(const std::string& path,
   }
   return session;
 }
+
+std::string RuntimeVersion() { return "onnxruntime " + Ort::GetVersionString(); }
 
 Status CheckInput(const IoSpec& spec, const Tensor& tensor) {
   const std::string where = "input '" + spec.name + "'";
@@ -115,6 +121,20 @@ Result<TensorMap> Session::Run(const TensorMap& inputs) const {
     return result;
   } catch (const Ort::Exception& e) {
     return Internal(name_ + ": ONNX Runtime failed: " + e.what());
+  }
+}
+
+Result<std::string> Session::EndProfiling() {
+  if (!profiling_) {
+    return FailedPrecondition(name_ + ": profiling was not enabled when the session was opened");
+  }
+  try {
+    Ort::AllocatorWithDefaultOptions allocator;
+    std::string path = session_->EndProfilingAllocated(allocator).get();
+    profiling_ = false;
+    return path;
+  } catch (const Ort::Exception& e) {
+    return Internal(name_ + ": ONNX Runtime cannot end profiling: " + e.what());
   }
 }
 

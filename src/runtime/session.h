@@ -23,6 +23,10 @@ struct SessionOptions {
   // false disables every ORT graph optimisation: used where results must be bitwise comparable
   // between a model and its segments (fusions could differ across a cut).
   bool optimize = true;
+  // Non-empty enables ONNX Runtime's profiler: it records every node run (and the session's own
+  // events) to the Chrome-trace JSON file "<profile_prefix>_<timestamp>.json". Profiling adds
+  // per-node overhead; seam uses it only to measure (seam profile), never to serve.
+  std::string profile_prefix;
 };
 
 struct IoSpec {
@@ -47,13 +51,21 @@ class Session {
   // every output by name.
   Result<TensorMap> Run(const TensorMap& inputs) const;
 
+  // Stops ONNX Runtime's profiler, writes its trace and returns the trace file's path. Only for a
+  // session opened with a profile_prefix; not thread-safe against concurrent Run() calls.
+  Result<std::string> EndProfiling();
+
  private:
   Session() = default;
   std::string name_;
   std::unique_ptr<Ort::Session> session_;
   std::vector<IoSpec> inputs_;
   std::vector<IoSpec> outputs_;
+  bool profiling_ = false;
 };
+
+// "onnxruntime 1.29.0": the runtime that measurements were taken with.
+std::string RuntimeVersion();
 
 // Validates a tensor against an input's declared dtype and shape (dynamic dims match anything).
 Status CheckInput(const IoSpec& spec, const Tensor& tensor);
