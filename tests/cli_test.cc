@@ -1,9 +1,7 @@
 // The seam executable as a user runs it: every bad input of the foundation issue gets one line
 // on stderr saying what was wrong and where, and a non-zero exit code; never a crash.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,29 +9,15 @@
 
 #include "common/file_util.h"
 #include "graph/test_models.h"
+#include "tests/support/run_seam.h"
 
 namespace seam {
 namespace {
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using testing::Outcome;
 
-Outcome Seam(const std::string& args) {
-  const std::string command = std::string(SEAM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  Outcome outcome;
-  if (!pipe) return outcome;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    outcome.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return outcome;
-}
+Outcome Seam(const std::string& args) { return testing::RunSeam(args); }
 
 class CliTest : public ::testing::Test {
  protected:

@@ -1,36 +1,22 @@
 // `seam profile` and `seam plan` as a user runs them: a plan end to end on a bundled model, and
 // each bad input of the planner issue as one clear line with a non-zero exit.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
 #include "graph/test_models.h"
+#include "tests/support/run_seam.h"
 
 namespace seam {
 namespace {
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;
-};
+using testing::Outcome;
 
-Outcome Seam(const std::string& args) {
-  FILE* pipe = popen((std::string(SEAM_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  Outcome o;
-  if (!pipe) return o;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) o.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return o;
-}
+Outcome Seam(const std::string& args) { return testing::RunSeam(args); }
 
 class PlanCliTest : public ::testing::Test {
  protected:
