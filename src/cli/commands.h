@@ -14,6 +14,7 @@ void RegisterVerifyCommand(CLI::App& app, int& exit_code);   // verify
 void RegisterProfileCommand(CLI::App& app, int& exit_code);  // profile
 void RegisterPlanCommand(CLI::App& app, int& exit_code);     // plan
 void RegisterCalibrateCommand(CLI::App& app, int& exit_code);  // calibrate
+void RegisterServeCommand(CLI::App& app, int& exit_code);      // serve
 
 // Prints "seam: error: <message>" and returns the exit code for a failed command (1).
 int ReportError(const Status& status);

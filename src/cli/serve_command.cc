@@ -1,0 +1,82 @@
+// `seam serve --repo DIR`: the inference server of the edge and cloud tiers (docs/server.md).
+//
+// Signals: SIGTERM and SIGINT are blocked in every thread (they are blocked here, before any
+// thread exists, and threads inherit the mask) and taken synchronously by sigwait on this thread,
+// which then drains the server and exits 0. No signal handler runs inside gRPC or ORT code.
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.h"
+#include "server/log.h"
+#include "server/server.h"
+
+namespace seam::cli {
+namespace {
+
+struct ServeCommandOptions {
+  server::ServerOptions server;
+  std::string log_level = "info";
+};
+
+int RunServe(const ServeCommandOptions& options) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A reader of stdout that went away must not kill the server.
+  signal(SIGPIPE, SIG_IGN);
+
+  if (Status s = server::InitLogging(options.log_level); !s.ok()) return ReportError(s);
+  auto started = server::Server::Start(options.server);
+  if (!started.ok()) return ReportError(started.status());
+  std::unique_ptr<server::Server> serving = std::move(started).value();
+  const std::string& host = options.server.host;
+  const bool ipv6 = host.find(':') != std::string::npos;
+  // The one line on stdout: tests and scripts read the port from it.
+  std::printf("grpc listening on %s%s%s:%d\n", ipv6 ? "[" : "", host.c_str(), ipv6 ? "]" : "",
+              serving->grpc_port());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  while (sigwait(&stop_signals, &signal_number) != 0) {
+  }
+  spdlog::info("event=signal signal={}", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  serving->Shutdown();
+  return 0;
+}
+
+}  // namespace
+
+void RegisterServeCommand(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ServeCommandOptions>();
+  server::ServerOptions& s = o->server;
+  auto* cmd = app.add_subcommand(
+      "serve", "serve the models of a repository over the Open Inference Protocol (gRPC)");
+  cmd->add_option("--repo", s.repo, "model repository: REPO/MODEL/VERSION/model.onnx")->required();
+  cmd->add_option("--host", s.host, "address to listen on")->capture_default_str();
+  cmd->add_option("--grpc-port", s.grpc_port, "gRPC port; 0 picks a free one")
+      ->capture_default_str();
+  cmd->add_option("--max-message-mb", s.max_message_mb,
+                  "largest gRPC message received or sent, MiB")
+      ->capture_default_str();
+  cmd->add_option("--repo-poll-s", s.repo_poll_s,
+                  "rescan the repository every S seconds; 0: only on RepositoryModelLoad")
+      ->capture_default_str();
+  cmd->add_option("--infer-threads", s.infer_threads,
+                  "threads running inferences; 0: one per CPU core")
+      ->capture_default_str();
+  cmd->add_option("--max-queue", s.max_queue,
+                  "requests waiting for a thread before new ones get UNAVAILABLE")
+      ->capture_default_str();
+  cmd->add_option("--drain-timeout-s", s.drain_timeout_s,
+                  "on SIGTERM, longest wait for requests in flight, s")
+      ->capture_default_str();
+  cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  cmd->callback([o, &exit_code] { exit_code = RunServe(*o); });
+}
+
+}  // namespace seam::cli

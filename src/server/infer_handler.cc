@@ -1,0 +1,68 @@
+#include "server/infer_handler.h"
+
+#include <chrono>
+
+#include "server/infer_codec.h"
+#include "server/log.h"
+
+namespace seam::server {
+namespace {
+
+int64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+}  // namespace
+
+InferHandler::InferHandler(const ModelRepository& repository, InferenceScheduler& scheduler)
+    : repository_(repository), scheduler_(scheduler) {}
+
+void InferHandler::Infer(const inference::ModelInferRequest& request,
+                         inference::ModelInferResponse* response,
+                         std::function<void(const Status&)> done) {
+  const auto accepted = std::chrono::steady_clock::now();
+  // Logs always carry a request id: the client's, or one made up here (not sent back).
+  std::string request_id =
+      request.id().empty() ? "seam-" + std::to_string(next_id_.fetch_add(1)) : request.id();
+  auto reject = [&](const Status& status) {
+    spdlog::info("event=infer_rejected request_id={} model={} version={} code={} error={}",
+                 LogValue(request_id), LogValue(request.model_name()),
+                 LogValue(request.model_version()), StatusCodeName(status.code()),
+                 LogValue(status.message()));
+    done(status);
+  };
+  auto model = repository_.Find(request.model_name(), request.model_version());
+  if (!model.ok()) return reject(model.status());
+  auto decoded = DecodeInferRequest(request, (*model)->metadata());
+  if (!decoded.ok()) return reject(decoded.status());
+
+  response->set_model_name(request.model_name());
+  response->set_model_version(std::to_string((*model)->version()));
+  response->set_id(request.id());
+  InferJob job;
+  job.model = *model;
+  job.inputs = std::move(decoded->inputs);
+  job.request_id = request_id;
+  job.accepted = accepted;
+  job.done = [response, outputs = std::move(decoded->outputs), done = std::move(done), request_id,
+              model_name = request.model_name(), version = (*model)->version(),
+              accepted](Result<TensorMap> result) {
+    const Status status =
+        result.ok() ? EncodeInferOutputs(*result, outputs, response) : result.status();
+    if (status.ok()) {
+      if (!spdlog::should_log(spdlog::level::debug)) return done(status);
+      spdlog::debug("event=infer request_id={} model={} version={} duration_us={}",
+                    LogValue(request_id), LogValue(model_name), version, MicrosSince(accepted));
+    } else {
+      spdlog::warn("event=infer_failed request_id={} model={} version={} code={} error={}",
+                   LogValue(request_id), LogValue(model_name), version,
+                   StatusCodeName(status.code()), LogValue(status.message()));
+    }
+    done(status);
+  };
+  scheduler_.Submit(std::move(job));
+}
+
+}  // namespace seam::server

@@ -1,0 +1,35 @@
+// InferHandler: one ModelInferRequest end to end, the same for every front end (unary ModelInfer,
+// ModelStreamInfer, HTTP later): find the model version, decode and validate the request against
+// its metadata, submit the job to the scheduler, encode the requested outputs, log the outcome.
+//
+// Thread safety: Infer may be called from any number of threads at once.
+#pragma once
+
+#include <inference.pb.h>
+
+#include <atomic>
+#include <functional>
+
+#include "common/status.h"
+#include "server/model_repository.h"
+#include "server/scheduler.h"
+
+namespace seam::server {
+
+class InferHandler {
+ public:
+  // Both must outlive the handler.
+  InferHandler(const ModelRepository& repository, InferenceScheduler& scheduler);
+
+  // Reads `request` only during the call. Fills `response`, which must stay valid until `done`
+  // is called; `done` is called exactly once, from any thread, possibly before Infer returns.
+  void Infer(const inference::ModelInferRequest& request, inference::ModelInferResponse* response,
+             std::function<void(const Status&)> done);
+
+ private:
+  const ModelRepository& repository_;
+  InferenceScheduler& scheduler_;
+  std::atomic<uint64_t> next_id_{1};
+};
+
+}  // namespace seam::server

@@ -1,0 +1,267 @@
+#include "server/model_repository.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include "server/log.h"
+#include "server/repository_scan.h"
+
+namespace seam::server {
+namespace {
+
+// At most this many plan/apply rounds per change: loads, then the unloads they make safe. The
+// plan is empty by the second round already (failed loads are not retried without force).
+constexpr int kMaxRounds = 4;
+
+std::string ListVersions(const std::vector<int64_t>& versions) {
+  std::string text;
+  for (int64_t v : versions) text += (text.empty() ? "" : ", ") + std::to_string(v);
+  return text;
+}
+
+}  // namespace
+
+ModelRepository::ModelRepository(std::string root) : root_(std::move(root)) {}
+ModelRepository::~ModelRepository() = default;
+
+RepositoryState ModelRepository::Snapshot() const {
+  std::shared_lock lock(mu_);
+  RepositoryState state;
+  for (const auto& [name, record] : models_) {
+    ModelStatus& status = state[name];
+    status.unloaded_by_request = record.unloaded_by_request;
+    for (const auto& [v, version] : record.versions) status.versions[v] = version.status;
+  }
+  return state;
+}
+
+void ModelRepository::LoadVersion(const LoadStep& step, const ScannedModel& scanned) {
+  {
+    std::unique_lock lock(mu_);
+    VersionRecord& record = models_[step.model].versions[step.version];
+    if (record.status.state != VersionState::kReady) {
+      record.status.state = VersionState::kLoading;
+      record.status.reason.clear();
+    }
+  }
+  const VersionSource source{step.model, step.version, ModelFilePath(scanned, step.version),
+                             scanned.config_path};
+  const auto start = std::chrono::steady_clock::now();
+  auto loaded = ModelVersion::Load(source, *scanned.config);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  std::unique_lock lock(mu_);
+  VersionRecord& record = models_[step.model].versions[step.version];
+  if (loaded.ok()) {
+    record.serving = std::move(loaded).value();
+    record.status = {VersionState::kReady, "", step.fingerprint, ""};
+    record.last_error = Status::Ok();
+    spdlog::info("event=model_loaded model={} version={} instances={} load_ms={}",
+                 LogValue(step.model), step.version, record.serving->instance_count(), ms);
+    return;
+  }
+  record.last_error = loaded.status();
+  record.status.failed_fingerprint = step.fingerprint;
+  if (record.serving) {
+    record.status.state = VersionState::kReady;
+    record.status.reason =
+        "reload failed, serving the files loaded before: " + loaded.status().message();
+  } else {
+    record.status.state = VersionState::kUnavailable;
+    record.status.reason = "load failed: " + loaded.status().message();
+  }
+  spdlog::error("event=model_load_failed model={} version={} error={}", LogValue(step.model),
+                step.version, LogValue(loaded.status().ToString()));
+}
+
+void ModelRepository::Apply(const PlanRequest& request, const RepositoryScan& scan) {
+  {
+    std::unique_lock lock(mu_);
+    for (const auto& [name, scanned] : scan.models) {
+      ModelRecord& record = models_[name];
+      const bool changed = record.config_status.message() != scanned.config_status.message();
+      record.config_status = scanned.config_status;
+      if (changed && !scanned.config_status.ok()) {  // once per new problem, not once per poll
+        spdlog::error("event=model_config_invalid model={} error={}", LogValue(name),
+                      LogValue(scanned.config_status.message()));
+      }
+    }
+  }
+  for (int round = 0; round < kMaxRounds; ++round) {
+    PlanRequest this_round = request;
+    this_round.force = request.force && round == 0;
+    const RepositoryPlan plan = PlanRepository(Snapshot(), scan, this_round);
+    if (plan.empty()) return;
+    for (const auto& step : plan.loads) LoadVersion(step, scan.models.at(step.model));
+    std::unique_lock lock(mu_);
+    for (const auto& step : plan.unloads) {
+      VersionRecord& record = models_[step.model].versions[step.version];
+      record.serving.reset();  // requests in flight keep their own reference
+      record.status = {VersionState::kUnavailable, "unloaded: " + step.reason, "", ""};
+      spdlog::info("event=model_unloaded model={} version={} reason={}", LogValue(step.model),
+                   step.version, LogValue(step.reason));
+    }
+  }
+}
+
+Status ModelRepository::Refresh() {
+  std::lock_guard control(control_mu_);
+  SEAM_ASSIGN_OR_RETURN(RepositoryScan scan, ScanRepository(root_));
+  Apply(PlanRequest{}, scan);
+  return Status::Ok();
+}
+
+Status ModelRepository::Load(const std::string& model) {
+  std::lock_guard control(control_mu_);
+  SEAM_ASSIGN_OR_RETURN(RepositoryScan scan, ScanRepository(root_, model));
+  auto it = scan.models.find(model);
+  if (it == scan.models.end()) {
+    return NotFound("model '" + model + "' is not in the repository '" + root_ + "'");
+  }
+  const ScannedModel& scanned = it->second;
+  {
+    std::unique_lock lock(mu_);
+    models_[model].unloaded_by_request = false;
+  }
+  Apply(PlanRequest{model, /*force=*/true}, scan);
+  if (!scanned.config) return scanned.config_status;
+
+  std::vector<int64_t> present;
+  for (const auto& [v, unused] : scanned.versions) present.push_back(v);
+  const std::vector<int64_t> wanted = SelectVersions(scanned.config->version_policy, present);
+  if (wanted.empty()) {
+    return NotFound("model '" + model +
+                    "': no version directory that its version policy selects"
+                    " (version directories: " +
+                    ListVersions(present) + ")");
+  }
+  std::shared_lock lock(mu_);
+  const ModelRecord& record = models_.at(model);
+  Status first_error;
+  std::string failures;
+  for (int64_t v : wanted) {
+    auto found = record.versions.find(v);
+    if (found == record.versions.end() || found->second.last_error.ok()) continue;
+    if (first_error.ok()) first_error = found->second.last_error;
+    failures += "; version " + std::to_string(v) + ": " + found->second.last_error.message();
+  }
+  if (first_error.ok()) return Status::Ok();
+  std::vector<int64_t> ready;
+  for (const auto& [v, version] : record.versions) {
+    if (version.serving) ready.push_back(v);
+  }
+  const std::string serving =
+      ready.empty() ? "no version is serving" : "still serving version " + ListVersions(ready);
+  return Status(first_error.code(),
+                "model '" + model + "' failed to load" + failures + " (" + serving + ")");
+}
+
+Status ModelRepository::Unload(const std::string& model) {
+  std::lock_guard control(control_mu_);
+  std::unique_lock lock(mu_);
+  auto it = models_.find(model);
+  if (it == models_.end()) return NotFound("model '" + model + "' is not loaded");
+  it->second.unloaded_by_request = true;
+  for (auto& [v, record] : it->second.versions) {
+    if (record.serving) {
+      spdlog::info("event=model_unloaded model={} version={} reason=request", LogValue(model), v);
+    }
+    record.serving.reset();
+    record.status = {VersionState::kUnavailable, "unloaded by request", "", ""};
+  }
+  return Status::Ok();
+}
+
+std::string ModelRepository::WhyNotReady(const ModelRecord& record) {
+  if (record.unloaded_by_request) return "it was unloaded by request";
+  if (!record.config_status.ok()) return record.config_status.message();
+  for (auto it = record.versions.rbegin(); it != record.versions.rend(); ++it) {
+    if (!it->second.status.reason.empty()) {
+      return "version " + std::to_string(it->first) + ": " + it->second.status.reason;
+    }
+  }
+  return "it has no version to serve";
+}
+
+Result<std::shared_ptr<const ModelVersion>> ModelRepository::Find(
+    const std::string& model, const std::string& version) const {
+  std::optional<int64_t> number;
+  if (!version.empty()) {
+    if (version.size() > 18 ||
+        !std::all_of(version.begin(), version.end(), [](char c) { return std::isdigit(c); })) {
+      return InvalidArgument("model '" + model + "': version '" + version + "' is not a number");
+    }
+    number = std::stoll(version);
+  }
+  std::shared_lock lock(mu_);
+  auto it = models_.find(model);
+  if (it == models_.end()) {
+    return NotFound("model '" + model + "' is not in the repository");
+  }
+  const ModelRecord& record = it->second;
+  if (!number) {
+    for (auto v = record.versions.rbegin(); v != record.versions.rend(); ++v) {
+      if (v->second.serving) return v->second.serving;
+    }
+    return Unavailable("model '" + model + "' is not ready: " + WhyNotReady(record));
+  }
+  auto v = record.versions.find(*number);
+  if (v == record.versions.end()) {
+    return NotFound("model '" + model + "' has no version " + version);
+  }
+  if (!v->second.serving) {
+    return Unavailable("model '" + model + "' version " + version + " is not ready: " +
+                       (v->second.status.reason.empty() ? "loading" : v->second.status.reason));
+  }
+  return v->second.serving;
+}
+
+std::vector<int64_t> ModelRepository::ReadyVersions(const std::string& model) const {
+  std::shared_lock lock(mu_);
+  std::vector<int64_t> ready;
+  auto it = models_.find(model);
+  if (it == models_.end()) return ready;
+  for (const auto& [v, record] : it->second.versions) {
+    if (record.serving) ready.push_back(v);
+  }
+  return ready;
+}
+
+std::vector<IndexEntry> ModelRepository::Index(bool ready_only) const {
+  const std::vector<std::string> on_disk = ListModelNames(root_);
+  std::vector<IndexEntry> entries;
+  std::shared_lock lock(mu_);
+  for (const auto& [name, record] : models_) {
+    bool listed = false;
+    for (const auto& [v, version] : record.versions) {
+      if (ready_only && version.status.state != VersionState::kReady) continue;
+      entries.push_back(
+          {name, std::to_string(v), VersionStateName(version.status.state), version.status.reason});
+      listed = true;
+    }
+    if (!listed && !ready_only) {
+      entries.push_back({name, "", "UNAVAILABLE", WhyNotReady(record)});
+    }
+  }
+  if (!ready_only) {
+    for (const auto& name : on_disk) {
+      if (!models_.contains(name)) entries.push_back({name, "", "UNAVAILABLE", "not loaded"});
+    }
+  }
+  return entries;
+}
+
+bool ModelRepository::AllReady() const {
+  std::shared_lock lock(mu_);
+  for (const auto& [name, record] : models_) {
+    if (record.unloaded_by_request) continue;
+    bool any = false;
+    for (const auto& [v, version] : record.versions) any = any || version.serving != nullptr;
+    if (!any) return false;
+  }
+  return true;
+}
+
+}  // namespace seam::server

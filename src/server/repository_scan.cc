@@ -1,0 +1,110 @@
+#include "server/repository_scan.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <system_error>
+
+#include "common/file_util.h"
+
+namespace seam::server {
+namespace {
+namespace fs = std::filesystem;
+
+std::optional<int64_t> ParseVersionDir(const std::string& name) {
+  if (name.empty() || name.size() > 18 || name[0] == '0') return std::nullopt;
+  if (!std::all_of(name.begin(), name.end(), [](char c) { return std::isdigit(c); })) {
+    return std::nullopt;
+  }
+  return std::stoll(name);
+}
+
+// Changes whenever the file is rewritten in place or replaced by a rename; "" if missing.
+std::string FileFingerprint(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
+  return std::to_string(st.st_size) + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+ScannedModel ScanModel(const fs::path& dir) {
+  ScannedModel model;
+  const std::string name = dir.filename().string();
+  model.dir = dir.string();
+  model.config_path = (dir / "config.json").string();
+  std::error_code ec;
+  if (fs::exists(model.config_path, ec)) {
+    Result<std::string> text = ReadFile(model.config_path);
+    if (!text.ok()) {
+      model.config_status = text.status();
+    } else {
+      model.config_fingerprint = Sha256Hex(*text);
+      Result<ModelConfig> config = ParseModelConfig(*text, model.config_path, name);
+      if (config.ok()) {
+        model.config = std::move(config).value();
+      } else {
+        model.config_status = config.status();
+      }
+    }
+  } else {
+    model.config = DefaultModelConfig(name);
+  }
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (!it->is_directory(type_ec)) continue;
+    if (auto version = ParseVersionDir(it->path().filename().string())) {
+      model.versions[*version] = FileFingerprint((it->path() / "model.onnx").string());
+    }
+  }
+  return model;
+}
+
+}  // namespace
+
+Result<RepositoryScan> ScanRepository(const std::string& root,
+                                      const std::optional<std::string>& only_model) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) {
+    return NotFound("model repository '" + root + "' is not a directory");
+  }
+  RepositoryScan scan;
+  if (only_model) {
+    const fs::path dir = fs::path(root) / *only_model;
+    if (only_model->empty() || (*only_model)[0] == '.' ||
+        only_model->find('/') != std::string::npos || !fs::is_directory(dir, ec)) {
+      return scan;
+    }
+    scan.models.emplace(*only_model, ScanModel(dir));
+    return scan;
+  }
+  fs::directory_iterator it(root, ec);
+  if (ec) return Unavailable("cannot read model repository '" + root + "': " + ec.message());
+  for (fs::directory_iterator end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    if (name.empty() || name[0] == '.' || !it->is_directory(type_ec)) continue;
+    scan.models.emplace(name, ScanModel(it->path()));
+  }
+  if (ec) return Unavailable("cannot read model repository '" + root + "': " + ec.message());
+  return scan;
+}
+
+std::vector<std::string> ListModelNames(const std::string& root) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    if (!name.empty() && name[0] != '.' && it->is_directory(type_ec)) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string ModelFilePath(const ScannedModel& model, int64_t version) {
+  return (fs::path(model.dir) / std::to_string(version) / "model.onnx").string();
+}
+
+}  // namespace seam::server

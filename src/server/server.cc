@@ -1,0 +1,125 @@
+#include "server/server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <thread>
+
+#include "server/direct_scheduler.h"
+#include "server/inference_service.h"
+#include "server/log.h"
+#include "server/model_repository.h"
+
+namespace seam::server {
+namespace {
+
+Status ValidateOptions(const ServerOptions& o) {
+  if (o.repo.empty()) return InvalidArgument("--repo: give the model repository directory");
+  if (o.grpc_port < 0 || o.grpc_port > 65535) {
+    return InvalidArgument("--grpc-port " + std::to_string(o.grpc_port) +
+                           ": must be in [0, 65535]");
+  }
+  if (o.max_message_mb < 1 || o.max_message_mb > 2047) {
+    return InvalidArgument("--max-message-mb " + std::to_string(o.max_message_mb) +
+                           ": must be in [1, 2047]");
+  }
+  if (o.repo_poll_s < 0) return InvalidArgument("--repo-poll-s: must be >= 0");
+  if (o.infer_threads < 0 || o.infer_threads > 1024) {
+    return InvalidArgument("--infer-threads: must be in [0, 1024]");
+  }
+  if (o.max_queue < 1) return InvalidArgument("--max-queue: must be >= 1");
+  if (o.drain_timeout_s < 0) return InvalidArgument("--drain-timeout-s: must be >= 0");
+  return Status::Ok();
+}
+
+// "host:port", with brackets for an IPv6 host.
+std::string Address(const std::string& host, int port) {
+  const bool ipv6 = host.find(':') != std::string::npos && host.front() != '[';
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  SEAM_RETURN_IF_ERROR(ValidateOptions(options));
+  std::unique_ptr<Server> server(new Server());
+  server->options_ = options;
+  server->repository_ = std::make_unique<ModelRepository>(options.repo);
+  SEAM_RETURN_IF_ERROR(server->repository_->Refresh());
+
+  const int threads = options.infer_threads > 0
+                          ? options.infer_threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  server->scheduler_ =
+      std::make_unique<DirectScheduler>(threads, static_cast<size_t>(options.max_queue));
+  server->handler_ = std::make_unique<InferHandler>(*server->repository_, *server->scheduler_);
+  server->service_ =
+      std::make_unique<InferenceService>(*server->repository_, *server->handler_, server->gate_);
+
+  grpc::ServerBuilder builder;
+  const int max_bytes = options.max_message_mb * 1024 * 1024;
+  builder.SetMaxReceiveMessageSize(max_bytes);
+  builder.SetMaxSendMessageSize(max_bytes);
+  builder.AddListeningPort(Address(options.host, options.grpc_port),
+                           grpc::InsecureServerCredentials(), &server->grpc_port_);
+  builder.RegisterService(server->service_.get());
+  server->grpc_server_ = builder.BuildAndStart();
+  if (!server->grpc_server_ || server->grpc_port_ == 0) {
+    server->grpc_server_.reset();
+    return Unavailable("cannot listen on " + Address(options.host, options.grpc_port) +
+                       " (address in use, or not an address of this host)");
+  }
+  spdlog::info("event=server_started grpc={} repo={} infer_threads={} max_message_mb={}",
+               Address(options.host, server->grpc_port_), LogValue(options.repo), threads,
+               options.max_message_mb);
+  if (options.repo_poll_s > 0) {
+    server->poll_thread_ =
+        std::thread([s = server.get(), p = options.repo_poll_s] { s->PollLoop(p); });
+  }
+  return server;
+}
+
+Server::~Server() { Shutdown(); }
+
+void Server::PollLoop(int period_s) {
+  std::unique_lock lock(poll_mu_);
+  while (
+      !poll_cv_.wait_for(lock, std::chrono::seconds(period_s), [this] { return stop_polling_; })) {
+    lock.unlock();
+    if (Status s = repository_->Refresh(); !s.ok()) {
+      spdlog::error("event=repository_poll_failed error={}", LogValue(s.message()));
+    }
+    lock.lock();
+  }
+}
+
+void Server::Shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    if (!grpc_server_) return;  // Start failed: nothing was served
+    gate_.Close();
+    {
+      std::lock_guard lock(poll_mu_);
+      stop_polling_ = true;
+    }
+    poll_cv_.notify_all();
+    if (poll_thread_.joinable()) poll_thread_.join();
+    const auto start = std::chrono::steady_clock::now();
+    spdlog::info("event=server_draining in_flight={} timeout_s={}", gate_.in_flight(),
+                 options_.drain_timeout_s);
+    const bool idle = gate_.WaitIdle(start + std::chrono::seconds(options_.drain_timeout_s));
+    if (!idle) {
+      spdlog::warn("event=drain_timeout cancelled={}", gate_.in_flight());
+    }
+    // Every admitted call is done (or out of time): no grace left to give.
+    grpc_server_->Shutdown(std::chrono::system_clock::now());
+    scheduler_->Drain();
+    grpc_server_.reset();
+    service_.reset();  // joins the control thread
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    spdlog::info("event=server_stopped drain_ms={}", ms);
+  });
+}
+
+}  // namespace seam::server

@@ -1,0 +1,83 @@
+// Server: `seam serve` as a library. Wires the model repository, the scheduler, the inference
+// handler and the gRPC service, and owns the lifecycle: Start loads the repository and binds;
+// Shutdown drains (no new calls, every call in flight answered) and stops.
+//
+// Threads: gRPC's callback threads (decode, validate, encode); the scheduler's workers (run
+// models); the service's control thread (repository load/unload requests); an optional polling
+// thread (--repo-poll-s). The caller's thread only starts and stops.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+#include "server/drain_gate.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace seam::server {
+
+class ModelRepository;
+class InferenceScheduler;
+class InferHandler;
+class InferenceService;
+
+// The flags of `seam serve`, with their defaults (the one table: src/cli/serve_command.cc binds
+// each field to its flag).
+struct ServerOptions {
+  std::string repo;                // model repository directory (required)
+  std::string host = "127.0.0.1";  // address to bind; 0.0.0.0 or :: to serve other hosts
+  int grpc_port = 8001;            // 0: the system picks a free port (see Server::grpc_port)
+  int max_message_mb = 64;         // largest gRPC message received or sent (MiB)
+  int repo_poll_s = 0;             // rescan the repository every N seconds; 0: only on request
+  int infer_threads = 0;           // scheduler workers; 0: the number of CPU cores
+  int max_queue = 1024;            // requests waiting for a worker before UNAVAILABLE
+  int drain_timeout_s = 30;        // longest wait for calls in flight at shutdown (s)
+};
+
+class Server {
+ public:
+  // Loads the repository (a model that fails to load is reported and left unavailable; the
+  // server still starts) and starts serving. Fails on invalid options, an unreadable repository,
+  // or an address it cannot bind.
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options);
+  // Shuts down if Shutdown was not called.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The bound gRPC port (the chosen one when options.grpc_port was 0).
+  int grpc_port() const { return grpc_port_; }
+
+  // Closes the drain gate (ServerReady turns false, new calls get UNAVAILABLE), stops polling,
+  // waits up to drain_timeout_s for the calls in flight to be answered, then shuts gRPC down
+  // (cancelling what is left), finishes every job the scheduler accepted, and stops. Idempotent.
+  void Shutdown();
+
+ private:
+  Server() = default;
+  void PollLoop(int period_s);
+
+  ServerOptions options_;
+  int grpc_port_ = 0;
+  DrainGate gate_;
+  std::unique_ptr<ModelRepository> repository_;
+  std::unique_ptr<InferenceScheduler> scheduler_;
+  std::unique_ptr<InferHandler> handler_;
+  std::unique_ptr<InferenceService> service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+
+  std::mutex poll_mu_;
+  std::condition_variable poll_cv_;
+  bool stop_polling_ = false;  // guarded by poll_mu_
+  std::thread poll_thread_;
+  std::once_flag shutdown_once_;
+};
+
+}  // namespace seam::server
