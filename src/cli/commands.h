@@ -15,6 +15,7 @@ void RegisterProfileCommand(CLI::App& app, int& exit_code);  // profile
 void RegisterPlanCommand(CLI::App& app, int& exit_code);     // plan
 void RegisterCalibrateCommand(CLI::App& app, int& exit_code);  // calibrate
 void RegisterServeCommand(CLI::App& app, int& exit_code);      // serve
+void RegisterProbeCommand(CLI::App& app, int& exit_code);      // probe
 
 // Prints "seam: error: <message>" and returns the exit code for a failed command (1).
 int ReportError(const Status& status);

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   seam::cli::RegisterPlanCommand(app, exit_code);
   seam::cli::RegisterCalibrateCommand(app, exit_code);
   seam::cli::RegisterServeCommand(app, exit_code);
+  seam::cli::RegisterProbeCommand(app, exit_code);
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
   } catch (const CLI::ParseError& e) {
