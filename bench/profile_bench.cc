@@ -54,9 +54,18 @@ Result<Row> BenchModel(const std::string& path, const Options& o) {
       profile::RandomSegments(timer->num_nodes(), o.checks, o.profile.timer.seed + 1000, fitted);
   const plan::LatencyModel& latency = row.latency;
   SEAM_ASSIGN_OR_RETURN(
-      row.check, profile::CheckPredictions(
-                     *timer, [&](int f, int l) { return latency.PredictMs(f, l); }, segments));
+      row.check,
+      profile::CheckPredictions(
+          *timer, [&](int f, int l, int64_t bytes) { return latency.PredictMs(f, l, bytes); },
+          segments));
   return row;
+}
+
+// The scale of each zone, for segments that start as `start` says.
+std::vector<double> Scales(const plan::LatencyModel& m, plan::SegmentStart start) {
+  std::vector<double> scales;
+  for (int first : m.zone_starts(start)) scales.push_back(m.ScaleAt(first, start));
+  return scales;
 }
 
 nlohmann::json RowJson(const Row& r) {
@@ -64,6 +73,7 @@ nlohmann::json RowJson(const Row& r) {
   for (const auto& s : r.check.segments) {
     segments.push_back({{"first", s.first},
                         {"last", s.last},
+                        {"boundary_bytes", s.boundary_bytes},
                         {"measured_ms", s.measured_ms},
                         {"predicted_ms", s.predicted_ms}});
   }
@@ -71,7 +81,11 @@ nlohmann::json RowJson(const Row& r) {
           {"nodes", r.profile.model_nodes},
           {"whole_model_ms", r.profile.whole_model.median_ms},
           {"overhead_ms", r.latency.overhead_ms()},
-          {"scale", r.latency.scale()},
+          {"input_zone_starts", r.latency.zone_starts(plan::SegmentStart::kModelInput)},
+          {"inside_zone_starts", r.latency.zone_starts(plan::SegmentStart::kInside)},
+          {"scale_from_input", Scales(r.latency, plan::SegmentStart::kModelInput)},
+          {"scale_inside", Scales(r.latency, plan::SegmentStart::kInside)},
+          {"ms_per_boundary_byte", r.latency.ms_per_boundary_byte()},
           {"fit", r.latency.method()},
           {"profile_seconds", r.profile.profile_seconds},
           {"profile_goal_seconds", kProfileGoalSeconds},
@@ -80,7 +94,8 @@ nlohmann::json RowJson(const Row& r) {
           {"max_ape_percent", r.check.max_ape_percent},
           {"mape_goal_percent", kMapeGoalPercent},
           {"mape_goal_met", r.check.mape_percent <= kMapeGoalPercent},
-          {"checked_segments", segments}};
+          {"checked_segments", segments},
+          {"profile", profile::ProfileToJson(r.profile)}};
 }
 
 int Run(Options o) {
@@ -105,8 +120,8 @@ int Run(Options o) {
       quota && quota->applied()
           ? (std::to_string(o.cpu_quota) + " (" + quota->mechanism() + ")").c_str()
           : "none");
-  std::printf("%-18s %5s %10s %9s %6s %10s %7s %9s %9s  %s\n", "model", "nodes", "whole ms", "a ms",
-              "b", "profile s", "checks", "MAPE %", "max APE %", "goals");
+  std::printf("%-18s %5s %10s %9s %5s %9s %10s %7s %9s %9s  %s\n", "model", "nodes", "whole ms",
+              "a ms", "zones", "c ns/B", "profile s", "checks", "MAPE %", "max APE %", "goals");
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& path : o.models) {
     if (!std::filesystem::exists(path)) {
@@ -122,10 +137,13 @@ int Run(Options o) {
     const bool mape_met = row->check.mape_percent <= kMapeGoalPercent;
     const bool time_met = row->profile.profile_seconds <= kProfileGoalSeconds;
     std::printf(
-        "%-18s %5d %10.4f %9.4f %6.3f %10.2f %7zu %9.1f %9.1f  MAPE<=10%%: %s, "
+        "%-18s %5d %10.4f %9.4f %5d %9.4f %10.2f %7zu %9.1f %9.1f  MAPE<=10%%: %s, "
         "<=60 s: %s\n",
         row->model.c_str(), row->profile.model_nodes, row->profile.whole_model.median_ms,
-        row->latency.overhead_ms(), row->latency.scale(), row->profile.profile_seconds,
+        row->latency.overhead_ms(),
+        static_cast<int>(row->latency.zone_starts(plan::SegmentStart::kInside).size()),
+        row->latency.ms_per_boundary_byte() * 1e6,
+        row->profile.profile_seconds,
         row->check.segments.size(), row->check.mape_percent, row->check.max_ape_percent,
         mape_met ? "met" : "NOT met", time_met ? "met" : "NOT met");
     rows.push_back(RowJson(*row));
@@ -159,7 +177,11 @@ int main(int argc, char** argv) {
   app.add_option("--runs", o.profile.timer.runs, "timed runs per measurement")
       ->capture_default_str();
   app.add_option("--warmup", o.profile.timer.warmup, "warm-up runs")->capture_default_str();
-  app.add_option("--segments", o.profile.segments, "segments the profile fits on")
+  app.add_option("--prefixes", o.profile.prefixes, "prefixes the profile measures")
+      ->capture_default_str();
+  app.add_option("--tiles", o.profile.tiles, "zones the profile measures alone")
+      ->capture_default_str();
+  app.add_option("--segments", o.profile.segments, "random segments the profile also fits on")
       ->capture_default_str();
   app.add_option("--checks", o.checks, "random other segments to check predictions on")
       ->capture_default_str();

@@ -1,5 +1,6 @@
 // `seam profile`: measure one model on this host as one tier and write the profile JSON
 // (schema seam.profile/v1, docs/profile.md).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -18,6 +19,7 @@ struct ProfileCommandOptions {
   std::string output;
   profile::ProfileOptions profile;
   bool quota_given = false;
+  std::string codecs;  // comma-separated; "none" for none; empty: the default list
   // User-supplied figures, copied into the profile as they are.
   double power_compute_w = 0, power_transmit_w = 0, power_idle_w = 0;
   double price_compute_second = 0, price_gb_egress = 0;
@@ -48,7 +50,19 @@ int RunProfile(const ProfileCommandOptions& o) {
       return ReportError(s);
     }
   }
-  if (Status s = profile::ValidateProfileOptions(o.profile, host.logical_cores); !s.ok()) {
+  ProfileCommandOptions options = o;
+  if (o.codecs == "none") {
+    options.profile.codecs.clear();
+  } else if (!o.codecs.empty()) {
+    options.profile.codecs.clear();
+    size_t start = 0;
+    while (start <= o.codecs.size()) {
+      const size_t comma = std::min(o.codecs.find(',', start), o.codecs.size());
+      options.profile.codecs.push_back(o.codecs.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  if (Status s = profile::ValidateProfileOptions(options.profile, host.logical_cores); !s.ok()) {
     return ReportError(s);
   }
   if (Status s = ValidateFigures(o); !s.ok()) return ReportError(s);
@@ -60,7 +74,7 @@ int RunProfile(const ProfileCommandOptions& o) {
         InvalidArgument("-o " + o.output + ": directory '" + dir.string() + "' does not exist"));
   }
 
-  auto result = profile::ProfileModel(o.model, o.profile);
+  auto result = profile::ProfileModel(o.model, options.profile);
   if (!result.ok()) return ReportError(result.status());
   profile::Profile& p = *result;
   if (o.quota_given && !p.quota_applied) {
@@ -88,6 +102,10 @@ int RunProfile(const ProfileCommandOptions& o) {
   for (const auto& n : p.nodes) node_sum += n.time.median_ms;
   std::printf("sum of nodes   %9.3f ms median               (unoptimised kernels)\n", node_sum);
   std::printf("segments       %zu measured (the whole model included)\n", p.segments.size());
+  for (const auto& c : p.codecs) {
+    std::printf("codec %-22s encode %7.2f GB/s  decode %7.2f GB/s  size %.3f\n", c.codec.c_str(),
+                c.encode_gbps, c.decode_gbps, c.ratio);
+  }
   std::printf("%s written in %.1f s\n", o.output.c_str(), p.profile_seconds);
   return 0;
 }
@@ -111,9 +129,22 @@ void RegisterProfileCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--warmup", o->profile.timer.warmup, "untimed runs before them")
       ->capture_default_str();
-  cmd->add_option("--segments", o->profile.segments, "sampled segments besides the whole model")
+  cmd->add_option("--prefixes", o->profile.prefixes,
+                  "prefixes measured besides the whole model (zones for segments from the input)")
+      ->capture_default_str();
+  cmd->add_option("--tiles", o->profile.tiles,
+                  "zones measured alone (how the optimisation gain varies along the model)")
+      ->capture_default_str();
+  cmd->add_option("--segments", o->profile.segments,
+                  "random segments measured besides the prefixes and tiles")
       ->capture_default_str();
   cmd->add_option("--seed", o->profile.timer.seed, "seed of the inputs and the segment sample")
+      ->capture_default_str();
+  cmd->add_option("--codecs", o->codecs,
+                  "codecs to measure, comma-separated, or 'none' (default: every codec the "
+                  "planner may choose)");
+  cmd->add_option("--codec-tensors", o->profile.codec_tensors,
+                  "largest activations the codecs are measured on")
       ->capture_default_str();
   cmd->add_option("--power-compute-w", o->power_compute_w, "device power while computing, W");
   cmd->add_option("--power-transmit-w", o->power_transmit_w, "device power while sending, W");

@@ -53,6 +53,31 @@ std::vector<TensorId> CrossingTensors(const GraphView& view, int position) {
   return out;
 }
 
+std::vector<TensorId> SegmentBoundary(const GraphView& view, int first, int last) {
+  const int n = static_cast<int>(view.order().size());
+  if (first < 0 || first > last || last >= n) return {};
+  auto inside = [&](NodeId node) {
+    const int p = view.node(node).position;
+    return p >= first && p <= last;
+  };
+  std::vector<TensorId> inputs, outputs;
+  for (TensorId id = 0; id < static_cast<TensorId>(view.tensors().size()); ++id) {
+    const TensorInfo& t = view.tensor(id);
+    if (t.is_constant) continue;
+    const bool made_inside = t.producer >= 0 && inside(t.producer);
+    bool read_inside = false, read_after = false;
+    for (NodeId c : t.consumers) {
+      if (view.node(c).is_constant) continue;
+      read_inside |= inside(c);
+      read_after |= view.node(c).position > last;
+    }
+    if (!made_inside && read_inside) inputs.push_back(id);
+    if (made_inside && (read_after || t.is_model_output)) outputs.push_back(id);
+  }
+  inputs.insert(inputs.end(), outputs.begin(), outputs.end());
+  return inputs;
+}
+
 Result<std::vector<std::string>> BoundaryAfterNode(const GraphView& view,
                                                    const std::string& node_name) {
   auto id = view.FindNode(node_name);

@@ -26,6 +26,13 @@ std::vector<Cut> EnumerateCuts(const GraphView& view);
 // The crossing tensors of cut `position` alone.
 std::vector<TensorId> CrossingTensors(const GraphView& view, int position);
 
+// The boundary tensors of the contiguous segment order()[first..last]: its inputs (tensors its
+// nodes read that a model input or an earlier node provides) then its outputs (tensors its nodes
+// produce that a later node reads or that are model outputs), each once, constants never. These
+// are exactly the inputs and outputs `seam split` gives that segment (no tensor passes through
+// a segment: one that skips it goes straight to its readers). Empty when the range is invalid.
+std::vector<TensorId> SegmentBoundary(const GraphView& view, int first, int last);
+
 // The boundary right after the compute node named `node_name`, as tensor names; an error if the
 // node does not exist, is a constant, or is the last node (nothing would follow it).
 Result<std::vector<std::string>> BoundaryAfterNode(const GraphView& view,

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "graph/cuts.h"
 #include "graph/segment_builder.h"
 #include "graph/test_models.h"
 
@@ -104,6 +105,34 @@ TEST_F(SegmentTest, ExternalDataModelSplitsIntoExternalDataSegments) {
   ASSERT_TRUE(round_trip.ok()) << round_trip.status().ToString();
   EXPECT_EQ(ManifestToJson(*round_trip), ManifestToJson(*manifest));
   fs::remove_all(dir);
+}
+
+// SegmentBoundary is what the profiler prices a segment's edges by: it must name exactly the
+// inputs and outputs the split gives the segment, for every contiguous range of a DAG with skip
+// connections and two model outputs.
+TEST_F(SegmentTest, SegmentBoundaryIsWhatTheSplitGivesTheSegment) {
+  LoadedModel model = testing::LoadOrDie(testing::BundledModel("dag_blocks.onnx"));
+  auto view = GraphView::Build(model.proto);
+  ASSERT_TRUE(view.ok());
+  const int n = static_cast<int>(view->order().size());
+  for (int first = 0; first < n; ++first) {
+    for (int last = first; last < n; ++last) {
+      std::vector<BoundarySpec> boundaries;
+      if (first > 0) boundaries.push_back({.after_node = view->node(view->order()[first - 1]).name});
+      if (last < n - 1) boundaries.push_back({.after_node = view->node(view->order()[last]).name});
+      auto segments = Build(model, boundaries);
+      ASSERT_FALSE(segments.empty());
+      const SegmentInfo& info = segments[first > 0 ? 1 : 0].info;
+      std::set<std::string> expected;
+      for (const auto& t : info.inputs) expected.insert(t.name);
+      for (const auto& t : info.outputs) expected.insert(t.name);
+      std::set<std::string> got;
+      for (TensorId t : SegmentBoundary(*view, first, last)) got.insert(view->tensor(t).name);
+      EXPECT_EQ(got, expected) << "segment [" << first << "," << last << "]";
+    }
+  }
+  EXPECT_TRUE(SegmentBoundary(*view, 3, 2).empty());
+  EXPECT_TRUE(SegmentBoundary(*view, 0, n).empty());
 }
 
 }  // namespace

@@ -63,6 +63,14 @@ std::vector<MoveOption> MoveOptions(const PlanRequest& r, int t, int link, bool 
   if (auto it = r.lossy_allowed.find(tensor.name); it != r.lossy_allowed.end() && !down) {
     lossy = it->second;
   }
+  // The tensor at the edges of the segments it leaves and enters (see planner.h): a result going
+  // down to the device passes through no segment; a model input is given out by none, and a
+  // model output's sender edge is priced with the node that makes it.
+  const double bytes = static_cast<double>(tensor.bytes);
+  const double send_edge_ms = down || tensor.producer < 0 || tensor.is_model_output
+                                  ? 0
+                                  : bytes * r.tiers[sender].boundary_ms_per_byte;
+  const double receive_edge_ms = down ? 0 : bytes * r.tiers[receiver].boundary_ms_per_byte;
   std::vector<MoveOption> options;
   auto add = [&](const std::string& codec, double enc_gbps, double dec_gbps, double ratio) {
     MoveOption o;
@@ -75,9 +83,10 @@ std::vector<MoveOption> MoveOptions(const PlanRequest& r, int t, int link, bool 
     o.move.encode_ms = enc_gbps > 0 ? o.move.bytes / (enc_gbps * 1e9) * 1e3 : 0;
     o.move.decode_ms = dec_gbps > 0 ? o.move.bytes / (dec_gbps * 1e9) * 1e3 : 0;
     o.move.transfer_ms = r.links[link].TransferMs(o.move.wire_bytes);
-    o.terms = OnTier(r, sender, o.move.encode_ms);
+    o.move.boundary_ms = send_edge_ms + receive_edge_ms;
+    o.terms = OnTier(r, sender, o.move.encode_ms + send_edge_ms);
     o.terms += OnWire(r, link, sender, o.move.transfer_ms, o.move.wire_bytes);
-    o.terms += OnTier(r, receiver, o.move.decode_ms);
+    o.terms += OnTier(r, receiver, o.move.decode_ms + receive_edge_ms);
     options.push_back(o);
   };
   add("identity", 0, 0, 1);
@@ -98,10 +107,27 @@ std::vector<MoveOption> MoveOptions(const PlanRequest& r, int t, int link, bool 
 CandidateCosts BuildCandidateCosts(const PlanRequest& r) {
   const int tiers = static_cast<int>(r.tiers.size());
   const int nodes = static_cast<int>(r.graph.nodes.size());
+  // Model outputs cost their bytes at the edge of the segment that makes them; the model's inputs
+  // at the device's, when it runs anything.
+  std::vector<double> output_bytes(nodes, 0.0);
+  double input_bytes = 0;
+  for (const PlanTensor& t : r.graph.tensors) {
+    if (t.is_model_output && t.producer >= 0) output_bytes[t.producer] += t.bytes;
+    if (t.producer < 0 && !t.consumers.empty()) input_bytes += t.bytes;
+  }
   CandidateCosts c;
   c.compute.assign(nodes, std::vector<Terms>(tiers));
+  c.compute_from_input.assign(nodes, std::vector<Terms>(tiers));
   for (int v = 0; v < nodes; ++v) {
-    for (int j = 0; j < tiers; ++j) c.compute[v][j] = OnTier(r, j, r.tiers[j].node_ms[v]);
+    for (int j = 0; j < tiers; ++j) {
+      const TierModel& tier = r.tiers[j];
+      const double edge_ms = output_bytes[v] * tier.boundary_ms_per_byte;
+      const double inside = tier.node_ms[v];
+      const double from_input =
+          tier.input_node_ms.empty() ? inside : std::min(inside, tier.input_node_ms[v]);
+      c.compute[v][j] = OnTier(r, j, inside + edge_ms);
+      c.compute_from_input[v][j] = OnTier(r, j, from_input + edge_ms);
+    }
   }
   c.up.resize(r.graph.tensors.size());
   c.down.resize(r.graph.tensors.size());
@@ -120,8 +146,23 @@ CandidateCosts BuildCandidateCosts(const PlanRequest& r) {
     fixed += OnWire(r, k, k, 2 * r.links[k].overhead_ms, 0);
     c.fixed_link.push_back(fixed);
   }
-  for (int j = 0; j < tiers; ++j) c.fixed_tier.push_back(OnTier(r, j, r.tiers[j].overhead_ms));
+  for (int j = 0; j < tiers; ++j) {
+    const double edge_ms = j == 0 ? input_bytes * r.tiers[0].boundary_ms_per_byte : 0;
+    c.fixed_tier.push_back(OnTier(r, j, r.tiers[j].overhead_ms + edge_ms));
+  }
   return c;
+}
+
+bool StartMatters(const CandidateCosts& c) {
+  for (size_t v = 0; v < c.compute.size(); ++v) {
+    for (size_t j = 1; j < c.compute[v].size(); ++j) {
+      if (c.compute_from_input[v][j].objective < c.compute[v][j].objective ||
+          c.compute_from_input[v][j].ms < c.compute[v][j].ms) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 const MoveOption* BestOption(const std::vector<MoveOption>& options, const Multipliers& m) {
@@ -137,7 +178,8 @@ const MoveOption* BestOption(const std::vector<MoveOption>& options, const Multi
   return best;
 }
 
-PlacementProblem BuildProblem(const PlanRequest& r, const CandidateCosts& c, const Multipliers& m) {
+PlacementProblem BuildProblem(const PlanRequest& r, const CandidateCosts& c, const Multipliers& m,
+                              int lowest) {
   const int tiers = static_cast<int>(r.tiers.size());
   const int nodes = static_cast<int>(r.graph.nodes.size());
   auto price = [&m](const Terms& t) { return t.objective + m.lambda * t.ms; };
@@ -146,7 +188,11 @@ PlacementProblem BuildProblem(const PlanRequest& r, const CandidateCosts& c, con
   p.node_cost.assign(nodes, std::vector<double>(tiers, 0));
   for (int v = 0; v < nodes; ++v) {
     for (int j = 0; j < tiers; ++j) {
-      p.node_cost[v][j] = price(c.compute[v][j]);
+      if (j < lowest) {
+        p.node_cost[v][j] = kForbidden;
+        continue;
+      }
+      p.node_cost[v][j] = price(j == lowest ? c.compute_from_input[v][j] : c.compute[v][j]);
       if (!m.mu.empty()) p.node_cost[v][j] += m.mu[j] * r.graph.nodes[v].param_bytes;
     }
   }
@@ -165,7 +211,7 @@ PlacementProblem BuildProblem(const PlanRequest& r, const CandidateCosts& c, con
       for (int j = 1; j < tiers; ++j) {
         const MoveOption* best = BestOption(c.down[t][j - 1], m);
         down += best ? price(best->terms) : kForbidden;
-        p.node_cost[tensor.producer][j] += down;
+        if (j >= lowest) p.node_cost[tensor.producer][j] += down;
       }
     }
     p.tensors.push_back(std::move(pt));

@@ -27,7 +27,9 @@ struct MoveOption {
 };
 
 struct CandidateCosts {
-  std::vector<std::vector<Terms>> compute;  // [node][tier]
+  std::vector<std::vector<Terms>> compute;  // [node][tier], in a segment that starts at a cut
+  // [node][tier], on the lowest tier running anything (its segment starts at the model input).
+  std::vector<std::vector<Terms>> compute_from_input;
   // [tensor][link]: options up the chain; empty when the tensor may not cross that link.
   std::vector<std::vector<std::vector<MoveOption>>> up;
   // [tensor][link]: options for a model output returning down the chain (lossless only).
@@ -39,13 +41,20 @@ struct CandidateCosts {
 CandidateCosts BuildCandidateCosts(const PlanRequest& request);
 
 // The placement problem for multipliers `lambda` (per ms of latency) and `mu` (per parameter
-// byte on each tier). Also fills the chosen option index per tensor and link, up and down.
+// byte on each tier), among placements whose lowest tier running anything is `lowest` or above:
+// tiers below it are forbidden and nodes on it cost compute_from_input. Its cost is exact for
+// placements that use tier `lowest`, and no lower than exact for the others (compute_from_input
+// is never above compute), so the best over every `lowest` is the optimum (planner.cc).
 struct Multipliers {
   double lambda = 0;
   std::vector<double> mu;
 };
 PlacementProblem BuildProblem(const PlanRequest& request, const CandidateCosts& costs,
-                              const Multipliers& m);
+                              const Multipliers& m, int lowest = 0);
+
+// Whether some tier above the device has compute_from_input below compute: only then can the
+// lowest tier used matter beyond the device.
+bool StartMatters(const CandidateCosts& costs);
 
 // The cheapest option under the multipliers; nullptr when there is none.
 const MoveOption* BestOption(const std::vector<MoveOption>& options, const Multipliers& m);

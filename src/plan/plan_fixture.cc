@@ -84,6 +84,8 @@ Result<PlanFixture> ParsePlanFixture(const std::string& text) {
           tier.overhead_ms = std::stod(value);
         } else if (word == "memory") {
           tier.memory_limit_bytes = std::stod(value);
+        } else if (word == "boundary") {
+          tier.boundary_ms_per_byte = std::stod(value);
         } else if (word == "power") {
           auto p = Split(value, ',');
           tier.power_compute_w = std::stod(p.at(0));

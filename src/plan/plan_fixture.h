@@ -3,8 +3,8 @@
 //
 //   input NAME BYTES
 //   node NAME reads T1[,T2...] writes T:BYTES[:output][,T2:BYTES...] [params BYTES]
-//   tier NAME [overhead MS] [memory BYTES] [power COMPUTE,TRANSMIT,IDLE] [price SECOND,GB]
-//        times NODE=MS ...
+//   tier NAME [overhead MS] [memory BYTES] [boundary MS_PER_BYTE] [power COMPUTE,TRANSMIT,IDLE]
+//        [price SECOND,GB] times NODE=MS ...
 //   link A-B BANDWIDTH,RTT[,OVERHEAD]          (as seam plan --link)
 //   objective latency|device-energy|cost
 //   slo MS | keep-input-on-device

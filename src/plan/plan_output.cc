@@ -90,7 +90,8 @@ nlohmann::json PlanToJson(const PlanRequest& r, const Plan& plan) {
                          {"wire_bytes", m.wire_bytes},
                          {"encode_ms", m.encode_ms},
                          {"transfer_ms", m.transfer_ms},
-                         {"decode_ms", m.decode_ms}});
+                         {"decode_ms", m.decode_ms},
+                         {"boundary_ms", m.boundary_ms}});
   }
   nlohmann::json compute = nlohmann::json::object(), link_ms = nlohmann::json::object(),
                  params = nlohmann::json::object();
@@ -165,13 +166,13 @@ std::string PlanToTable(const PlanRequest& r, const Plan& plan) {
       std::snprintf(line, sizeof line, "%-16s %-4s %-36s %-16s %11s %11s %9.3f\n",
                     LinkName(r, m.link).c_str(), m.to_device ? "down" : "up", name.c_str(),
                     m.codec.c_str(), HumanBytes(m.bytes).c_str(), HumanBytes(m.wire_bytes).c_str(),
-                    m.encode_ms + m.transfer_ms + m.decode_ms);
+                    m.encode_ms + m.transfer_ms + m.decode_ms + m.boundary_ms);
       out += line;
     }
   }
   out += "\n";
   for (size_t k = 0; k + 1 < r.tiers.size(); ++k) {
-    std::snprintf(line, sizeof line, "link %-16s %9.3f ms (round trip, messages, transfers)\n",
+    std::snprintf(line, sizeof line, "link %-16s %9.3f ms (round trip, messages, transfers, segment edges)\n",
                   LinkName(r, k).c_str(), plan.link_ms[k]);
     out += line;
   }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "plan/cost_model.h"
@@ -48,11 +49,20 @@ Status Validate(const PlanRequest& r) {
                              std::to_string(tier.node_ms.size()) + " nodes; the model has " +
                              std::to_string(nodes));
     }
+    if (!tier.input_node_ms.empty() && tier.input_node_ms.size() != nodes) {
+      return InvalidArgument("tier '" + tier.name + "' has times from the model input for " +
+                             std::to_string(tier.input_node_ms.size()) + " nodes; the model has " +
+                             std::to_string(nodes));
+    }
     for (size_t v = 0; v < nodes; ++v) {
-      if (!(tier.node_ms[v] >= 0)) {
+      if (!(tier.node_ms[v] >= 0) ||
+          (!tier.input_node_ms.empty() && !(tier.input_node_ms[v] >= 0))) {
         return InvalidArgument("tier '" + tier.name + "': node '" + r.graph.nodes[v].name +
                                "' has a negative or missing time");
       }
+    }
+    if (!(tier.boundary_ms_per_byte >= 0) || !std::isfinite(tier.boundary_ms_per_byte)) {
+      return InvalidArgument("tier '" + tier.name + "': negative or non-finite boundary cost");
     }
     if (tier.overhead_ms < 0 || tier.memory_limit_bytes < 0) {
       return InvalidArgument("tier '" + tier.name + "': negative overhead or memory limit");
@@ -82,9 +92,12 @@ Evaluation Evaluate(const PlanRequest& r, const CandidateCosts& c, const std::ve
   e.link_ms.assign(std::max(0, tiers - 1), 0);
   std::vector<char> used(tiers, 0);
   int highest = 0;
+  const int lowest = tier.empty() ? 0 : *std::min_element(tier.begin(), tier.end());
   for (size_t v = 0; v < tier.size(); ++v) {
-    e.total += c.compute[v][tier[v]];
-    e.compute_ms[tier[v]] += c.compute[v][tier[v]].ms;
+    const Terms& compute =
+        tier[v] == lowest ? c.compute_from_input[v][tier[v]] : c.compute[v][tier[v]];
+    e.total += compute;
+    e.compute_ms[tier[v]] += compute.ms;
     e.param_bytes[tier[v]] += r.graph.nodes[v].param_bytes;
     used[tier[v]] = 1;
     highest = std::max(highest, tier[v]);
@@ -148,13 +161,33 @@ bool MemoryOk(const PlanRequest& r, const Evaluation& e) {
   return true;
 }
 
+// The lowest tier that runs a node of `tier`.
+int LowestTier(const std::vector<int>& tier) {
+  return tier.empty() ? 0 : *std::min_element(tier.begin(), tier.end());
+}
+
 // Solves under multipliers; returns the Lagrangian value too (a lower bound when it is exact).
+// When the tier a segment starts on matters (StartMatters), one min-cut per lowest tier used
+// (BuildProblem): each is exact on its own placements and an over-estimate on the others, so the
+// cheapest of them is the optimum.
 Result<std::pair<std::vector<int>, double>> SolveWith(const PlanRequest& r, const CandidateCosts& c,
                                                       const Multipliers& m) {
-  SEAM_ASSIGN_OR_RETURN(Placement p, SolvePlacement(BuildProblem(r, c, m)));
-  double dual = p.cost - m.lambda * r.slo_ms;
+  const int cases = StartMatters(c) ? static_cast<int>(r.tiers.size()) : 1;
+  std::optional<Placement> best;
+  Status first_error = Status::Ok();
+  for (int lowest = 0; lowest < cases; ++lowest) {
+    Result<Placement> p = SolvePlacement(BuildProblem(r, c, m, lowest));
+    if (!p.ok()) {
+      // A case can be infeasible (the raw input must stay on the device): the others decide.
+      if (lowest == 0) first_error = p.status();
+      continue;
+    }
+    if (!best || p->cost < best->cost) best = std::move(p).value();
+  }
+  if (!best) return first_error;
+  double dual = best->cost - m.lambda * r.slo_ms;
   for (size_t j = 0; j < m.mu.size(); ++j) dual -= m.mu[j] * r.tiers[j].memory_limit_bytes;
-  return std::make_pair(std::move(p.tier), dual);
+  return std::make_pair(std::move(best->tier), dual);
 }
 
 Result<Solution> Solve(const PlanRequest& r, const CandidateCosts& c) {
@@ -317,7 +350,8 @@ Status Verify(const PlanRequest& r, const CandidateCosts& c, const Solution& s, 
   if (!MemoryOk(r, s.eval)) return Internal("plan breaks a memory limit");
   // The solver's own cost function must agree with the term-by-term pricing.
   const double lambda = s.multipliers.lambda;
-  const double solver = PlacementCost(BuildProblem(r, c, {lambda, {}}), plan.tier_of_node);
+  const double solver = PlacementCost(BuildProblem(r, c, {lambda, {}}, LowestTier(plan.tier_of_node)),
+                                      plan.tier_of_node);
   const double priced = plan.objective_value + lambda * plan.latency_ms;
   if (std::fabs(solver - priced) > 1e-6 * std::max(1.0, std::fabs(solver))) {
     return Internal("plan cost " + std::to_string(priced) + " differs from the solver's " +

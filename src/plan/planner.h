@@ -15,8 +15,16 @@
 //   compute   node time on its tier (the tier's latency model), plus the tier's per-run overhead:
 //             the device's when it runs anything, another tier's whenever the request reaches it
 //             (it runs its segment or passes the request on);
+//             A node costs its input_node_ms on the lowest tier that runs anything (whose segment
+//             starts at the model input), its node_ms elsewhere;
 //   links     per link used: its round trip and a request and a response message overhead; per
 //             tensor crossing it: encode on the sender + bytes*ratio over the bandwidth + decode;
+//   edges     each segment's inputs and outputs cost bytes * its tier's boundary_ms_per_byte: a
+//             tensor crossing link k costs that on the sender (unless it is a model input, which
+//             no segment gives out, or a model output, priced where it is made) and on the
+//             receiver; a model output, on the tier that makes it; the model's input, on the
+//             device when it runs anything. Exact for tensors that cross one link; a tensor that
+//             only passes through a tier is charged there too (twice), an over-estimate;
 //   results   model outputs return down the chain to the device with the best lossless codec.
 // Objectives: latency (ms); device energy (mJ: device compute, encode and decode at the compute
 // power, its transfers at the transmit power, and idle power while it waits for the others);
@@ -47,8 +55,16 @@ struct CodecModel {
 
 struct TierModel {
   std::string name;
-  double overhead_ms = 0;          // per run of a segment
-  std::vector<double> node_ms;     // predicted time of each node, by position
+  double overhead_ms = 0;  // per run of a segment
+  // Predicted time of each node by position, ms, in a segment that starts at a cut.
+  std::vector<double> node_ms;
+  // The same in a segment that starts at the model input (the tier's segment when no tier below
+  // runs anything; always the device's), which ONNX Runtime may optimise better (latency_model.h);
+  // empty: as node_ms. The planner uses min(input_node_ms, node_ms) per node.
+  std::vector<double> input_node_ms;
+  // Cost of each byte a segment on this tier takes in or gives out, ms per byte (layout
+  // conversions at its edges and copying outputs out: the latency model's c).
+  double boundary_ms_per_byte = 0;
   std::vector<CodecModel> codecs;  // what this tier can encode/decode (identity is implied)
   double memory_limit_bytes = 0;   // parameters this tier may hold; 0 = unlimited
   double power_compute_w = 0;      // used for the device (tier 0)
@@ -80,6 +96,7 @@ struct TensorMove {
   double encode_ms = 0;
   double transfer_ms = 0;
   double decode_ms = 0;
+  double boundary_ms = 0;  // the tensor at the sender's and the receiver's segment edges
 };
 
 struct PassTiming {

@@ -34,8 +34,11 @@ Result<TierModel> TierFromProfile(const PlanGraph& graph, const TierInput& in) {
   TierModel tier;
   tier.name = in.name;
   tier.overhead_ms = fitted->overhead_ms();
+  tier.boundary_ms_per_byte = fitted->ms_per_boundary_byte();
   for (size_t v = 0; v < graph.nodes.size(); ++v) {
-    tier.node_ms.push_back(fitted->PredictNodeMs(static_cast<int>(v)));
+    const int position = static_cast<int>(v);
+    tier.node_ms.push_back(fitted->PredictNodeMs(position, SegmentStart::kInside));
+    tier.input_node_ms.push_back(fitted->PredictNodeMs(position, SegmentStart::kModelInput));
   }
   for (const auto& c : p.codecs) {
     tier.codecs.push_back({c.codec, c.encode_gbps, c.decode_gbps, c.ratio, IsLossy(c.codec)});

@@ -28,14 +28,14 @@ std::vector<std::pair<int, int>> RandomSegments(int num_nodes, int count, uint64
   return segments;
 }
 
-Result<PredictionCheck> CheckPredictions(SegmentTimer& timer,
-                                         const std::function<double(int, int)>& predict,
+Result<PredictionCheck> CheckPredictions(SegmentTimer& timer, const SegmentPredictor& predict,
                                          const std::vector<std::pair<int, int>>& segments) {
   PredictionCheck check;
   double sum = 0;
   for (const auto& [first, last] : segments) {
     SEAM_ASSIGN_OR_RETURN(Timing t, timer.MeasureSegment(first, last));
-    SegmentCheck c{first, last, t.median_ms, predict(first, last)};
+    const int64_t bytes = timer.BoundaryBytes(first, last).value_or(0);
+    SegmentCheck c{first, last, bytes, t.median_ms, predict(first, last, bytes)};
     if (!(c.measured_ms > 0)) {
       return Internal("segment [" + std::to_string(first) + "," + std::to_string(last) +
                       "] measured 0 ms; cannot compare relative errors");

@@ -3,7 +3,7 @@
 //
 // The predictor is a callback, so this layer does not depend on the planner that owns the
 // latency model (src/plan/latency_model.h); callers pass e.g.
-//   [&](int f, int l) { return model.PredictMs(f, l); }.
+//   [&](int f, int l, int64_t boundary_bytes) { return model.PredictMs(f, l, boundary_bytes); }.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,8 @@ namespace seam::profile {
 struct SegmentCheck {
   int first = 0;
   int last = 0;
-  double measured_ms = 0;  // median
+  int64_t boundary_bytes = 0;  // SegmentTimer::BoundaryBytes (0 when unknown)
+  double measured_ms = 0;      // median
   double predicted_ms = 0;
   double ape_percent() const;  // |predicted - measured| / measured * 100
 };
@@ -35,9 +36,11 @@ struct PredictionCheck {
 std::vector<std::pair<int, int>> RandomSegments(int num_nodes, int count, uint64_t seed,
                                                 const std::vector<std::pair<int, int>>& exclude);
 
-// Measures each of `segments` with `timer` and compares it with predict(first, last).
-Result<PredictionCheck> CheckPredictions(SegmentTimer& timer,
-                                         const std::function<double(int, int)>& predict,
+// predict(first, last, boundary_bytes): the predicted median latency of the segment in ms.
+using SegmentPredictor = std::function<double(int, int, int64_t)>;
+
+// Measures each of `segments` with `timer` and compares it with the prediction.
+Result<PredictionCheck> CheckPredictions(SegmentTimer& timer, const SegmentPredictor& predict,
                                          const std::vector<std::pair<int, int>>& segments);
 
 }  // namespace seam::profile

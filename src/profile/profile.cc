@@ -22,7 +22,10 @@ nlohmann::json ProfileToJson(const Profile& p) {
     nodes.push_back({{"name", n.name}, {"op_type", n.op_type}, {"time", TimingJson(n.time)}});
   }
   for (const auto& s : p.segments) {
-    segments.push_back({{"first", s.first}, {"last", s.last}, {"time", TimingJson(s.time)}});
+    nlohmann::json segment = {{"first", s.first}, {"last", s.last}, {"time", TimingJson(s.time)}};
+    if (s.boundary_bytes) segment["boundary_bytes"] = *s.boundary_bytes;
+    if (!s.kind.empty()) segment["kind"] = s.kind;
+    segments.push_back(std::move(segment));
   }
   for (const auto& c : p.codecs) {
     codecs.push_back({{"codec", c.codec},
@@ -95,7 +98,10 @@ Result<Profile> ProfileFromJson(const nlohmann::json& j, const std::string& wher
       p.nodes.push_back({n.at("name"), n.value("op_type", ""), TimingFrom(n.at("time"))});
     }
     for (const auto& seg : j.value("segments", nlohmann::json::array())) {
-      p.segments.push_back({seg.at("first"), seg.at("last"), TimingFrom(seg.at("time"))});
+      SegmentTiming s{seg.at("first"), seg.at("last"), TimingFrom(seg.at("time"))};
+      if (seg.contains("boundary_bytes")) s.boundary_bytes = seg.at("boundary_bytes").get<int64_t>();
+      s.kind = seg.value("kind", "");
+      p.segments.push_back(std::move(s));
     }
     for (const auto& c : j.value("codecs", nlohmann::json::array())) {
       p.codecs.push_back(
@@ -133,6 +139,9 @@ Result<Profile> ProfileFromJson(const nlohmann::json& j, const std::string& wher
                                std::to_string(p.model_nodes) + " compute nodes");
       }
       if (negative(seg.time)) return InvalidArgument(where + ": " + name + " has a negative time");
+      if (seg.boundary_bytes && *seg.boundary_bytes < 0) {
+        return InvalidArgument(where + ": " + name + " has negative boundary_bytes");
+      }
     }
     return p;
   } catch (const nlohmann::json::exception& e) {

@@ -6,7 +6,9 @@
 // power, the user's currency for prices.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,13 +31,21 @@ struct SegmentTiming {
   int first = 0;  // positions (inclusive) in the analysis order of compute nodes
   int last = 0;
   Timing time;
+  // Bytes of the segment's inputs plus outputs (graph::SegmentBoundary) at the profiled shapes
+  // (dynamic dimensions = 1). The latency model prices the layout conversions a deployed segment
+  // pays at its edges by them. Absent in profiles written before the field existed, or when a
+  // boundary tensor's size depends on data.
+  std::optional<int64_t> boundary_bytes;
+  // Why it was measured: "whole", "prefix", "tile", "pair" or "sample" (profiler.h); the latency
+  // model takes its zones from prefixes and tiles. "" in profiles older than the field.
+  std::string kind;
 };
 
 struct CodecThroughput {
   std::string codec;       // e.g. "fp16", "int8+zstd"
   double encode_gbps = 0;  // GB of FP32 input per second
   double decode_gbps = 0;
-  double ratio = 1;  // encoded bytes / original bytes on activation-like data
+  double ratio = 1;  // serialized bytes / original bytes, over the model's own activations
 };
 
 struct Profile {
@@ -65,7 +75,7 @@ struct Profile {
   Timing whole_model;       // the whole model, optimised as deployed
   std::vector<NodeTiming> nodes;
   std::vector<SegmentTiming> segments;
-  std::vector<CodecThroughput> codecs;  // filled by the transport layer's benchmark, not here
+  std::vector<CodecThroughput> codecs;  // measured on this tier on the model's activations
   double profile_seconds = 0;           // wall time the measurement took (goal: <= 60 s)
   // Figures for the device-energy and cost objectives, supplied by the user (seam cannot measure
   // them); 0 when not given.

@@ -29,7 +29,7 @@ Profile Example() {
   p.per_run_overhead = {0.01, 0.02};
   p.whole_model = {1.5, 1.7};
   p.nodes = {{"conv", "Conv", {1.0, 1.1}}, {"relu", "Relu", {0.25, 0.3}}};
-  p.segments = {{0, 1, {1.5, 1.7}}, {1, 1, {0.3, 0.35}}};
+  p.segments = {{0, 1, {1.5, 1.7}, 4096}, {1, 1, {0.3, 0.35}, 2048}};
   p.codecs = {{"fp16", 2.5, 3.0, 0.5}};
   p.power_compute_w = 4;
   p.power_transmit_w = 1.5;
@@ -47,6 +47,18 @@ TEST(ProfileFormatTest, JsonRoundTrips) {
   EXPECT_EQ(back->seed, 7u);
   EXPECT_EQ(back->runtime, "onnxruntime 1.29.0");
   EXPECT_EQ(back->profile_seconds, 12.5);
+  EXPECT_EQ(back->segments[0].boundary_bytes, 4096);
+}
+
+// boundary_bytes is optional: profiles written before it existed still read, without it.
+TEST(ProfileFormatTest, BoundaryBytesAreOptional) {
+  nlohmann::json j = ProfileToJson(Example());
+  j["segments"][1].erase("boundary_bytes");
+  auto p = ProfileFromJson(j, "p.json");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->segments[0].boundary_bytes, 4096);
+  EXPECT_FALSE(p->segments[1].boundary_bytes.has_value());
+  EXPECT_FALSE(ProfileToJson(*p)["segments"][1].contains("boundary_bytes"));
 }
 
 void ExpectRejected(nlohmann::json j, const std::string& message) {
@@ -68,6 +80,9 @@ TEST(ProfileFormatTest, RejectsInconsistentProfiles) {
   j = ProfileToJson(Example());
   j["segments"][1]["time"]["median_ms"] = -1;
   ExpectRejected(j, "segment [1,1] has a negative time");
+  j = ProfileToJson(Example());
+  j["segments"][1]["boundary_bytes"] = -4;
+  ExpectRejected(j, "segment [1,1] has negative boundary_bytes");
   j = ProfileToJson(Example());
   j["nodes"][0]["time"]["p90_ms"] = -1;
   ExpectRejected(j, "node 'conv' has a negative time");

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/dtype.h"
+#include "graph/cuts.h"
 #include "graph/segment_builder.h"
 #include "profile/timing.h"
 #include "runtime/segment_chain.h"
@@ -77,23 +79,24 @@ Result<Timing> TimeRuns(const runtime::Session& session, const TensorMap& inputs
   auto elapsed_ms = [](Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   };
-  // The last warm-up Run (or an extra one) sizes the batches.
-  double one_run_ms = 0;
-  for (int i = 0; i < std::max(warmup, 1); ++i) {
-    const auto start = Clock::now();
+  for (int i = 0; i < warmup; ++i) {
     SEAM_ASSIGN_OR_RETURN(TensorMap outputs, session.Run(inputs));
-    one_run_ms = elapsed_ms(start);
   }
-  const int batch = static_cast<int>(
-      std::clamp(std::ceil(min_batch_ms / std::max(one_run_ms, 1e-6)), 1.0, 100000.0));
+  // A batch ends at the first Run that completes after min_batch_ms, rather than after a count
+  // sized from one Run: under a CPU quota a single Run may escape throttling, and a count sized
+  // from it would make every batch 1/quota times longer than asked.
   std::vector<double> samples;
   samples.reserve(runs);
   for (int i = 0; i < runs; ++i) {
     const auto start = Clock::now();
-    for (int j = 0; j < batch; ++j) {
+    int batch = 0;
+    double ms = 0;
+    do {
       SEAM_ASSIGN_OR_RETURN(TensorMap outputs, session.Run(inputs));
-    }
-    samples.push_back(elapsed_ms(start) / batch);
+      ++batch;
+      ms = elapsed_ms(start);
+    } while (ms < min_batch_ms);
+    samples.push_back(ms / batch);
   }
   return Summarize(std::move(samples));
 }
@@ -110,6 +113,8 @@ Result<std::unique_ptr<SegmentTimer>> SegmentTimer::Create(const std::string& mo
     return InvalidArgument(model_path + ": no compute nodes (nothing depends on a model input)");
   }
   SEAM_ASSIGN_OR_RETURN(timer->types_, graph::InferSymbolicTypes(timer->model_->proto));
+  SEAM_ASSIGN_OR_RETURN(timer->fixed_types_,
+                        graph::InferFixedTypes(timer->model_->proto, *timer->view_, {}));
   SEAM_ASSIGN_OR_RETURN(timer->whole_, runtime::Session::Open(model_path, Deployed(settings)));
   uint64_t seed = settings.seed;
   for (const auto& spec : timer->whole_->inputs()) {
@@ -122,6 +127,19 @@ Result<std::unique_ptr<SegmentTimer>> SegmentTimer::Create(const std::string& mo
 SegmentTimer::~SegmentTimer() {
   std::error_code ec;
   if (!scratch_.empty()) fs::remove_all(scratch_, ec);
+}
+
+std::optional<int64_t> SegmentTimer::BoundaryBytes(int first, int last) const {
+  if (first < 0 || first > last || last >= num_nodes()) return std::nullopt;
+  int64_t bytes = 0;
+  for (graph::TensorId t : graph::SegmentBoundary(*view_, first, last)) {
+    auto it = fixed_types_.find(view_->tensor(t).name);
+    if (it == fixed_types_.end() || !it->second.fully_known()) return std::nullopt;
+    auto dtype = DTypeFromOnnx(it->second.elem_type);
+    if (!dtype.ok()) return std::nullopt;
+    bytes += ElementCount(it->second.dims) * static_cast<int64_t>(DTypeSize(*dtype));
+  }
+  return bytes;
 }
 
 Result<Timing> SegmentTimer::MeasureWhole() {

@@ -12,7 +12,9 @@
 // (concurrent runs would measure each other).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,11 +54,18 @@ class SegmentTimer {
   const TensorMap& inputs() const { return inputs_; }
   const TimerSettings& settings() const { return settings_; }
   const std::string& scratch_dir() const { return scratch_; }
+  // Types of every tensor: symbolic (as segments are cut) and with dynamic dimensions = 1.
+  const graph::TypeTable& symbolic_types() const { return types_; }
+  const graph::TypeTable& fixed_types() const { return fixed_types_; }
 
   // The model file itself, one Run per sample.
   Result<Timing> MeasureWhole();
   // Segment [first, last]; the whole model when it spans every node. Milliseconds per Run.
   Result<Timing> MeasureSegment(int first, int last);
+  // Bytes of segment [first, last]'s inputs plus outputs (graph::SegmentBoundary) at the shapes
+  // the timer runs (dynamic dimensions = 1); nullopt when a boundary tensor's size depends on data
+  // or the range is invalid.
+  std::optional<int64_t> BoundaryBytes(int first, int last) const;
   // A Run of a model that computes nothing (Identity on one float): the fixed cost of a call
   // into ONNX Runtime.
   Result<Timing> MeasureOverhead();
@@ -67,7 +76,8 @@ class SegmentTimer {
   TimerSettings settings_;
   std::unique_ptr<graph::LoadedModel> model_;  // the view points into it: heap, so it stays put
   std::unique_ptr<graph::GraphView> view_;
-  graph::TypeTable types_;
+  graph::TypeTable types_;        // symbolic: what segments are cut with
+  graph::TypeTable fixed_types_;  // dynamic dimensions = 1: what boundary bytes are counted at
   std::unique_ptr<runtime::Session> whole_;
   TensorMap inputs_;
   std::string scratch_;
