@@ -26,6 +26,7 @@ apt_packages=(
   clang libclang-rt-14-dev
   python3-onnx python3-numpy
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-grpc-tools
+  libcpp-httplib-dev prometheus-cpp-dev openssl
 )
 missing=()
 for p in "${apt_packages[@]}"; do

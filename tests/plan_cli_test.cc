@@ -114,5 +114,63 @@ TEST_F(PlanCliTest, BadProfileFileAndObjective) {
               "unknown objective 'speed' (use latency, device-energy or cost)");
 }
 
+// Issue 5 item 4: a fresh profile measures every codec the planner may choose, on this tier.
+TEST_F(PlanCliTest, ProfileMeasuresEachCodecOnTheModelsActivations) {
+  auto text = ReadFile(Profile("device"));
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  const nlohmann::json profile = nlohmann::json::parse(*text);
+  std::vector<std::string> listed;
+  for (const auto& c : profile.at("codecs")) {
+    const std::string codec = c["codec"];
+    listed.push_back(codec);
+    EXPECT_GT(c["encode_gbps"].get<double>(), 0) << codec;
+    EXPECT_GT(c["decode_gbps"].get<double>(), 0) << codec;
+    EXPECT_GT(c["ratio"].get<double>(), 0) << codec;
+    EXPECT_LE(c["ratio"].get<double>(), 1.1) << codec;  // a header on small tensors, no blow-up
+  }
+  EXPECT_EQ(listed, (std::vector<std::string>{"identity+lz4", "identity+zstd", "fp16", "fp16+lz4",
+                                              "fp16+zstd", "int8", "int8+zstd",
+                                              "int8_per_channel", "int8_per_channel+zstd"}));
+}
+
+// The codecs of a crossing tensor on a slow link: a lossy one exactly when the accuracy file from
+// `seam calibrate` allows it. The device may hold only conv1's weights (--memory) and keeps the
+// raw image, so some activation must cross the 1 Mbit/s link.
+TEST_F(PlanCliTest, LossyCodecOnlyWhereCalibrationAllowsIt) {
+  auto transfers = [&](const std::string& accuracy, const std::string& out) {
+    Outcome o = Seam("plan " + Chain() + " --profile device=" + Profile("device") +
+                     " --profile cloud=" + Profile("cloud") +
+                     " --link device-cloud=1mbit,10ms --keep-input-on-device"
+                     " --memory device=0.005 --accuracy " +
+                     accuracy + " -o " + Out(out));
+    EXPECT_EQ(o.exit_code, 0) << o.output;
+    auto text = ReadFile(Out(out));
+    EXPECT_TRUE(text.ok());
+    return text.ok() ? nlohmann::json::parse(*text)["transfers"] : nlohmann::json::array();
+  };
+  auto lossy = [](const std::string& codec) {
+    return codec.starts_with("fp16") || codec.starts_with("int8");
+  };
+  // A loose budget allows every lossy codec on every tensor.
+  Outcome o = Seam("calibrate " + Chain() + " --samples 2 --max-rel-error 0.5 --min-top1 0 -o " +
+                   Out("loose.json"));
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  int lossy_up = 0;
+  for (const auto& t : transfers(Out("loose.json"), "loose_plan.json")) {
+    if (t["direction"] == "up" && lossy(t["codec"])) ++lossy_up;
+  }
+  EXPECT_GE(lossy_up, 1);
+  // A budget no lossy codec meets: only lossless codecs, on every tensor.
+  o = Seam("calibrate " + Chain() + " --samples 2 --max-rel-error 1e-12 -o " + Out("strict.json"));
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  const nlohmann::json strict = transfers(Out("strict.json"), "strict_plan.json");
+  bool crossed = false;
+  for (const auto& t : strict) {
+    crossed |= t["direction"] == "up";
+    EXPECT_FALSE(lossy(t["codec"])) << t.dump();
+  }
+  EXPECT_TRUE(crossed) << strict.dump();
+}
+
 }  // namespace
 }  // namespace seam

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
@@ -61,13 +62,15 @@ TEST_P(PredictionAccuracyTest, RandomSegmentsAreWithinTheBound) {
     EXPECT_TRUE(std::find(fitted.begin(), fitted.end(), s) == fitted.end());
   }
   auto check = profile::CheckPredictions(
-      **timer, [&](int f, int l) { return model->PredictMs(f, l); }, segments);
+      **timer, [&](int f, int l, int64_t bytes) { return model->PredictMs(f, l, bytes); },
+      segments);
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   std::printf(
       "[ figure   ] %s: MAPE %.1f%% (max %.1f%%) over %zu unseen segments; a = %.4f ms, "
-      "b = %.3f (%s); profiled in %.1f s\n",
+      "c = %.4f ns/B (%s); profiled in %.1f s\n",
       GetParam().label.c_str(), check->mape_percent, check->max_ape_percent, check->segments.size(),
-      model->overhead_ms(), model->scale(), model->method().c_str(), p->profile_seconds);
+      model->overhead_ms(), model->ms_per_boundary_byte() * 1e6, model->method().c_str(),
+      p->profile_seconds);
   EXPECT_LE(check->mape_percent, kMapeBoundPercent);
   EXPECT_LE(p->profile_seconds, 60);
 }
@@ -138,9 +141,20 @@ TEST_F(ProfileCliTest, WritesAProfileThatRoundTrips) {
     EXPECT_GT(p->nodes[i].time.median_ms, 0) << p->nodes[i].name;
     EXPECT_GE(p->nodes[i].time.p90_ms, p->nodes[i].time.median_ms);
   }
-  ASSERT_EQ(p->segments.size(), 5u);  // the whole model and 4 sampled
+  // The whole model, prefixes, tiles and pairs of tiles (for the latency model), then 4 sampled.
+  std::map<std::string, int> kinds;
+  for (const auto& s : p->segments) {
+    ++kinds[s.kind];
+    EXPECT_TRUE(s.boundary_bytes.has_value() && *s.boundary_bytes > 0) << s.first << ".." << s.last;
+  }
+  EXPECT_EQ(kinds["whole"], 1);
+  EXPECT_EQ(kinds["prefix"], 3);
+  EXPECT_GE(kinds["tile"], 4);
+  EXPECT_EQ(kinds["pair"], kinds["tile"] - 1);
+  EXPECT_EQ(kinds["sample"], 4);
   EXPECT_EQ(p->segments[0].first, 0);
   EXPECT_EQ(p->segments[0].last, p->model_nodes - 1);
+  EXPECT_EQ(p->segments[0].kind, "whole");
   EXPECT_GT(p->whole_model.median_ms, 0);
   EXPECT_GT(p->per_run_overhead.median_ms, 0);
   EXPECT_EQ(p->runs, 3);
@@ -149,7 +163,7 @@ TEST_F(ProfileCliTest, WritesAProfileThatRoundTrips) {
   EXPECT_EQ(p->quota_mechanism, "none");
   EXPECT_EQ(p->logical_cores, profile::ReadHostInfo().logical_cores);
   EXPECT_GT(p->memory_bytes, 0);
-  EXPECT_TRUE(p->codecs.empty());
+  EXPECT_EQ(p->codecs.size(), profile::DefaultProfiledCodecs().size());
   EXPECT_EQ(p->power_compute_w, 4.5);
   EXPECT_EQ(p->power_idle_w, 0);
   EXPECT_EQ(p->price_per_gb_egress, 0.09);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <fstream>
@@ -43,9 +44,17 @@ int DecodeWaitStatus(int status) {
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(const std::vector<std::string>& args,
                                                     std::string* error,
-                                                    std::chrono::milliseconds timeout) {
+                                                    std::chrono::milliseconds timeout,
+                                                    const std::string& stderr_file) {
   std::vector<std::string> argv_strings = {SEAM_BINARY, "serve",       "--host",
                                            "127.0.0.1", "--grpc-port", "0"};
+  bool http = true;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--http-port" && args[i + 1] == "-1") http = false;
+  }
+  if (std::find(args.begin(), args.end(), "--http-port") == args.end()) {
+    argv_strings.insert(argv_strings.end(), {"--http-port", "0"});
+  }
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& s : argv_strings) argv.push_back(s.data());
@@ -56,16 +65,28 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::vector<std::strin
     *error = std::string("pipe: ") + std::strerror(errno);
     return nullptr;
   }
+  int stderr_fd = -1;
+  if (!stderr_file.empty()) {
+    stderr_fd = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (stderr_fd < 0) {
+      *error = stderr_file + ": " + std::strerror(errno);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      return nullptr;
+    }
+  }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {  // child: only async-signal-safe calls until exec
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(126);  // the test died before prctl took effect
     ::dup2(fds[1], STDOUT_FILENO);
+    if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   ::close(fds[1]);
+  if (stderr_fd >= 0) ::close(stderr_fd);
   if (pid < 0) {
     ::close(fds[0]);
     *error = std::string("fork: ") + std::strerror(errno);
@@ -75,10 +96,11 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::vector<std::strin
   server->pid_ = pid;
   server->stdout_fd_ = fds[0];
 
-  // Read stdout until the "grpc listening on 127.0.0.1:PORT" line.
+  // Read stdout until the "grpc listening on 127.0.0.1:PORT" line (and the HTTP one).
   std::string out;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (out.find('\n') == std::string::npos) {
+  auto lines = [&out] { return std::count(out.begin(), out.end(), '\n'); };
+  while (lines() < (http ? 2 : 1)) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     pollfd p{server->stdout_fd_, POLLIN, 0};
@@ -103,6 +125,15 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::vector<std::strin
     return nullptr;
   }
   server->port_ = std::stoi(out.substr(prefix.size()));
+  if (http) {
+    const std::string http_prefix = "http listening on 127.0.0.1:";
+    const size_t line = out.find('\n') + 1;
+    if (out.compare(line, http_prefix.size(), http_prefix) != 0) {
+      *error = "unexpected second line from seam serve: " + out.substr(line);
+      return nullptr;
+    }
+    server->http_port_ = std::stoi(out.substr(line + http_prefix.size()));
+  }
   return server;
 }
 

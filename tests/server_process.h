@@ -23,17 +23,26 @@ namespace seam::testing {
 
 class ServerProcess {
  public:
-  // Starts `seam serve --host 127.0.0.1 --grpc-port 0 ARGS...` and reads the port from its
-  // "grpc listening on" line. nullptr (and *error) if it did not print it within `timeout`.
+  // Starts `seam serve --host 127.0.0.1 --grpc-port 0 --http-port 0 ARGS...` and reads the ports
+  // from its "grpc listening on" and "http listening on" lines (ARGS may turn HTTP off with
+  // --http-port -1). nullptr (and *error) if it did not print them within `timeout`.
+  // With `stderr_file`, the server's logs go to that file (truncated) instead of the test's.
   static std::unique_ptr<ServerProcess> Start(
       const std::vector<std::string>& args, std::string* error,
-      std::chrono::milliseconds timeout = std::chrono::seconds(20));
+      std::chrono::milliseconds timeout = std::chrono::seconds(20),
+      const std::string& stderr_file = "");
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The HTTP port, -1 when HTTP is off.
+  int http_port() const { return http_port_; }
+  // "http://127.0.0.1:PORT" (https:// with `tls`), for curl.
+  std::string http_url(bool tls = false) const {
+    return (tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(http_port_);
+  }
   pid_t pid() const { return pid_; }
 
   // Sends SIGTERM and waits up to `timeout`. Returns the exit code, 128 + the signal that ended
@@ -47,6 +56,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   int port_ = 0;
+  int http_port_ = -1;
 };
 
 // A model repository under the system's temporary directory, removed by the destructor.

@@ -35,9 +35,14 @@ int RunServe(const ServeCommandOptions& options) {
   std::unique_ptr<server::Server> serving = std::move(started).value();
   const std::string& host = options.server.host;
   const bool ipv6 = host.find(':') != std::string::npos;
-  // The one line on stdout: tests and scripts read the port from it.
+  // The lines on stdout (gRPC first, then HTTP unless it is off): tests and scripts read the ports
+  // from them.
   std::printf("grpc listening on %s%s%s:%d\n", ipv6 ? "[" : "", host.c_str(), ipv6 ? "]" : "",
               serving->grpc_port());
+  if (serving->http_port() >= 0) {
+    std::printf("http listening on %s%s%s:%d\n", ipv6 ? "[" : "", host.c_str(), ipv6 ? "]" : "",
+                serving->http_port());
+  }
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -54,7 +59,8 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ServeCommandOptions>();
   server::ServerOptions& s = o->server;
   auto* cmd = app.add_subcommand(
-      "serve", "serve the models of a repository over the Open Inference Protocol (gRPC)");
+      "serve",
+      "serve the models of a repository over the Open Inference Protocol (gRPC and HTTP/REST)");
   cmd->add_option("--repo", s.repo, "model repository: REPO/MODEL/VERSION/model.onnx")->required();
   cmd->add_option("--host", s.host, "address to listen on")->capture_default_str();
   cmd->add_option("--grpc-port", s.grpc_port, "gRPC port; 0 picks a free one")
@@ -74,6 +80,20 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--drain-timeout-s", s.drain_timeout_s,
                   "on SIGTERM, longest wait for requests in flight, s")
       ->capture_default_str();
+  cmd->add_option("--http-port", s.http_port,
+                  "HTTP/REST and /metrics port; 0 picks a free one; -1: no HTTP")
+      ->capture_default_str();
+  cmd->add_option("--http-threads", s.http_threads,
+                  "HTTP connection threads (HTTP requests in progress at once)")
+      ->capture_default_str();
+  cmd->add_option("--tls-cert", s.tls_cert,
+                  "PEM certificate chain: TLS on both ports (with --tls-key)");
+  cmd->add_option("--tls-key", s.tls_key, "PEM private key of --tls-cert (unencrypted)");
+  cmd->add_option("--tls-client-ca", s.tls_client_ca,
+                  "PEM CA certificate(s): require client certificates signed by it (mutual TLS)");
+  cmd->add_option("--auth-tokens", s.auth_tokens,
+                  "file of bearer tokens, one per line ('#' comments): require "
+                  "'authorization: Bearer <token>' (health probes stay open)");
   cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = RunServe(*o); });

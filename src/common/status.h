@@ -22,6 +22,7 @@ enum class StatusCode {
   kDataLoss,            // a file that is truncated or corrupt
   kUnavailable,         // a resource or peer that is not reachable now
   kInternal,            // a bug in seam or in a library it calls
+  kUnauthenticated,     // a request without valid credentials (a bearer token)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -58,6 +59,7 @@ Status Unimplemented(std::string message);
 Status DataLoss(std::string message);
 Status Unavailable(std::string message);
 Status Internal(std::string message);
+Status Unauthenticated(std::string message);
 
 // Result<T> holds a T or a non-OK Status.
 template <typename T>

@@ -1,11 +1,27 @@
 #include "server/direct_scheduler.h"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 
 namespace seam::server {
+namespace {
 
-DirectScheduler::DirectScheduler(int threads, size_t max_queue) : max_queue_(max_queue) {
+int64_t Micros(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+
+// Rows of one job: its batch (dim 0) for a batching model, else 1.
+int64_t Rows(const InferJob& job) {
+  if (job.model->config().max_batch_size <= 0 || job.inputs.empty()) return 1;
+  const Tensor& first = job.inputs.begin()->second;
+  return first.shape.empty() ? 1 : first.shape[0];
+}
+
+}  // namespace
+
+DirectScheduler::DirectScheduler(int threads, size_t max_queue, ServerObserver* observer)
+    : max_queue_(max_queue), observer_(observer) {
   for (int i = 0; i < std::max(threads, 1); ++i) workers_.emplace_back([this] { Work(); });
 }
 
@@ -25,6 +41,9 @@ void DirectScheduler::Submit(InferJob job) {
     }
   }
   if (!refused.ok()) {
+    Notify(observer_, [&](ServerObserver& o) {
+      o.OnRequest(job.model->model_name(), job.model->version(), false, 0, 0);
+    });
     job.done(refused);
     return;
   }
@@ -53,6 +72,7 @@ void DirectScheduler::Work() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
+    const auto start = std::chrono::steady_clock::now();
     Result<TensorMap> outputs = Internal("no result");
     try {
       outputs = job.model->Run(job.inputs);
@@ -60,6 +80,14 @@ void DirectScheduler::Work() {
       // ORT's exceptions are caught in Session; this is e.g. bad_alloc on a huge output.
       outputs = Internal(job.model->model_name() + ": inference failed: " + e.what());
     }
+    const int64_t compute_us = Micros(std::chrono::steady_clock::now() - start);
+    const ModelVersion& m = *job.model;
+    Notify(observer_,
+           [&](ServerObserver& o) { o.OnBatch(m.model_name(), m.version(), Rows(job), 1); });
+    Notify(observer_, [&](ServerObserver& o) {
+      o.OnRequest(m.model_name(), m.version(), outputs.ok(), Micros(start - job.accepted),
+                  compute_us);
+    });
     job.done(std::move(outputs));
   }
 }

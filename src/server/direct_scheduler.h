@@ -4,6 +4,8 @@
 // instance. Concurrent executions are therefore at most `threads`, whatever the models'
 // instance_count.
 //
+// Each job and each execution is reported to the optional ServerObserver (server_observer.h).
+//
 // Thread safety: every method is thread-safe. The destructor drains.
 #pragma once
 
@@ -14,12 +16,14 @@
 #include <vector>
 
 #include "server/scheduler.h"
+#include "server/server_observer.h"
 
 namespace seam::server {
 
 class DirectScheduler final : public InferenceScheduler {
  public:
-  DirectScheduler(int threads, size_t max_queue);
+  // `observer` (may be null) must outlive the scheduler.
+  DirectScheduler(int threads, size_t max_queue, ServerObserver* observer = nullptr);
   ~DirectScheduler() override;
   DirectScheduler(const DirectScheduler&) = delete;
   DirectScheduler& operator=(const DirectScheduler&) = delete;
@@ -31,6 +35,7 @@ class DirectScheduler final : public InferenceScheduler {
   void Work();
 
   const size_t max_queue_;
+  ServerObserver* const observer_;
   std::mutex mu_;
   std::condition_variable ready_;
   std::deque<InferJob> queue_;  // guarded by mu_

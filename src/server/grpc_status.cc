@@ -20,6 +20,8 @@ grpc::Status ToGrpcStatus(const Status& status) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, status.message());
     case StatusCode::kInternal:
       return grpc::Status(grpc::StatusCode::INTERNAL, status.message());
+    case StatusCode::kUnauthenticated:
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, status.message());
   }
   return grpc::Status(grpc::StatusCode::UNKNOWN, status.message());
 }

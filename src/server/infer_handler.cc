@@ -16,8 +16,9 @@ int64_t MicrosSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-InferHandler::InferHandler(const ModelRepository& repository, InferenceScheduler& scheduler)
-    : repository_(repository), scheduler_(scheduler) {}
+InferHandler::InferHandler(const ModelRepository& repository, InferenceScheduler& scheduler,
+                           ServerMetrics* metrics)
+    : repository_(repository), scheduler_(scheduler), metrics_(metrics) {}
 
 void InferHandler::Infer(const inference::ModelInferRequest& request,
                          inference::ModelInferResponse* response,
@@ -35,8 +36,16 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   };
   auto model = repository_.Find(request.model_name(), request.model_version());
   if (!model.ok()) return reject(model.status());
+  const int64_t version = (*model)->version();
+  if (metrics_) metrics_->RequestAccepted(request.model_name(), version);
   auto decoded = DecodeInferRequest(request, (*model)->metadata());
-  if (!decoded.ok()) return reject(decoded.status());
+  if (!decoded.ok()) {
+    if (metrics_) {
+      metrics_->RequestRefused(request.model_name(), version);
+      metrics_->RequestAnswered(request.model_name(), version, MicrosSince(accepted));
+    }
+    return reject(decoded.status());
+  }
 
   response->set_model_name(request.model_name());
   response->set_model_version(std::to_string((*model)->version()));
@@ -47,14 +56,16 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   job.request_id = request_id;
   job.accepted = accepted;
   job.done = [response, outputs = std::move(decoded->outputs), done = std::move(done), request_id,
-              model_name = request.model_name(), version = (*model)->version(),
-              accepted](Result<TensorMap> result) {
+              model_name = request.model_name(), version, accepted,
+              metrics = metrics_](Result<TensorMap> result) {
     const Status status =
         result.ok() ? EncodeInferOutputs(*result, outputs, response) : result.status();
+    const int64_t duration_us = MicrosSince(accepted);
+    // Counted before the client has its answer, so that it finds the request in /metrics.
+    if (metrics) metrics->RequestAnswered(model_name, version, duration_us);
     if (status.ok()) {
-      if (!spdlog::should_log(spdlog::level::debug)) return done(status);
-      spdlog::debug("event=infer request_id={} model={} version={} duration_us={}",
-                    LogValue(request_id), LogValue(model_name), version, MicrosSince(accepted));
+      spdlog::debug("event=infer request_id={} model={} version={} code=OK duration_us={}",
+                    LogValue(request_id), LogValue(model_name), version, duration_us);
     } else {
       spdlog::warn("event=infer_failed request_id={} model={} version={} code={} error={}",
                    LogValue(request_id), LogValue(model_name), version,

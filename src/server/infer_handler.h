@@ -1,6 +1,8 @@
 // InferHandler: one ModelInferRequest end to end, the same for every front end (unary ModelInfer,
-// ModelStreamInfer, HTTP later): find the model version, decode and validate the request against
+// ModelStreamInfer, HTTP/REST): find the model version, decode and validate the request against
 // its metadata, submit the job to the scheduler, encode the requested outputs, log the outcome.
+// It also tells the metrics what the schedulers cannot see (requests in flight, requests refused
+// by validation); the schedulers report the rest (server_observer.h).
 //
 // Thread safety: Infer may be called from any number of threads at once.
 #pragma once
@@ -11,6 +13,7 @@
 #include <functional>
 
 #include "common/status.h"
+#include "server/metrics.h"
 #include "server/model_repository.h"
 #include "server/scheduler.h"
 
@@ -18,8 +21,9 @@ namespace seam::server {
 
 class InferHandler {
  public:
-  // Both must outlive the handler.
-  InferHandler(const ModelRepository& repository, InferenceScheduler& scheduler);
+  // All must outlive the handler; `metrics` may be null.
+  InferHandler(const ModelRepository& repository, InferenceScheduler& scheduler,
+               ServerMetrics* metrics = nullptr);
 
   // Reads `request` only during the call. Fills `response`, which must stay valid until `done`
   // is called; `done` is called exactly once, from any thread, possibly before Infer returns.
@@ -29,6 +33,7 @@ class InferHandler {
  private:
   const ModelRepository& repository_;
   InferenceScheduler& scheduler_;
+  ServerMetrics* const metrics_;
   std::atomic<uint64_t> next_id_{1};
 };
 

@@ -39,6 +39,13 @@ class GatedUnaryReactor final : public grpc::ServerUnaryReactor {
   DrainGate& gate_;
 };
 
+// A reactor already finished with `status`.
+grpc::ServerUnaryReactor* Refused(grpc::CallbackServerContext* context, const Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
 // A reactor for a call that does work, or one already finished UNAVAILABLE during shutdown.
 grpc::ServerUnaryReactor* EnterOrRefuse(grpc::CallbackServerContext* context, DrainGate& gate,
                                         bool* admitted) {
@@ -72,8 +79,8 @@ Status CheckRepositoryParameters(const Map& parameters, const char* rpc) {
 }  // namespace
 
 InferenceService::InferenceService(ModelRepository& repository, InferHandler& handler,
-                                   DrainGate& gate)
-    : repository_(repository), handler_(handler), gate_(gate) {
+                                   DrainGate& gate, const TokenAuthenticator* auth)
+    : repository_(repository), handler_(handler), gate_(gate), auth_(auth) {
   control_thread_ = std::thread([this] { ControlLoop(); });
 }
 
@@ -84,6 +91,14 @@ InferenceService::~InferenceService() {
   }
   control_cv_.notify_all();
   control_thread_.join();
+}
+
+Status InferenceService::Authorize(const grpc::CallbackServerContext* context) const {
+  if (!auth_) return Status::Ok();
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return auth_->Check(std::nullopt);
+  return auth_->Check(std::string_view(it->second.data(), it->second.size()));
 }
 
 void InferenceService::RunOnControlThread(std::function<void()> task) {
@@ -130,6 +145,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerConte
                                                        const inference::ModelReadyRequest* request,
                                                        inference::ModelReadyResponse* response) {
   return Answer(context, "ModelReady", [&] {
+    SEAM_RETURN_IF_ERROR(Authorize(context));
     response->set_ready(!gate_.closed() &&
                         repository_.Find(request->name(), request->version()).ok());
     return Status::Ok();
@@ -140,6 +156,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
     grpc::CallbackServerContext* context, const inference::ServerMetadataRequest*,
     inference::ServerMetadataResponse* response) {
   return Answer(context, "ServerMetadata", [&] {
+    SEAM_RETURN_IF_ERROR(Authorize(context));
     response->set_name("seam");
     response->set_version(SEAM_VERSION);
     response->add_extensions("model_repository");
@@ -151,6 +168,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
     grpc::CallbackServerContext* context, const inference::ModelMetadataRequest* request,
     inference::ModelMetadataResponse* response) {
   return Answer(context, "ModelMetadata", [&]() -> Status {
+    SEAM_RETURN_IF_ERROR(Authorize(context));
     SEAM_ASSIGN_OR_RETURN(auto model, repository_.Find(request->name(), request->version()));
     response->set_name(request->name());
     for (int64_t v : repository_.ReadyVersions(request->name())) {
@@ -169,6 +187,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
 grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
                                                        const inference::ModelInferRequest* request,
                                                        inference::ModelInferResponse* response) {
+  if (Status s = Authorize(context); !s.ok()) return Refused(context, s);
   bool admitted = false;
   grpc::ServerUnaryReactor* reactor = EnterOrRefuse(context, gate_, &admitted);
   if (!admitted) return reactor;
@@ -187,8 +206,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
 }
 
 grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
-InferenceService::ModelStreamInfer(grpc::CallbackServerContext*) {
+InferenceService::ModelStreamInfer(grpc::CallbackServerContext* context) {
   // Both delete themselves in OnDone.
+  if (Status s = Authorize(context); !s.ok()) return new RefusedStreamReactor(ToGrpcStatus(s));
   if (!gate_.TryEnter()) return new RefusedStreamReactor();
   return new StreamInferReactor(handler_, gate_);
 }
@@ -197,6 +217,7 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(
     grpc::CallbackServerContext* context, const inference::RepositoryIndexRequest* request,
     inference::RepositoryIndexResponse* response) {
   return Answer(context, "RepositoryIndex", [&] {
+    SEAM_RETURN_IF_ERROR(Authorize(context));
     for (const auto& entry : repository_.Index(request->ready())) {
       auto* model = response->add_models();
       model->set_name(entry.model);
@@ -211,6 +232,7 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(
 grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
     grpc::CallbackServerContext* context, const inference::RepositoryModelLoadRequest* request,
     inference::RepositoryModelLoadResponse*) {
+  if (Status s = Authorize(context); !s.ok()) return Refused(context, s);
   bool admitted = false;
   grpc::ServerUnaryReactor* reactor = EnterOrRefuse(context, gate_, &admitted);
   if (!admitted) return reactor;
@@ -234,6 +256,7 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
 grpc::ServerUnaryReactor* InferenceService::RepositoryModelUnload(
     grpc::CallbackServerContext* context, const inference::RepositoryModelUnloadRequest* request,
     inference::RepositoryModelUnloadResponse*) {
+  if (Status s = Authorize(context); !s.ok()) return Refused(context, s);
   bool admitted = false;
   grpc::ServerUnaryReactor* reactor = EnterOrRefuse(context, gate_, &admitted);
   if (!admitted) return reactor;

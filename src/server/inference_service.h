@@ -8,8 +8,14 @@
 // up to seconds) runs on one control thread owned by the service, never on gRPC's threads.
 //
 // Every RPC answers: exceptions are caught here and become INTERNAL, errors pass through the one
-// ToGrpcStatus. Calls that do work (inference, streams, repository control) are counted by the
-// DrainGate until gRPC reports them done (OnDone), so shutdown knows when all are answered.
+// ToGrpcStatus. With a TokenAuthenticator, every RPC except ServerLive and ServerReady (probed by
+// orchestrators without credentials) first checks the `authorization: Bearer <token>` metadata and
+// answers UNAUTHENTICATED without a valid token. The check is made here rather than in a gRPC
+// AuthMetadataProcessor because gRPC only runs those on TLS ports, and tokens also serve without
+// TLS (behind a TLS-terminating proxy, on a private link).
+//
+// Calls that do work (inference, streams, repository control) are counted by the DrainGate until
+// gRPC reports them done (OnDone), so shutdown knows when all are answered.
 // Thread safety: as gRPC requires, every method may run concurrently.
 #pragma once
 
@@ -22,6 +28,7 @@
 #include <mutex>
 #include <thread>
 
+#include "server/auth.h"
 #include "server/drain_gate.h"
 #include "server/infer_handler.h"
 #include "server/model_repository.h"
@@ -30,9 +37,11 @@ namespace seam::server {
 
 class InferenceService final : public inference::GRPCInferenceService::CallbackService {
  public:
-  // All three must outlive the service. Inference and repository calls pass through `gate`;
-  // once it is closed they are answered UNAVAILABLE and ServerReady / ModelReady say false.
-  InferenceService(ModelRepository& repository, InferHandler& handler, DrainGate& gate);
+  // All must outlive the service. Inference and repository calls pass through `gate`; once it is
+  // closed they are answered UNAVAILABLE and ServerReady / ModelReady say false. `auth` may be
+  // null (no authentication).
+  InferenceService(ModelRepository& repository, InferHandler& handler, DrainGate& gate,
+                   const TokenAuthenticator* auth = nullptr);
   // Joins the control thread (after the gRPC server has shut down, no task is pending).
   ~InferenceService() override;
 
@@ -67,6 +76,8 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
       inference::RepositoryModelUnloadResponse* response) override;
 
  private:
+  // OK, or UNAUTHENTICATED when tokens are required and the call has no valid one.
+  Status Authorize(const grpc::CallbackServerContext* context) const;
   // Runs `task` on the control thread, in submission order.
   void RunOnControlThread(std::function<void()> task);
   void ControlLoop();
@@ -74,6 +85,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   ModelRepository& repository_;
   InferHandler& handler_;
   DrainGate& gate_;
+  const TokenAuthenticator* const auth_;
 
   std::mutex control_mu_;
   std::condition_variable control_cv_;

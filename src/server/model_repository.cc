@@ -22,7 +22,8 @@ std::string ListVersions(const std::vector<int64_t>& versions) {
 
 }  // namespace
 
-ModelRepository::ModelRepository(std::string root) : root_(std::move(root)) {}
+ModelRepository::ModelRepository(std::string root, RetiredCallback on_retired)
+    : root_(std::move(root)), on_retired_(std::move(on_retired)) {}
 ModelRepository::~ModelRepository() = default;
 
 RepositoryState ModelRepository::Snapshot() const {
@@ -55,11 +56,14 @@ void ModelRepository::LoadVersion(const LoadStep& step, const ScannedModel& scan
   std::unique_lock lock(mu_);
   VersionRecord& record = models_[step.model].versions[step.version];
   if (loaded.ok()) {
+    std::shared_ptr<const ModelVersion> replaced = std::move(record.serving);
     record.serving = std::move(loaded).value();
     record.status = {VersionState::kReady, "", step.fingerprint, ""};
     record.last_error = Status::Ok();
     spdlog::info("event=model_loaded model={} version={} instances={} load_ms={}",
                  LogValue(step.model), step.version, record.serving->instance_count(), ms);
+    lock.unlock();
+    if (replaced) Retire({std::move(replaced)});
     return;
   }
   record.last_error = loaded.status();
@@ -95,15 +99,25 @@ void ModelRepository::Apply(const PlanRequest& request, const RepositoryScan& sc
     const RepositoryPlan plan = PlanRepository(Snapshot(), scan, this_round);
     if (plan.empty()) return;
     for (const auto& step : plan.loads) LoadVersion(step, scan.models.at(step.model));
-    std::unique_lock lock(mu_);
-    for (const auto& step : plan.unloads) {
-      VersionRecord& record = models_[step.model].versions[step.version];
-      record.serving.reset();  // requests in flight keep their own reference
-      record.status = {VersionState::kUnavailable, "unloaded: " + step.reason, "", ""};
-      spdlog::info("event=model_unloaded model={} version={} reason={}", LogValue(step.model),
-                   step.version, LogValue(step.reason));
+    std::vector<std::shared_ptr<const ModelVersion>> retired;
+    {
+      std::unique_lock lock(mu_);
+      for (const auto& step : plan.unloads) {
+        VersionRecord& record = models_[step.model].versions[step.version];
+        // Requests in flight keep their own reference.
+        if (record.serving) retired.push_back(std::move(record.serving));  // leaves it null
+        record.status = {VersionState::kUnavailable, "unloaded: " + step.reason, "", ""};
+        spdlog::info("event=model_unloaded model={} version={} reason={}", LogValue(step.model),
+                     step.version, LogValue(step.reason));
+      }
     }
+    Retire(std::move(retired));
   }
+}
+
+void ModelRepository::Retire(std::vector<std::shared_ptr<const ModelVersion>> versions) const {
+  if (!on_retired_) return;
+  for (auto& version : versions) on_retired_(std::move(version));
 }
 
 Status ModelRepository::Refresh() {
@@ -160,17 +174,21 @@ Status ModelRepository::Load(const std::string& model) {
 
 Status ModelRepository::Unload(const std::string& model) {
   std::lock_guard control(control_mu_);
-  std::unique_lock lock(mu_);
-  auto it = models_.find(model);
-  if (it == models_.end()) return NotFound("model '" + model + "' is not loaded");
-  it->second.unloaded_by_request = true;
-  for (auto& [v, record] : it->second.versions) {
-    if (record.serving) {
-      spdlog::info("event=model_unloaded model={} version={} reason=request", LogValue(model), v);
+  std::vector<std::shared_ptr<const ModelVersion>> retired;
+  {
+    std::unique_lock lock(mu_);
+    auto it = models_.find(model);
+    if (it == models_.end()) return NotFound("model '" + model + "' is not loaded");
+    it->second.unloaded_by_request = true;
+    for (auto& [v, record] : it->second.versions) {
+      if (record.serving) {
+        spdlog::info("event=model_unloaded model={} version={} reason=request", LogValue(model), v);
+        retired.push_back(std::move(record.serving));  // leaves it null
+      }
+      record.status = {VersionState::kUnavailable, "unloaded by request", "", ""};
     }
-    record.serving.reset();
-    record.status = {VersionState::kUnavailable, "unloaded by request", "", ""};
   }
+  Retire(std::move(retired));
   return Status::Ok();
 }
 

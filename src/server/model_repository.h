@@ -10,6 +10,7 @@
 // wait for a load, only for a pointer swap.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,7 +34,15 @@ struct IndexEntry {
 
 class ModelRepository {
  public:
-  explicit ModelRepository(std::string root);
+  // Told about each version the repository stopped routing to (Find no longer returns it):
+  // unloaded by the plan or by request, or replaced by a reload of the same version number.
+  // Called on the thread changing the repository (Refresh, Load, Unload), after the switch and
+  // without the serving lock held, so it may block (a scheduler drains the version's queue);
+  // that delays only the next repository change. A request that found the version just before
+  // the switch may still reach the scheduler after the call.
+  using RetiredCallback = std::function<void(std::shared_ptr<const ModelVersion>)>;
+
+  explicit ModelRepository(std::string root, RetiredCallback on_retired = nullptr);
   ~ModelRepository();
   ModelRepository(const ModelRepository&) = delete;
   ModelRepository& operator=(const ModelRepository&) = delete;
@@ -84,11 +93,14 @@ class ModelRepository {
   // Plans and carries out until the plan is empty. Caller holds control_mu_.
   void Apply(const PlanRequest& request, const RepositoryScan& scan);
   void LoadVersion(const LoadStep& step, const ScannedModel& scanned);
+  // Passes each version to on_retired_. Caller holds control_mu_, not mu_.
+  void Retire(std::vector<std::shared_ptr<const ModelVersion>> versions) const;
   RepositoryState Snapshot() const;
   // Why a model has no ready version (for UNAVAILABLE messages). Caller holds mu_.
   static std::string WhyNotReady(const ModelRecord& record);
 
   const std::string root_;
+  const RetiredCallback on_retired_;
   std::mutex control_mu_;
   mutable std::shared_mutex mu_;
   std::map<std::string, ModelRecord> models_;  // guarded by mu_

@@ -8,11 +8,11 @@
 // Implementations:
 //   - DirectScheduler (direct_scheduler.h): a bounded queue and a worker pool; each job runs
 //     alone on one of its model version's instances.
-//   - the dynamic batcher (src/server/batching/): merges queued jobs of one model version whose
-//     inputs agree except in the batch dimension into one ModelVersion::Run, splits the outputs
-//     back, and calls each job's done with its own slice. It reads its knobs from
-//     job.model->config().dynamic_batching and max_batch_size; jobs of a model without
-//     dynamic_batching it may pass to a DirectScheduler.
+//   - BatchingScheduler (batching_scheduler.h), the server's: a dynamic batcher
+//     (src/server/batching/) per model version with dynamic_batching, which merges queued jobs
+//     whose inputs agree except in the batch dimension into one ModelVersion::Run, splits the
+//     outputs back, and calls each job's done with its own slice; other jobs go to a
+//     DirectScheduler.
 #pragma once
 
 #include <chrono>

@@ -5,10 +5,14 @@
 #include <chrono>
 #include <thread>
 
-#include "server/direct_scheduler.h"
+#include "server/auth.h"
+#include "server/batching_scheduler.h"
+#include "server/http_service.h"
 #include "server/inference_service.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/model_repository.h"
+#include "server/tls.h"
 
 namespace seam::server {
 namespace {
@@ -29,7 +33,24 @@ Status ValidateOptions(const ServerOptions& o) {
   }
   if (o.max_queue < 1) return InvalidArgument("--max-queue: must be >= 1");
   if (o.drain_timeout_s < 0) return InvalidArgument("--drain-timeout-s: must be >= 0");
+  if (o.http_port < -1 || o.http_port > 65535) {
+    return InvalidArgument("--http-port " + std::to_string(o.http_port) +
+                           ": must be in [0, 65535], or -1 for no HTTP");
+  }
+  if (o.http_threads < 1 || o.http_threads > 1024) {
+    return InvalidArgument("--http-threads: must be in [1, 1024]");
+  }
   return Status::Ok();
+}
+
+std::shared_ptr<grpc::ServerCredentials> GrpcCredentials(const TlsMaterial* tls) {
+  if (!tls) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      tls->mutual() ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                    : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  ssl.pem_root_certs = tls->client_ca_pem;
+  ssl.pem_key_cert_pairs.push_back({tls->key_pem, tls->cert_chain_pem});
+  return grpc::SslServerCredentials(ssl);
 }
 
 // "host:port", with brackets for an IPv6 host.
@@ -44,24 +65,44 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   SEAM_RETURN_IF_ERROR(ValidateOptions(options));
   std::unique_ptr<Server> server(new Server());
   server->options_ = options;
-  server->repository_ = std::make_unique<ModelRepository>(options.repo);
-  SEAM_RETURN_IF_ERROR(server->repository_->Refresh());
-
+  // Credentials first: a bad file is reported before any model is loaded.
+  if (!options.tls_cert.empty() || !options.tls_key.empty() || !options.tls_client_ca.empty()) {
+    SEAM_ASSIGN_OR_RETURN(
+        TlsMaterial tls, LoadTlsMaterial(options.tls_cert, options.tls_key, options.tls_client_ca));
+    server->tls_ = std::make_unique<TlsMaterial>(std::move(tls));
+  }
+  if (!options.auth_tokens.empty()) {
+    SEAM_ASSIGN_OR_RETURN(TokenAuthenticator auth,
+                          TokenAuthenticator::FromFile(options.auth_tokens));
+    server->auth_ = std::make_unique<TokenAuthenticator>(std::move(auth));
+  }
+  server->metrics_ = std::make_unique<ServerMetrics>();
   const int threads = options.infer_threads > 0
                           ? options.infer_threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  server->scheduler_ =
-      std::make_unique<DirectScheduler>(threads, static_cast<size_t>(options.max_queue));
-  server->handler_ = std::make_unique<InferHandler>(*server->repository_, *server->scheduler_);
-  server->service_ =
-      std::make_unique<InferenceService>(*server->repository_, *server->handler_, server->gate_);
+  // The scheduler comes first: the repository tells it which versions it stops routing to, so
+  // that their batchers drain and go.
+  auto scheduler = std::make_unique<BatchingScheduler>(
+      BatchingSchedulerOptions{.threads = threads,
+                               .max_queue = static_cast<size_t>(options.max_queue),
+                               .observer = server->metrics_.get()});
+  server->repository_ = std::make_unique<ModelRepository>(
+      options.repo,
+      [s = scheduler.get()](std::shared_ptr<const ModelVersion> retired) { s->Retire(retired); });
+  server->scheduler_ = std::move(scheduler);
+  SEAM_RETURN_IF_ERROR(server->repository_->Refresh());
+
+  server->handler_ = std::make_unique<InferHandler>(*server->repository_, *server->scheduler_,
+                                                    server->metrics_.get());
+  server->service_ = std::make_unique<InferenceService>(*server->repository_, *server->handler_,
+                                                        server->gate_, server->auth_.get());
 
   grpc::ServerBuilder builder;
   const int max_bytes = options.max_message_mb * 1024 * 1024;
   builder.SetMaxReceiveMessageSize(max_bytes);
   builder.SetMaxSendMessageSize(max_bytes);
   builder.AddListeningPort(Address(options.host, options.grpc_port),
-                           grpc::InsecureServerCredentials(), &server->grpc_port_);
+                           GrpcCredentials(server->tls_.get()), &server->grpc_port_);
   builder.RegisterService(server->service_.get());
   server->grpc_server_ = builder.BuildAndStart();
   if (!server->grpc_server_ || server->grpc_port_ == 0) {
@@ -69,9 +110,25 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     return Unavailable("cannot listen on " + Address(options.host, options.grpc_port) +
                        " (address in use, or not an address of this host)");
   }
-  spdlog::info("event=server_started grpc={} repo={} infer_threads={} max_message_mb={}",
-               Address(options.host, server->grpc_port_), LogValue(options.repo), threads,
-               options.max_message_mb);
+  if (options.http_port >= 0) {
+    HttpServiceOptions http{.host = options.host,
+                            .port = options.http_port,
+                            .threads = options.http_threads,
+                            .max_body_bytes = static_cast<size_t>(max_bytes),
+                            .tls = server->tls_.get(),
+                            .auth = server->auth_.get()};
+    SEAM_ASSIGN_OR_RETURN(server->http_,
+                          HttpService::Start(http, *server->repository_, *server->handler_,
+                                             server->gate_, *server->metrics_));
+  }
+  const char* tls = !server->tls_ ? "off" : server->tls_->mutual() ? "mutual" : "on";
+  spdlog::info(
+      "event=server_started grpc={} http={} tls={} auth_tokens={} repo={} infer_threads={} "
+      "max_message_mb={}",
+      Address(options.host, server->grpc_port_),
+      server->http_ ? Address(options.host, server->http_->port()) : "off", tls,
+      server->auth_ ? server->auth_->token_count() : 0, LogValue(options.repo), threads,
+      options.max_message_mb);
   if (options.repo_poll_s > 0) {
     server->poll_thread_ =
         std::thread([s = server.get(), p = options.repo_poll_s] { s->PollLoop(p); });
@@ -80,6 +137,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
 }
 
 Server::~Server() { Shutdown(); }
+
+int Server::http_port() const { return http_ ? http_->port() : -1; }
 
 void Server::PollLoop(int period_s) {
   std::unique_lock lock(poll_mu_);
@@ -113,6 +172,8 @@ void Server::Shutdown() {
     // Every admitted call is done (or out of time): no grace left to give.
     grpc_server_->Shutdown(std::chrono::system_clock::now());
     scheduler_->Drain();
+    // After the drain: an HTTP request past the gate waits for its job, which is now answered.
+    if (http_) http_->Stop();
     grpc_server_.reset();
     service_.reset();  // joins the control thread
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(

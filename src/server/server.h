@@ -1,10 +1,12 @@
 // Server: `seam serve` as a library. Wires the model repository, the scheduler, the inference
-// handler and the gRPC service, and owns the lifecycle: Start loads the repository and binds;
-// Shutdown drains (no new calls, every call in flight answered) and stops.
+// handler, the metrics, and the two front ends (gRPC service, HTTP/REST service), and owns the
+// lifecycle: Start loads the repository and binds; Shutdown drains (no new calls, every call in
+// flight answered) and stops.
 //
-// Threads: gRPC's callback threads (decode, validate, encode); the scheduler's workers (run
-// models); the service's control thread (repository load/unload requests); an optional polling
-// thread (--repo-poll-s). The caller's thread only starts and stops.
+// Threads: gRPC's callback threads (decode, validate, encode); the HTTP accept thread and its
+// connection threads (each waits for its inference); the scheduler's workers (run models); the
+// service's control thread (repository load/unload requests); an optional polling thread
+// (--repo-poll-s). The caller's thread only starts and stops.
 #pragma once
 
 #include <atomic>
@@ -27,6 +29,10 @@ class ModelRepository;
 class InferenceScheduler;
 class InferHandler;
 class InferenceService;
+class HttpService;
+class ServerMetrics;
+class TokenAuthenticator;
+struct TlsMaterial;
 
 // The flags of `seam serve`, with their defaults (the one table: src/cli/serve_command.cc binds
 // each field to its flag).
@@ -39,6 +45,12 @@ struct ServerOptions {
   int infer_threads = 0;           // scheduler workers; 0: the number of CPU cores
   int max_queue = 1024;            // requests waiting for a worker before UNAVAILABLE
   int drain_timeout_s = 30;        // longest wait for calls in flight at shutdown (s)
+  int http_port = 8000;            // HTTP/REST and /metrics; 0: a free port; -1: no HTTP
+  int http_threads = 16;           // HTTP connection threads (requests in progress at once)
+  std::string tls_cert;            // PEM certificate chain; with tls_key: TLS on both ports
+  std::string tls_key;             // PEM private key (unencrypted)
+  std::string tls_client_ca;       // PEM CA(s): clients must present a certificate it signed
+  std::string auth_tokens;         // file of bearer tokens, one per line; "": no authentication
 };
 
 class Server {
@@ -54,6 +66,8 @@ class Server {
 
   // The bound gRPC port (the chosen one when options.grpc_port was 0).
   int grpc_port() const { return grpc_port_; }
+  // The bound HTTP port, or -1 when HTTP is off (options.http_port == -1).
+  int http_port() const;
 
   // Closes the drain gate (ServerReady turns false, new calls get UNAVAILABLE), stops polling,
   // waits up to drain_timeout_s for the calls in flight to be answered, then shuts gRPC down
@@ -67,11 +81,15 @@ class Server {
   ServerOptions options_;
   int grpc_port_ = 0;
   DrainGate gate_;
+  std::unique_ptr<TlsMaterial> tls_;          // null: plaintext
+  std::unique_ptr<TokenAuthenticator> auth_;  // null: no authentication
+  std::unique_ptr<ServerMetrics> metrics_;    // outlives the scheduler that reports to it
   std::unique_ptr<ModelRepository> repository_;
   std::unique_ptr<InferenceScheduler> scheduler_;
   std::unique_ptr<InferHandler> handler_;
   std::unique_ptr<InferenceService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<HttpService> http_;
 
   std::mutex poll_mu_;
   std::condition_variable poll_cv_;

@@ -120,8 +120,6 @@ void StreamInferReactor::OnDone() {
   delete this;
 }
 
-RefusedStreamReactor::RefusedStreamReactor() {
-  Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
-}
+RefusedStreamReactor::RefusedStreamReactor(const grpc::Status& status) { Finish(status); }
 
 }  // namespace seam::server

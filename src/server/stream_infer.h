@@ -66,12 +66,13 @@ class StreamInferReactor final
   std::unique_ptr<inference::ModelStreamInferResponse> being_written_;
 };
 
-// A ModelStreamInfer call that arrives during shutdown: finished UNAVAILABLE at once.
+// A ModelStreamInfer call refused at once: during shutdown (UNAVAILABLE), or without credentials.
 class RefusedStreamReactor final
     : public grpc::ServerBidiReactor<inference::ModelInferRequest,
                                      inference::ModelStreamInferResponse> {
  public:
-  RefusedStreamReactor();
+  explicit RefusedStreamReactor(const grpc::Status& status = grpc::Status(
+                                    grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
   void OnDone() override { delete this; }
 };
 

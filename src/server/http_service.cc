@@ -1,0 +1,260 @@
+#include "server/http_service.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "server/http_codec.h"
+#include "server/http_status.h"
+#include "server/log.h"
+
+namespace seam::server {
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+using HandlerResponse = httplib::Server::HandlerResponse;
+
+constexpr const char* kJson = "application/json";
+// {model}[/versions/{version}]: matches[1] and matches[2].
+const std::string kModelPath = R"(/v2/models/([^/]+)(?:/versions/([^/]+))?)";
+
+void Reply(Response& res, int status, std::string body) {
+  res.status = status;
+  res.set_content(std::move(body), kJson);
+}
+
+void ReplyError(Response& res, const Status& status) {
+  Reply(res, ToHttpStatus(status), ErrorJson(status.message()));
+}
+
+std::string ModelName(const Request& req) { return req.matches[1].str(); }
+std::string Version(const Request& req) {
+  return req.matches.size() > 2 ? req.matches[2].str() : std::string();
+}
+
+// Liveness and readiness are probed by orchestrators without credentials.
+bool IsOpen(const std::string& path) {
+  return path == "/v2/health/live" || path == "/v2/health/ready";
+}
+
+// When this thread started on its current request. cpp-httplib runs a request from routing to
+// logging on one connection thread, so the pre-routing handler sets it and the logger reads it;
+// it is zero for a request that failed to parse (the pre-routing handler never saw it).
+thread_local std::chrono::steady_clock::time_point request_start{};
+
+void AccessLog(const Request& req, const Response& res) {
+  int64_t duration_us = -1;
+  if (request_start != std::chrono::steady_clock::time_point{}) {
+    duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - request_start)
+                      .count();
+    request_start = {};
+  }
+  const auto level = res.status >= 500   ? spdlog::level::warn
+                     : res.status >= 400 ? spdlog::level::info
+                                         : spdlog::level::debug;
+  if (!spdlog::should_log(level)) return;
+  spdlog::log(level,
+              "event=http_request method={} path={} status={} remote={}:{} bytes_in={} "
+              "bytes_out={} duration_us={}",
+              LogValue(req.method), LogValue(req.path), res.status, LogValue(req.remote_addr),
+              req.remote_port, req.get_header_value<uint64_t>("Content-Length"), res.body.size(),
+              duration_us);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpService>> HttpService::Start(const HttpServiceOptions& options,
+                                                        const ModelRepository& repository,
+                                                        InferHandler& handler, DrainGate& gate,
+                                                        const ServerMetrics& metrics) {
+  std::unique_ptr<HttpService> service(new HttpService());
+  service->options_ = options;
+  service->repository_ = &repository;
+  service->handler_ = &handler;
+  service->gate_ = &gate;
+  service->metrics_ = &metrics;
+  if (options.tls) {
+    const TlsMaterial* tls = options.tls;
+    Status configured;
+    auto https = std::make_unique<httplib::SSLServer>([tls, &configured](SSL_CTX& context) {
+      configured = ConfigureServerContext(*tls, &context);
+      return configured.ok();
+    });
+    if (!https->is_valid()) {
+      return configured.ok() ? Internal("HTTPS: cannot create an OpenSSL context") : configured;
+    }
+    service->server_ = std::move(https);
+  } else {
+    service->server_ = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& server = *service->server_;
+  server.new_task_queue = [n = std::max(1, options.threads)] {
+    return new httplib::ThreadPool(static_cast<size_t>(n));
+  };
+  server.set_payload_max_length(options.max_body_bytes);
+  server.set_keep_alive_timeout(5);
+  service->Route();
+
+  const std::string address = options.host + ":" + std::to_string(options.port);
+  service->port_ = options.port == 0
+                       ? server.bind_to_any_port(options.host)
+                       : (server.bind_to_port(options.host, options.port) ? options.port : -1);
+  if (service->port_ <= 0) {
+    return Unavailable("HTTP: cannot listen on " + address +
+                       " (address in use, or not an address of this host)");
+  }
+  auto returned = std::make_shared<std::atomic<bool>>(false);
+  service->listener_ = std::thread([&server, returned] {
+    if (!server.listen_after_bind()) spdlog::error("event=http_listener_failed");
+    *returned = true;
+  });
+  // Stop() must not run before the accept loop has started, or it would not stop it.
+  while (!server.is_running() && !*returned) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return service;
+}
+
+HttpService::~HttpService() { Stop(); }
+
+void HttpService::Stop() {
+  if (!listener_.joinable()) return;
+  server_->stop();
+  listener_.join();
+}
+
+void HttpService::Route() {
+  httplib::Server& s = *server_;
+  s.set_pre_routing_handler([this](const Request& req, Response& res) {
+    request_start = std::chrono::steady_clock::now();
+    if (!options_.auth || IsOpen(req.path)) return HandlerResponse::Unhandled;
+    std::optional<std::string_view> authorization;
+    const std::string header = req.get_header_value("Authorization");
+    if (req.has_header("Authorization")) authorization = header;
+    if (Status refused = options_.auth->Check(authorization); !refused.ok()) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      ReplyError(res, refused);
+      return HandlerResponse::Handled;
+    }
+    return HandlerResponse::Unhandled;
+  });
+  s.set_logger(AccessLog);
+  // Every error answer has a JSON body; those cpp-httplib makes itself (no route, body too large,
+  // malformed request) get one here.
+  s.set_error_handler(httplib::Server::HandlerWithResponse([](const Request& req, Response& res) {
+    if (!res.body.empty()) return HandlerResponse::Unhandled;
+    std::string message = "HTTP " + std::to_string(res.status);
+    if (res.status == 404) message = "no such endpoint: " + req.method + " " + req.path;
+    if (res.status == 413) message = "the request body is larger than --max-message-mb";
+    Reply(res, res.status, ErrorJson(message));
+    return HandlerResponse::Handled;
+  }));
+  s.set_exception_handler([](const Request&, Response& res, std::exception_ptr error) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("event=http_exception error={}", LogValue(what));
+    Reply(res, 500, ErrorJson("internal error: " + what));
+  });
+
+  s.Get("/v2/health/live",
+        [](const Request&, Response& res) { Reply(res, 200, R"({"live":true})"); });
+  s.Get("/v2/health/ready", [this](const Request&, Response& res) {
+    const bool ready = !gate_->closed() && repository_->AllReady();
+    Reply(res, ready ? 200 : 503, ready ? R"({"ready":true})" : R"({"ready":false})");
+  });
+  s.Get("/v2", [](const Request&, Response& res) {
+    Reply(res, 200, ServerMetadataJson("seam", SEAM_VERSION, {"model_repository"}));
+  });
+  s.Get(kModelPath + "/ready", [this](const Request& req, Response& res) {
+    const std::string name = ModelName(req);
+    Status status = gate_->closed() ? Unavailable("the server is shutting down")
+                                    : repository_->Find(name, Version(req)).status();
+    nlohmann::json body = {{"name", name}, {"ready", status.ok()}};
+    if (!status.ok()) body["error"] = status.message();
+    Reply(res, ToHttpStatus(status),
+          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
+  s.Get(kModelPath, [this](const Request& req, Response& res) {
+    const std::string name = ModelName(req);
+    auto model = repository_->Find(name, Version(req));
+    if (!model.ok()) return ReplyError(res, model.status());
+    const ModelVersion& version = **model;
+    Reply(res, 200,
+          ModelMetadataJson(name, repository_->ReadyVersions(name), version.config().platform,
+                            version.metadata()));
+  });
+  // The body is read here rather than by cpp-httplib, which would refuse a JSON body over 8 KiB
+  // sent as curl's default form content type (-d without -H 'Content-Type: application/json').
+  s.Post(kModelPath + "/infer", [this](const Request& req, Response& res,
+                                       const httplib::ContentReader& read) {
+    if (req.is_multipart_form_data()) {
+      return ReplyError(res, InvalidArgument("expected a JSON body, got multipart form data"));
+    }
+    std::string body;
+    const bool complete = read([&body](const char* data, size_t size) {
+      body.append(data, size);
+      return true;
+    });
+    if (!complete) return;  // cpp-httplib set the status (413: too large, 400)
+    Infer(req, body, res);
+  });
+  s.Get("/metrics", [this](const Request&, Response& res) {
+    res.set_content(metrics_->Serialize(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+void HttpService::Infer(const httplib::Request& req, const std::string& body,
+                        httplib::Response& res) {
+  const std::string model = ModelName(req);
+  const std::string version = Version(req);
+  auto refuse = [&](const Status& status) {
+    spdlog::info("event=infer_rejected protocol=http model={} version={} code={} error={}",
+                 LogValue(model), LogValue(version), StatusCodeName(status.code()),
+                 LogValue(status.message()));
+    ReplyError(res, status);
+  };
+  if (req.has_header("Inference-Header-Content-Length")) {
+    return refuse(InvalidArgument(
+        "binary tensor data (Inference-Header-Content-Length) is not supported; send JSON"));
+  }
+  if (!gate_->TryEnter()) return ReplyError(res, Unavailable("the server is shutting down"));
+  struct Leave {
+    DrainGate* gate;
+    ~Leave() { gate->Leave(); }
+  } leave{gate_};
+
+  auto request = ParseInferRequestJson(body, model, version);
+  if (!request.ok()) return refuse(request.status());
+  // Both shared with the callback: the promise must outlive set_value, which may still be
+  // returning on a scheduler thread when this thread wakes up, and the response must outlive a
+  // job that completes after Infer threw (then this thread has answered 500 and left).
+  auto response = std::make_shared<inference::ModelInferResponse>();
+  auto answered = std::make_shared<std::promise<Status>>();
+  std::future<Status> answer = answered->get_future();
+  try {
+    handler_->Infer(*request, response.get(),
+                    [answered, response](const Status& status) { answered->set_value(status); });
+  } catch (const std::exception& e) {
+    if (answer.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      spdlog::error("event=http_exception error={}", LogValue(e.what()));
+      return ReplyError(res, Internal(std::string("infer: ") + e.what()));
+    }
+  }
+  const Status status = answer.get();
+  if (!status.ok()) return ReplyError(res, status);
+  auto json = InferResponseJson(*response);
+  if (!json.ok()) return ReplyError(res, json.status());
+  Reply(res, 200, std::move(json).value());
+}
+
+}  // namespace seam::server
