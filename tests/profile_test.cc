@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "tests/support/run_seam.h"
 #include "graph/test_models.h"
 #include "plan/latency_model.h"
 #include "profile/cpu_quota.h"
@@ -82,25 +83,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"blazeface", graph::testing::BlazeFaceModel()}),
     [](const auto& info) { return info.param.label; });
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using testing::Outcome;
 
-Outcome Seam(const std::string& args) {
-  const std::string command = std::string(SEAM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  Outcome outcome;
-  if (!pipe) return outcome;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    outcome.output.append(buffer.data(), n);
-  }
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return outcome;
-}
+Outcome Seam(const std::string& args) { return testing::RunSeam(args); }
 
 class ProfileCliTest : public ::testing::Test {
  protected:
