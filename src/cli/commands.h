@@ -16,6 +16,8 @@ void RegisterPlanCommand(CLI::App& app, int& exit_code);     // plan
 void RegisterCalibrateCommand(CLI::App& app, int& exit_code);  // calibrate
 void RegisterServeCommand(CLI::App& app, int& exit_code);      // serve
 void RegisterProbeCommand(CLI::App& app, int& exit_code);      // probe
+void RegisterDeployCommand(CLI::App& app, int& exit_code);     // deploy
+void RegisterRunCommand(CLI::App& app, int& exit_code);        // run
 
 // Prints "seam: error: <message>" and returns the exit code for a failed command (1).
 int ReportError(const Status& status);

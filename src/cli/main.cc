@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   seam::cli::RegisterCalibrateCommand(app, exit_code);
   seam::cli::RegisterServeCommand(app, exit_code);
   seam::cli::RegisterProbeCommand(app, exit_code);
+  seam::cli::RegisterDeployCommand(app, exit_code);
+  seam::cli::RegisterRunCommand(app, exit_code);
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
   } catch (const CLI::ParseError& e) {

@@ -173,4 +173,54 @@ Result<Partition> PartitionAtBoundaries(const GraphView& view,
   return partition;
 }
 
+Result<Partition> PartitionFromAssignment(const GraphView& view,
+                                          const std::vector<int>& segment_of_node,
+                                          int num_segments) {
+  if (segment_of_node.size() != view.nodes().size()) {
+    return InvalidArgument("assignment has " + std::to_string(segment_of_node.size()) +
+                           " entries for " + std::to_string(view.nodes().size()) + " nodes");
+  }
+  Partition partition;
+  partition.num_segments = num_segments;
+  partition.segment_of_node.assign(view.nodes().size(), -1);
+  partition.segment_nodes.resize(num_segments);
+  for (NodeId n : view.order()) {
+    const int s = segment_of_node[n];
+    if (s < 0 || s >= num_segments) {
+      return InvalidArgument("node '" + view.node(n).name + "' is assigned to segment " +
+                             std::to_string(s) + ", outside [0, " +
+                             std::to_string(num_segments) + ")");
+    }
+    partition.segment_of_node[n] = s;
+    partition.segment_nodes[s].push_back(n);
+  }
+  for (int s = 0; s < num_segments; ++s) {
+    if (partition.segment_nodes[s].empty()) {
+      return InvalidArgument("segment " + std::to_string(s) + " would hold no node");
+    }
+  }
+  // Earliest and latest segment reading each non-constant tensor; its producer's segment.
+  partition.boundaries.assign(std::max(0, num_segments - 1), {});
+  for (TensorId t = 0; t < static_cast<TensorId>(view.tensors().size()); ++t) {
+    const TensorInfo& info = view.tensor(t);
+    if (info.is_constant) continue;
+    const int from = info.producer < 0 ? 0 : partition.segment_of_node[info.producer];
+    if (info.producer >= 0 && from < 0) continue;
+    int last = from;
+    for (NodeId c : info.consumers) {
+      const int s = partition.segment_of_node[c];
+      if (s < 0) continue;
+      if (s < from) {
+        return InvalidArgument("node '" + view.node(c).name + "' (segment " + std::to_string(s) +
+                               ") reads tensor '" + info.name + "' made by node '" +
+                               view.node(info.producer).name + "' in later segment " +
+                               std::to_string(from) + ": data only flows forward");
+      }
+      last = std::max(last, s);
+    }
+    for (int b = from + 1; b <= last; ++b) partition.boundaries[b - 1].push_back(info.name);
+  }
+  return partition;
+}
+
 }  // namespace seam::graph

@@ -36,4 +36,13 @@ struct Partition {
 Result<Partition> PartitionAtBoundaries(const GraphView& view,
                                         const std::vector<BoundarySpec>& boundaries);
 
+// The partition given by a segment per compute node (by NodeId; constant nodes are ignored), as
+// a placement on a chain of tiers gives it. Data may only flow forward: a node's segment must be
+// at least that of every node it reads from (the error names both nodes). Every segment in
+// [0, num_segments) must hold a node. Boundary j's tensors are those made before it (or model
+// inputs) and read after it.
+Result<Partition> PartitionFromAssignment(const GraphView& view,
+                                          const std::vector<int>& segment_of_node,
+                                          int num_segments);
+
 }  // namespace seam::graph

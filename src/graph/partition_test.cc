@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "graph/test_models.h"
 
 namespace seam::graph {
@@ -31,6 +33,35 @@ TEST_F(PartitionTest, TensorsAndAfterNodeGiveTheSamePartition) {
   EXPECT_EQ(by_node->segment_of_node, by_tensors->segment_of_node);
   EXPECT_EQ(by_node->segment_nodes[0].size(), 3u);  // stem_conv, stem_relu, b1_conv1
   EXPECT_EQ(by_node->boundaries[0], (std::vector<std::string>{"stem_relu_out", "b1_conv1_out"}));
+}
+
+TEST_F(PartitionTest, AnAssignmentGivesTheSamePartitionAsItsBoundaries) {
+  auto by_node = PartitionAtBoundaries(*view_, {{.after_node = "b1_add"}, {.tensors = {"inc_relu_out"}}});
+  ASSERT_TRUE(by_node.ok()) << by_node.status().ToString();
+  auto by_assignment = PartitionFromAssignment(*view_, by_node->segment_of_node, 3);
+  ASSERT_TRUE(by_assignment.ok()) << by_assignment.status().ToString();
+  EXPECT_EQ(by_assignment->segment_of_node, by_node->segment_of_node);
+  EXPECT_EQ(by_assignment->segment_nodes, by_node->segment_nodes);
+  for (int b = 0; b < 2; ++b) {
+    auto expected = by_node->boundaries[b], actual = by_assignment->boundaries[b];
+    std::sort(expected.begin(), expected.end());
+    std::sort(actual.begin(), actual.end());
+    EXPECT_EQ(actual, expected) << "boundary " << b;
+  }
+}
+
+TEST_F(PartitionTest, AnAssignmentMustOnlyFlowForward) {
+  std::vector<int> assignment(view_->nodes().size(), 0);
+  assignment[*view_->FindNode("stem_conv")] = 1;  // its readers stay in segment 0
+  auto p = PartitionFromAssignment(*view_, assignment, 2);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("made by node 'stem_conv' in later segment 1"),
+            std::string::npos)
+      << p.status().message();
+  std::vector<int> all_first(view_->nodes().size(), 0);
+  auto empty = PartitionFromAssignment(*view_, all_first, 2);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().message(), "segment 1 would hold no node");
 }
 
 TEST_F(PartitionTest, ThreeSegmentsInOrder) {

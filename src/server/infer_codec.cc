@@ -5,6 +5,9 @@
 #include <set>
 #include <type_traits>
 
+#include "transport/codec_spec.h"
+#include "transport/payload.h"
+
 namespace seam::server {
 namespace {
 
@@ -160,6 +163,17 @@ Result<int64_t> CheckShape(const runtime::IoSpec& spec,
   return *count;
 }
 
+// The codec a tensor's parameters name (transport/payload.h); "" if none or not a string (a
+// wrong type then fails as an unknown codec, naming the value).
+std::string CodecOf(const google::protobuf::Map<std::string, inference::InferParameter>& params) {
+  auto it = params.find(transport::kCodecParameter);
+  if (it == params.end()) return "";
+  if (it->second.parameter_choice_case() != inference::InferParameter::kStringParam) {
+    return "<not a string>";
+  }
+  return it->second.string_param();
+}
+
 Result<Tensor> DecodeInput(const ModelInferRequest& request, int index, const runtime::IoSpec& spec,
                            int max_batch_size) {
   const auto& in = request.inputs(index);
@@ -179,12 +193,16 @@ Result<Tensor> DecodeInput(const ModelInferRequest& request, int index, const ru
   tensor.dtype = spec.dtype;
   tensor.shape.assign(in.shape().begin(), in.shape().end());
 
+  const std::string codec = CodecOf(in.parameters());
   if (request.raw_input_contents_size() > 0) {
     if (!filled.empty()) {
       return InvalidArgument(where + ": has typed contents (" + filled[0].first +
                              ") but the request uses raw_input_contents; use one or the other");
     }
     const std::string& raw = request.raw_input_contents(index);
+    if (!transport::IsPlainCodec(codec)) {
+      return transport::DecodePayload(raw, codec, spec.dtype, tensor.shape, where);
+    }
     if (raw.size() != expected_bytes) {
       return InvalidArgument(where + ": shape " + OipShape(tensor.shape) + " of " +
                              DTypeName(spec.dtype) + " needs " + std::to_string(expected_bytes) +
@@ -196,6 +214,10 @@ Result<Tensor> DecodeInput(const ModelInferRequest& request, int index, const ru
     return tensor;
   }
 
+  if (!transport::IsPlainCodec(codec)) {
+    return InvalidArgument(where + ": parameter " + transport::kCodecParameter + " '" + codec +
+                           "' needs the tensor in raw_input_contents");
+  }
   const char* field = TypedField(spec.dtype);
   if (!field) {
     return InvalidArgument(where + ": " + DTypeName(spec.dtype) +
@@ -273,6 +295,14 @@ Result<DecodedRequest> DecodeInferRequest(const ModelInferRequest& request,
       return InvalidArgument("requested output '" + out.name() + "' is listed twice");
     }
     decoded.outputs.push_back(out.name());
+    const std::string codec = CodecOf(out.parameters());
+    if (!transport::IsPlainCodec(codec)) {
+      if (auto spec = transport::ParseCodec(codec); !spec.ok()) {
+        return InvalidArgument("requested output '" + out.name() + "': " +
+                               spec.status().message());
+      }
+      decoded.output_codecs[out.name()] = codec;
+    }
   }
   if (decoded.outputs.empty()) {
     for (const auto& spec : metadata.outputs) decoded.outputs.push_back(spec.name);
@@ -281,7 +311,8 @@ Result<DecodedRequest> DecodeInferRequest(const ModelInferRequest& request,
 }
 
 Status EncodeInferOutputs(const TensorMap& outputs, const std::vector<std::string>& names,
-                          inference::ModelInferResponse* response) {
+                          inference::ModelInferResponse* response,
+                          const std::map<std::string, std::string>& codecs) {
   for (const auto& name : names) {
     auto it = outputs.find(name);
     if (it == outputs.end()) return Internal("the model produced no output '" + name + "'");
@@ -290,6 +321,15 @@ Status EncodeInferOutputs(const TensorMap& outputs, const std::vector<std::strin
     out->set_name(name);
     out->set_datatype(DTypeName(t.dtype));
     for (int64_t d : t.shape) out->add_shape(d);
+    if (auto codec = codecs.find(name); codec != codecs.end()) {
+      auto payload = transport::EncodePayload(t, codec->second);
+      if (!payload.ok()) {
+        return InvalidArgument("output '" + name + "': " + payload.status().message());
+      }
+      (*out->mutable_parameters())[transport::kCodecParameter].set_string_param(codec->second);
+      response->add_raw_output_contents(std::move(payload).value());
+      continue;
+    }
     response->add_raw_output_contents(reinterpret_cast<const char*>(t.data.data()), t.data.size());
   }
   return Status::Ok();

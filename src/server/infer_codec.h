@@ -12,10 +12,13 @@
 //     size) or typed contents of the field that matches the datatype (element count = shape's,
 //     values in the datatype's range), never both, and never both for the same input;
 //   - requested outputs: known names, each at most once.
+// A tensor may travel coded: its parameter "seam_codec" (transport/payload.h) names the codec of
+// its raw bytes, for an input as sent, for a requested output as wanted back.
 #pragma once
 
 #include <inference.pb.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,7 @@ namespace seam::server {
 struct DecodedRequest {
   TensorMap inputs;                  // every model input
   std::vector<std::string> outputs;  // to return, in this order (all of them if none requested)
+  std::map<std::string, std::string> output_codecs;  // non-identity codecs asked for outputs
 };
 
 Result<DecodedRequest> DecodeInferRequest(const inference::ModelInferRequest& request,
@@ -35,7 +39,9 @@ Result<DecodedRequest> DecodeInferRequest(const inference::ModelInferRequest& re
 
 // Appends `names` from `outputs` to `response` as outputs with raw_output_contents. INTERNAL if
 // the model did not produce one of them (a bug: names come from DecodeInferRequest).
+// Outputs named in `codecs` are encoded with it and carry their "seam_codec" parameter.
 Status EncodeInferOutputs(const TensorMap& outputs, const std::vector<std::string>& names,
-                          inference::ModelInferResponse* response);
+                          inference::ModelInferResponse* response,
+                          const std::map<std::string, std::string>& codecs = {});
 
 }  // namespace seam::server

@@ -38,7 +38,9 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   if (!model.ok()) return reject(model.status());
   const int64_t version = (*model)->version();
   if (metrics_) metrics_->RequestAccepted(request.model_name(), version);
+  const auto decode_start = std::chrono::steady_clock::now();
   auto decoded = DecodeInferRequest(request, (*model)->metadata());
+  const double decode_ms = MicrosSince(decode_start) / 1e3;
   if (!decoded.ok()) {
     if (metrics_) {
       metrics_->RequestRefused(request.model_name(), version);
@@ -55,11 +57,24 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   job.inputs = std::move(decoded->inputs);
   job.request_id = request_id;
   job.accepted = accepted;
-  job.done = [response, outputs = std::move(decoded->outputs), done = std::move(done), request_id,
-              model_name = request.model_name(), version, accepted,
+  if ((*model)->is_stage()) {
+    job.trace = std::make_shared<pipeline::RequestTrace>();
+    job.decode_ms = decode_ms;
+  }
+  job.done = [response, outputs = std::move(decoded->outputs),
+              codecs = std::move(decoded->output_codecs), done = std::move(done), request_id,
+              model_name = request.model_name(), version, accepted, trace = job.trace,
               metrics = metrics_](Result<TensorMap> result) {
+    const auto encode_start = std::chrono::steady_clock::now();
     const Status status =
-        result.ok() ? EncodeInferOutputs(*result, outputs, response) : result.status();
+        result.ok() ? EncodeInferOutputs(*result, outputs, response, codecs) : result.status();
+    if (status.ok() && trace && !trace->tiers.empty()) {
+      // This tier's entry also counts encoding the answer, and its total runs from acceptance.
+      trace->tiers.front().encode_ms += MicrosSince(encode_start) / 1e3;
+      trace->tiers.front().total_ms = MicrosSince(accepted) / 1e3;
+      (*response->mutable_parameters())[pipeline::kTraceParameter].set_string_param(
+          pipeline::TraceToJson(*trace).dump());
+    }
     const int64_t duration_us = MicrosSince(accepted);
     // Counted before the client has its answer, so that it finds the request in /metrics.
     if (metrics) metrics->RequestAnswered(model_name, version, duration_us);

@@ -239,8 +239,9 @@ Result<ModelConfig> ParseModelConfig(const std::string& text, const std::string&
   }
   if (doc.contains("platform")) {
     SEAM_ASSIGN_OR_RETURN(config.platform, r.String(doc["platform"], "platform"));
-    if (config.platform != kOnnxPlatform) {
-      return r.Error("platform", "only \"" + std::string(kOnnxPlatform) + "\" is served, got \"" +
+    if (config.platform != kOnnxPlatform && config.platform != kStagePlatform) {
+      return r.Error("platform", "\"" + std::string(kOnnxPlatform) + "\" or \"" +
+                                     std::string(kStagePlatform) + "\" are served, got \"" +
                                      config.platform + "\"");
     }
   }

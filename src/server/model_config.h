@@ -19,6 +19,14 @@
 namespace seam::server {
 
 inline constexpr char kOnnxPlatform[] = "onnxruntime_onnx";
+// A tier's stage of a deployed plan (src/pipeline/stage_spec.h): VERSION/stage.json, and the
+// segment it names beside it. Written by `seam deploy`.
+inline constexpr char kStagePlatform[] = "seam_stage";
+
+// The file a version directory is recognised, fingerprinted and hash-checked by.
+inline const char* VersionFileName(const std::string& platform) {
+  return platform == kStagePlatform ? "stage.json" : "model.onnx";
+}
 
 // Which of the versions present in REPO/MODEL/ are served.
 struct VersionPolicy {

@@ -87,7 +87,8 @@ TEST(ModelConfigTest, ErrorsNameTheFileAndField) {
   ExpectError(
       R"({"platform": "tensorflow_savedmodel"})",
       std::string(kPath) +
-          ": 'platform': only \"onnxruntime_onnx\" is served, got \"tensorflow_savedmodel\"");
+          ": 'platform': \"onnxruntime_onnx\" or \"seam_stage\" are served, got "
+          "\"tensorflow_savedmodel\"");
   ExpectError(R"({"instance_count": 0})",
               std::string(kPath) + ": 'instance_count': must be an integer in [1, 64], got 0");
   ExpectError(R"({"instance_count": "2"})",

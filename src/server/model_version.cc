@@ -13,7 +13,8 @@ Result<std::shared_ptr<const ModelVersion>> ModelVersion::Load(const VersionSour
                                                                const ModelConfig& config) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(source.model_path, ec)) {
-    return NotFound(source.model_path + ": no such file (a version directory holds model.onnx)");
+    return NotFound(source.model_path + ": no such file (a version directory holds " +
+                    VersionFileName(config.platform) + ")");
   }
   if (auto it = config.version_sha256.find(source.version); it != config.version_sha256.end()) {
     SEAM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(source.model_path));
@@ -26,6 +27,17 @@ Result<std::shared_ptr<const ModelVersion>> ModelVersion::Load(const VersionSour
   std::shared_ptr<ModelVersion> version(new ModelVersion());
   version->source_ = source;
   version->config_ = config;
+  if (config.platform == kStagePlatform) {
+    SEAM_ASSIGN_OR_RETURN(pipeline::StageSpec spec, pipeline::ReadStage(source.model_path));
+    const std::string directory = std::filesystem::path(source.model_path).parent_path().string();
+    SEAM_ASSIGN_OR_RETURN(version->stage_, pipeline::StageRunner::Open(spec, directory));
+    std::vector<runtime::IoSpec> inputs, outputs;
+    for (const auto& t : spec.inputs) inputs.push_back({t.name, t.dtype, t.shape});
+    for (const auto& t : spec.outputs) outputs.push_back({t.name, t.dtype, t.shape});
+    SEAM_ASSIGN_OR_RETURN(version->metadata_,
+                          ResolveMetadata(config, source.config_path, inputs, outputs));
+    return std::shared_ptr<const ModelVersion>(std::move(version));
+  }
   runtime::SessionOptions options;
   options.intra_op_threads = config.intra_op_threads;
   for (int i = 0; i < config.instance_count; ++i) {
@@ -40,7 +52,9 @@ Result<std::shared_ptr<const ModelVersion>> ModelVersion::Load(const VersionSour
   return std::shared_ptr<const ModelVersion>(std::move(version));
 }
 
-Result<TensorMap> ModelVersion::Run(const TensorMap& inputs) const {
+Result<TensorMap> ModelVersion::Run(const TensorMap& inputs, pipeline::RequestTrace* trace,
+                                    double decode_ms) const {
+  if (stage_) return stage_->Run(inputs, trace, decode_ms);
   // Least busy instance, scanning from a rotating start so that ties spread round-robin. Two
   // callers may pick the same instance at once; ORT sessions allow concurrent runs, so that only
   // costs a little balance.

@@ -1,6 +1,8 @@
 // ModelVersion: one loaded version of a model, ready to run: config.instance_count ONNX Runtime
 // sessions (CPU provider) over REPO/MODEL/VERSION/model.onnx, and the metadata requests are
-// validated against.
+// validated against. A version of platform "seam_stage" is instead a tier's stage of a deployed
+// plan (REPO/MODEL/VERSION/stage.json, pipeline/stage_runner.h): its segment runs here and the
+// rest of the request is forwarded to the next tier.
 //
 // Ownership: the repository hands out shared_ptr<const ModelVersion>; a request (or a batch)
 // holds one for as long as it runs, so unloading a version never pulls a session from under a
@@ -16,6 +18,7 @@
 
 #include "common/status.h"
 #include "common/tensor.h"
+#include "pipeline/stage_runner.h"
 #include "runtime/session.h"
 #include "server/model_config.h"
 #include "server/model_metadata.h"
@@ -26,7 +29,7 @@ namespace seam::server {
 struct VersionSource {
   std::string model_name;
   int64_t version = 0;
-  std::string model_path;   // REPO/MODEL/VERSION/model.onnx
+  std::string model_path;   // REPO/MODEL/VERSION/model.onnx (or stage.json for a stage)
   std::string config_path;  // REPO/MODEL/config.json (named in messages even if absent)
 };
 
@@ -50,7 +53,11 @@ class ModelVersion {
   // Runs the model once on `inputs` (already validated against metadata(); for a batcher, a
   // merged batch) on the least busy instance (ties: round-robin). Returns every output. Blocks
   // the calling thread for the model's compute time.
-  Result<TensorMap> Run(const TensorMap& inputs) const;
+  // A stage fills `trace` (may be null) with this tier's and the tiers above's; `decode_ms` is
+  // the time the caller spent decoding the request's inputs.
+  Result<TensorMap> Run(const TensorMap& inputs, pipeline::RequestTrace* trace = nullptr,
+                        double decode_ms = 0) const;
+  bool is_stage() const { return stage_ != nullptr; }
 
  private:
   struct Instance {
@@ -63,6 +70,7 @@ class ModelVersion {
   ModelConfig config_;
   ModelMetadata metadata_;
   std::vector<std::unique_ptr<Instance>> instances_;
+  std::unique_ptr<pipeline::StageRunner> stage_;
   mutable std::atomic<uint64_t> next_{0};
 };
 

@@ -55,7 +55,8 @@ ScannedModel ScanModel(const fs::path& dir) {
     std::error_code type_ec;
     if (!it->is_directory(type_ec)) continue;
     if (auto version = ParseVersionDir(it->path().filename().string())) {
-      model.versions[*version] = FileFingerprint((it->path() / "model.onnx").string());
+      model.versions[*version] =
+          FileFingerprint((it->path() / VersionFileName(model.config ? model.config->platform : kOnnxPlatform)).string());
     }
   }
   return model;
@@ -104,7 +105,8 @@ std::vector<std::string> ListModelNames(const std::string& root) {
 }
 
 std::string ModelFilePath(const ScannedModel& model, int64_t version) {
-  return (fs::path(model.dir) / std::to_string(version) / "model.onnx").string();
+  return (fs::path(model.dir) / std::to_string(version) / VersionFileName(model.config ? model.config->platform : kOnnxPlatform))
+      .string();
 }
 
 }  // namespace seam::server

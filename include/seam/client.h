@@ -1,0 +1,88 @@
+// seam's device client: run a model the way a deployed plan divides it. The device's segment runs
+// here on ONNX Runtime, the tensors that cross to the edge travel coded as the plan says, the edge
+// and the cloud run theirs, and the model's outputs come back.
+//
+//   std::string error;
+//   auto client = seam::client::Client::Open("plan.json", {}, &error);   // after `seam deploy`
+//   if (!client) { std::cerr << error << "\n"; return 1; }
+//   seam::client::Tensors outputs;
+//   seam::client::Trace trace;
+//   if (!client->Infer({{"image", {"FP32", {1, 3, 128, 128}, bytes}}}, &outputs, &trace, &error)) ...
+//
+// This header is the whole public API: standard library types only. A Client may be used from
+// several threads at once; it keeps one streaming connection to the edge.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace seam::client {
+
+struct Tensor {
+  std::string datatype;        // Open Inference Protocol name: "FP32", "INT64", "UINT8"...
+  std::vector<int64_t> shape;  // row-major
+  std::string data;            // little-endian element bytes
+
+  bool operator==(const Tensor&) const = default;
+};
+using Tensors = std::map<std::string, Tensor>;
+
+struct InputInfo {
+  std::string name;
+  std::string datatype;
+  std::vector<int64_t> shape;  // -1 for a dynamic dimension
+};
+
+struct TierTiming {
+  std::string tier;
+  double compute_ms = 0, encode_ms = 0, decode_ms = 0, total_ms = 0;
+};
+struct LinkTiming {
+  std::string from, to;
+  uint64_t up_bytes = 0, down_bytes = 0;
+  double ms = 0;  // wall time of the hop minus the time spent above it
+};
+struct Trace {
+  std::vector<TierTiming> tiers;  // the device first
+  std::vector<LinkTiming> links;
+  double total_ms = 0;
+};
+
+struct Options {
+  // Overrides the address the plan's deployment recorded for the next tier ("" keeps it).
+  std::string next_address;
+  // How long Open waits for the next tier to serve its stage.
+  double ready_timeout_ms = 10000;
+  // How long one request may take end to end before it fails.
+  double call_timeout_ms = 60000;
+};
+
+class Client {
+ public:
+  // Reads the plan and its deployment (written by `seam deploy`), opens the device's segment and
+  // waits until the next tier is ready. nullptr and `*error` set on failure.
+  static std::unique_ptr<Client> Open(const std::string& plan_path, const Options& options,
+                                      std::string* error);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const std::vector<InputInfo>& inputs() const;
+  const std::string& plan_id() const;
+  // The device and, when the plan sends anything, the tier it sends to.
+  std::vector<std::string> tiers() const;
+
+  // Runs one request. On failure returns false with `*error` saying what and where (the input and
+  // its mismatch, or the tier that failed). `trace` may be null.
+  bool Infer(const Tensors& inputs, Tensors* outputs, Trace* trace, std::string* error) const;
+
+ private:
+  struct Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace seam::client

@@ -1,0 +1,265 @@
+// `seam run --plan PLAN.json`: the device side of a deployed plan, as an application would call
+// it through include/seam/client.h, with a trace per request and latency percentiles.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "common/file_util.h"
+#include "common/npy.h"
+#include "pipeline/deployment.h"
+#include "runtime/segment_chain.h"
+#include "runtime/session.h"
+#include "seam/client.h"
+
+namespace seam::cli {
+namespace {
+
+struct RunFlags {
+  std::string plan;
+  std::vector<std::string> inputs;  // FILE.npy or NAME=FILE.npy
+  int random = 0;
+  int repeat = 1;
+  uint64_t seed = 1;
+  bool check = false;
+  std::string model;  // for --check; default: the path in the plan
+  std::string save_dir;
+  std::string next_address;
+  std::string json;
+  double ready_timeout_s = 10;
+};
+
+client::Tensor ToClient(const Tensor& t) {
+  return {DTypeName(t.dtype), t.shape,
+          std::string(reinterpret_cast<const char*>(t.data.data()), t.data.size())};
+}
+
+Tensor FromClient(const client::Tensor& t) {
+  Tensor out;
+  out.dtype = DTypeFromName(t.datatype).value_or(DType::kFloat32);
+  out.shape = t.shape;
+  out.data.resize(t.data.size());
+  std::memcpy(out.data.data(), t.data.data(), t.data.size());
+  return out;
+}
+
+Result<std::vector<client::Tensors>> MakeInputs(const RunFlags& f, const client::Client& c) {
+  std::vector<client::Tensors> sets;
+  if (!f.inputs.empty()) {
+    client::Tensors set;
+    for (const auto& item : f.inputs) {
+      std::string name, path = item;
+      if (auto eq = item.find('='); eq != std::string::npos) {
+        name = item.substr(0, eq);
+        path = item.substr(eq + 1);
+      } else if (c.inputs().size() == 1) {
+        name = c.inputs()[0].name;
+      } else {
+        return InvalidArgument("--input " + item + ": the model has " +
+                               std::to_string(c.inputs().size()) +
+                               " inputs; name each one as NAME=FILE.npy");
+      }
+      SEAM_ASSIGN_OR_RETURN(Tensor t, ReadNpy(path));
+      set[name] = ToClient(t);
+    }
+    sets.push_back(std::move(set));
+  }
+  for (int i = 0; i < f.random; ++i) {
+    client::Tensors set;
+    for (size_t k = 0; k < c.inputs().size(); ++k) {
+      const auto& in = c.inputs()[k];
+      runtime::IoSpec spec{in.name, *DTypeFromName(in.datatype), in.shape};
+      set[in.name] = ToClient(runtime::RandomTensor(spec, f.seed * 1000003 + i * 101 + k));
+    }
+    sets.push_back(std::move(set));
+  }
+  if (sets.empty()) return InvalidArgument("give inputs: --input FILE.npy or --random N");
+  return sets;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - 1);
+  return v[i];
+}
+
+// Max |a-b| and relative L2 of FP32 outputs; exact comparison of bytes decides "bitwise".
+struct Difference {
+  bool bitwise = true;
+  double max_abs = 0, relative_l2 = 0;
+};
+
+Difference Compare(const Tensor& got, const Tensor& want) {
+  Difference d;
+  d.bitwise = got.BitwiseEquals(want);
+  if (d.bitwise || got.dtype != DType::kFloat32 || got.data.size() != want.data.size()) {
+    if (!d.bitwise) d.max_abs = d.relative_l2 = INFINITY;
+    return d;
+  }
+  double num = 0, den = 0;
+  for (size_t i = 0; i < got.data.size() / 4; ++i) {
+    const double a = got.data_as<float>()[i], b = want.data_as<float>()[i];
+    d.max_abs = std::max(d.max_abs, std::fabs(a - b));
+    num += (a - b) * (a - b);
+    den += b * b;
+  }
+  d.relative_l2 = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+  return d;
+}
+
+void PrintTrace(const client::Trace& t) {
+  for (const auto& tier : t.tiers) {
+    std::printf("  %-8s compute %8.3f ms  encode %6.3f ms  decode %6.3f ms  total %8.3f ms\n",
+                tier.tier.c_str(), tier.compute_ms, tier.encode_ms, tier.decode_ms,
+                tier.total_ms);
+  }
+  for (const auto& l : t.links) {
+    const std::string name = l.from + "->" + l.to;
+    std::printf("  %-16s up %9llu B  down %9llu B  %8.3f ms (transfer, round trip, protocol)\n",
+                name.c_str(), static_cast<unsigned long long>(l.up_bytes),
+                static_cast<unsigned long long>(l.down_bytes), l.ms);
+  }
+}
+
+nlohmann::json TraceJson(const client::Trace& t) {
+  nlohmann::json tiers = nlohmann::json::array(), links = nlohmann::json::array();
+  for (const auto& x : t.tiers) {
+    tiers.push_back({{"tier", x.tier},
+                     {"compute_ms", x.compute_ms},
+                     {"encode_ms", x.encode_ms},
+                     {"decode_ms", x.decode_ms},
+                     {"total_ms", x.total_ms}});
+  }
+  for (const auto& l : t.links) {
+    links.push_back({{"from", l.from},
+                     {"to", l.to},
+                     {"up_bytes", l.up_bytes},
+                     {"down_bytes", l.down_bytes},
+                     {"ms", l.ms}});
+  }
+  return {{"total_ms", t.total_ms}, {"tiers", tiers}, {"links", links}};
+}
+
+int RunRun(const RunFlags& f) {
+  if (f.repeat < 1) return ReportError(InvalidArgument("--repeat must be at least 1"));
+  if (f.random < 0) return ReportError(InvalidArgument("--random must not be negative"));
+  client::Options options;
+  options.next_address = f.next_address;
+  options.ready_timeout_ms = f.ready_timeout_s * 1e3;
+  std::string error;
+  auto c = client::Client::Open(f.plan, options, &error);
+  if (!c) return ReportError(Unavailable(error));
+  auto inputs = MakeInputs(f, *c);
+  if (!inputs.ok()) return ReportError(inputs.status());
+
+  // The reference for --check: the whole model on this machine, optimised as the stages were.
+  std::unique_ptr<runtime::Session> whole;
+  if (f.check) {
+    auto plan = pipeline::ReadExecutablePlan(f.plan);
+    if (!plan.ok()) return ReportError(plan.status());
+    auto stage = pipeline::ReadStage(*pipeline::DeviceStagePath(*plan));
+    if (!stage.ok()) return ReportError(stage.status());
+    const std::string model = f.model.empty() ? plan->json["model"].value("path", "") : f.model;
+    runtime::SessionOptions so;
+    so.optimize = stage->optimize;
+    auto session = runtime::Session::Open(model, so);
+    if (!session.ok()) return ReportError(session.status());
+    whole = std::move(session).value();
+  }
+
+  const auto tiers = c->tiers();
+  std::printf("plan %s: the device %s; %zu input set(s) x %d\n", c->plan_id().c_str(),
+              tiers.size() > 1 ? ("sends to " + tiers[1]).c_str() : "runs the whole model",
+              inputs->size(), f.repeat);
+  std::fflush(stdout);
+  std::vector<double> totals;
+  std::vector<client::Trace> traces;
+  Difference worst;
+  nlohmann::json requests = nlohmann::json::array();
+  for (int r = 0; r < f.repeat; ++r) {
+    for (size_t i = 0; i < inputs->size(); ++i) {
+      client::Tensors outputs;
+      client::Trace trace;
+      if (!c->Infer((*inputs)[i], &outputs, &trace, &error)) {
+        return ReportError(Unavailable("request " + std::to_string(totals.size() + 1) + ": " +
+                                       error));
+      }
+      totals.push_back(trace.total_ms);
+      traces.push_back(trace);
+      requests.push_back(TraceJson(trace));
+      if (whole && r == 0) {
+        TensorMap feed;
+        for (const auto& [name, t] : (*inputs)[i]) feed[name] = FromClient(t);
+        auto want = whole->Run(feed);
+        if (!want.ok()) return ReportError(want.status());
+        for (const auto& [name, t] : *want) {
+          const Difference d = Compare(FromClient(outputs.at(name)), t);
+          worst.bitwise &= d.bitwise;
+          worst.max_abs = std::max(worst.max_abs, d.max_abs);
+          worst.relative_l2 = std::max(worst.relative_l2, d.relative_l2);
+        }
+      }
+      if (!f.save_dir.empty() && r == 0) {
+        std::filesystem::create_directories(f.save_dir);
+        for (const auto& [name, t] : outputs) {
+          const std::string path = f.save_dir + "/" + std::to_string(i) + "_" + name + ".npy";
+          if (Status s = WriteFileAtomic(path, SerializeNpy(FromClient(t))); !s.ok())
+            return ReportError(s);
+        }
+      }
+    }
+  }
+  // The trace of the median request: what a typical request spent where.
+  std::vector<size_t> order(totals.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return totals[a] < totals[b]; });
+  std::printf("trace of the median request (%.3f ms):\n", totals[order[order.size() / 2]]);
+  PrintTrace(traces[order[order.size() / 2]]);
+  std::printf("latency over %zu requests: p50 %.3f ms  p99 %.3f ms  min %.3f ms\n",
+              totals.size(), Percentile(totals, 0.5), Percentile(totals, 0.99),
+              *std::min_element(totals.begin(), totals.end()));
+  if (!f.json.empty()) {
+    const nlohmann::json out = {{"plan_id", c->plan_id()},
+                                {"p50_ms", Percentile(totals, 0.5)},
+                                {"p99_ms", Percentile(totals, 0.99)},
+                                {"requests", requests}};
+    if (Status s = WriteFileAtomic(f.json, out.dump(2) + "\n"); !s.ok()) return ReportError(s);
+  }
+  if (whole) {
+    if (worst.bitwise) {
+      std::printf("check: outputs equal the whole model's, bitwise\n");
+    } else {
+      std::printf("check: outputs differ from the whole model's: max |diff| %.3g, relative L2 %.3g\n",
+                  worst.max_abs, worst.relative_l2);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterRunCommand(CLI::App& app, int& exit_code) {
+  auto f = std::make_shared<RunFlags>();
+  auto* cmd = app.add_subcommand("run", "run requests through a deployed plan, from the device");
+  cmd->add_option("--plan", f->plan, "plan file, deployed with seam deploy")->required();
+  cmd->add_option("--input", f->inputs, "FILE.npy, or NAME=FILE.npy per model input")
+      ->allow_extra_args(false);
+  cmd->add_option("--random", f->random, "N random input sets (seeded)");
+  cmd->add_option("--repeat", f->repeat, "send every input set R times");
+  cmd->add_option("--seed", f->seed, "seed of --random");
+  cmd->add_flag("--check", f->check,
+                "compare the outputs with the whole model run on this machine");
+  cmd->add_option("--model", f->model, "the model for --check (default: the path in the plan)");
+  cmd->add_option("--save", f->save_dir, "write the outputs of the first round as .npy here");
+  cmd->add_option("--next-address", f->next_address,
+                  "HOST:PORT of the next tier, instead of the deployment's");
+  cmd->add_option("--json", f->json, "write latencies and every request's trace here");
+  cmd->add_option("--ready-timeout-s", f->ready_timeout_s,
+                  "how long to wait for the next tier to serve its stage");
+  cmd->callback([f, &exit_code] { exit_code = RunRun(*f); });
+}
+
+}  // namespace seam::cli

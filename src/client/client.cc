@@ -1,0 +1,157 @@
+#include "seam/client.h"
+
+#include <cstring>
+#include <filesystem>
+
+#include "common/dtype.h"
+#include "common/tensor.h"
+#include "pipeline/deployment.h"
+#include "pipeline/stage_runner.h"
+
+namespace seam::client {
+
+struct Client::Impl {
+  pipeline::StageSpec spec;
+  std::unique_ptr<pipeline::StageRunner> runner;
+  std::vector<InputInfo> inputs;
+};
+
+namespace {
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out.push_back(',');
+    out.append(std::to_string(shape[i]));
+  }
+  out.push_back(']');
+  return out;
+}
+
+Result<seam::Tensor> ToInternal(const std::string& name, const Tensor& t,
+                                const pipeline::StageTensor& spec) {
+  const std::string where = "input '" + name + "'";
+  auto dtype = DTypeFromName(t.datatype);
+  if (!dtype) return InvalidArgument(where + ": unknown datatype '" + t.datatype + "'");
+  if (*dtype != spec.dtype) {
+    return InvalidArgument(where + ": expected datatype " + DTypeName(spec.dtype) + ", got " +
+                           t.datatype);
+  }
+  bool fits = t.shape.size() == spec.shape.size();
+  for (size_t i = 0; fits && i < t.shape.size(); ++i) {
+    fits = t.shape[i] >= 0 && (spec.shape[i] < 0 || spec.shape[i] == t.shape[i]);
+  }
+  if (!fits) {
+    return InvalidArgument(where + ": expected shape " + ShapeText(spec.shape) + ", got " +
+                           ShapeText(t.shape));
+  }
+  auto count = CheckedElementCount(t.shape);
+  if (!count || static_cast<uint64_t>(*count) * DTypeSize(*dtype) != t.data.size()) {
+    return InvalidArgument(where + ": shape " + ShapeText(t.shape) + " of " + t.datatype +
+                           " needs " + std::to_string(count.value_or(0) * DTypeSize(*dtype)) +
+                           " bytes, got " + std::to_string(t.data.size()));
+  }
+  seam::Tensor out;
+  out.dtype = *dtype;
+  out.shape = t.shape;
+  out.data.resize(t.data.size());
+  if (!t.data.empty()) std::memcpy(out.data.data(), t.data.data(), t.data.size());
+  return out;
+}
+
+}  // namespace
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;
+
+std::unique_ptr<Client> Client::Open(const std::string& plan_path, const Options& options,
+                                     std::string* error) {
+  auto fail = [&](const Status& status) -> std::unique_ptr<Client> {
+    if (error) *error = status.message();
+    return nullptr;
+  };
+  auto plan = pipeline::ReadExecutablePlan(plan_path);
+  if (!plan.ok()) return fail(plan.status());
+  auto stage_path = pipeline::DeviceStagePath(*plan);
+  if (!stage_path.ok()) return fail(stage_path.status());
+  auto spec = pipeline::ReadStage(*stage_path);
+  if (!spec.ok()) return fail(spec.status());
+  if (spec->plan_id != plan->id) {
+    return fail(FailedPrecondition(*stage_path + " belongs to plan " + spec->plan_id + ", not to " +
+                                   plan_path + " (" + plan->id + "); deploy the plan again"));
+  }
+  if (spec->next && !options.next_address.empty()) spec->next->address = options.next_address;
+  pipeline::HopOptions hop;
+  hop.call_timeout_ms = options.call_timeout_ms;
+  hop.connect_timeout_ms = options.ready_timeout_ms;
+  auto runner = pipeline::StageRunner::Open(
+      *spec, std::filesystem::path(*stage_path).parent_path().string(), hop);
+  if (!runner.ok()) return fail(runner.status());
+  if (spec->next) {
+    Status ready = (*runner)->hop()->WaitReady(spec->next->model, spec->next->version,
+                                               options.ready_timeout_ms);
+    if (!ready.ok()) return fail(ready);
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->spec = *spec;
+  impl->runner = std::move(runner).value();
+  for (const auto& t : spec->inputs) impl->inputs.push_back({t.name, DTypeName(t.dtype), t.shape});
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+const std::vector<InputInfo>& Client::inputs() const { return impl_->inputs; }
+const std::string& Client::plan_id() const { return impl_->spec.plan_id; }
+
+std::vector<std::string> Client::tiers() const {
+  std::vector<std::string> tiers{impl_->spec.tier};
+  if (impl_->spec.next) tiers.push_back(impl_->spec.next->tier);
+  return tiers;
+}
+
+bool Client::Infer(const Tensors& inputs, Tensors* outputs, Trace* trace,
+                   std::string* error) const {
+  auto fail = [&](const Status& status) {
+    if (error) *error = status.message();
+    return false;
+  };
+  TensorMap internal;
+  for (const auto& spec : impl_->spec.inputs) {
+    auto it = inputs.find(spec.name);
+    if (it == inputs.end()) {
+      return fail(InvalidArgument("input '" + spec.name + "' is missing"));
+    }
+    auto tensor = ToInternal(spec.name, it->second, spec);
+    if (!tensor.ok()) return fail(tensor.status());
+    internal.emplace(spec.name, std::move(tensor).value());
+  }
+  for (const auto& [name, tensor] : inputs) {
+    if (!internal.contains(name)) {
+      return fail(InvalidArgument("input '" + name + "': the model has no such input"));
+    }
+  }
+  pipeline::RequestTrace request_trace;
+  auto result = impl_->runner->Run(internal, &request_trace);
+  if (!result.ok()) return fail(result.status());
+  if (outputs) {
+    outputs->clear();
+    for (auto& [name, t] : *result) {
+      Tensor out{DTypeName(t.dtype), t.shape,
+                 std::string(reinterpret_cast<const char*>(t.data.data()), t.data.size())};
+      outputs->emplace(name, std::move(out));
+    }
+  }
+  if (trace) {
+    trace->tiers.clear();
+    trace->links.clear();
+    for (const auto& t : request_trace.tiers) {
+      trace->tiers.push_back({t.tier, t.compute_ms, t.encode_ms, t.decode_ms, t.total_ms});
+    }
+    for (const auto& l : request_trace.links) {
+      trace->links.push_back({l.from, l.to, l.up_bytes, l.down_bytes, l.ms});
+    }
+    trace->total_ms = request_trace.TotalMs();
+  }
+  return true;
+}
+
+}  // namespace seam::client

@@ -1,0 +1,323 @@
+#include "pipeline/deployment.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <unistd.h>
+
+#include "common/file_util.h"
+#include "graph/graph_view.h"
+#include "graph/partition.h"
+#include "graph/segment_builder.h"
+#include "graph/shape_inference.h"
+#include "pipeline/hop_client.h"
+
+namespace seam::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string CodecKey(const std::string& tensor, const std::string& link, bool up) {
+  return tensor + "|" + link + (up ? "|up" : "|down");
+}
+
+std::string LinkName(const ExecutablePlan& plan, int k) {
+  return plan.tiers[k] + "-" + plan.tiers[k + 1];
+}
+
+std::string CodecFor(const ExecutablePlan& plan, const std::string& tensor, int link, bool up) {
+  auto it = plan.codecs.find(CodecKey(tensor, LinkName(plan, link), up));
+  return it == plan.codecs.end() ? "identity" : it->second;
+}
+
+// The highest numbered version directory in `model_dir` (0 if none).
+int64_t LatestVersion(const fs::path& model_dir) {
+  int64_t latest = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(model_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit) || name.size() > 15) {
+      continue;
+    }
+    latest = std::max<int64_t>(latest, std::stoll(name));
+  }
+  return latest;
+}
+
+// Writes DIR/stage.json and DIR/model.onnx (if any); returns stage.json's sha256.
+Result<std::string> WriteStage(const fs::path& dir, TierStage& stage) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot create '" + dir.string() + "': " + ec.message());
+  if (stage.segment) {
+    std::string bytes;
+    if (!stage.segment->SerializeToString(&bytes)) {
+      return FailedPrecondition("the " + stage.spec.tier +
+                                " segment is over protobuf's 2 GiB limit");
+    }
+    stage.spec.segment_file = kSegmentFile;
+    stage.spec.segment_sha256 = Sha256Hex(bytes);
+    SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kSegmentFile).string(), bytes));
+  }
+  const std::string text = StageToJson(stage.spec).dump(2) + "\n";
+  SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kStageFile).string(), text));
+  return Sha256Hex(text);
+}
+
+// config.json for a stage model: the three newest versions served, each hash-checked. Three, not
+// two: a device may still send on the previous plan while the tier above it already runs the
+// next one, and a request in flight on the edge's previous stage still finds the cloud's.
+Status WriteStageConfig(const fs::path& model_dir, int64_t new_version,
+                        const std::string& new_sha256) {
+  json versions = json::object();
+  versions[std::to_string(new_version)] = {{"sha256", new_sha256}};
+  std::error_code ec;
+  for (fs::directory_iterator it(model_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    auto text = ReadFile((it->path() / kStageFile).string());
+    if (text.ok()) versions[name] = {{"sha256", Sha256Hex(*text)}};
+  }
+  const json config = {{"name", model_dir.filename().string()},
+                       {"platform", "seam_stage"},
+                       {"version_policy", {{"latest", 3}}},
+                       {"versions", versions}};
+  return WriteFileAtomic((model_dir / "config.json").string(), config.dump(2) + "\n");
+}
+
+}  // namespace
+
+Result<ExecutablePlan> ReadExecutablePlan(const std::string& path) {
+  SEAM_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  ExecutablePlan plan;
+  plan.path = path;
+  try {
+    plan.json = json::parse(text);
+    const json& j = plan.json;
+    if (j.value("schema", "") != "seam.plan/v1") {
+      return InvalidArgument(path + ": not a plan (schema '" + j.value("schema", "") +
+                             "', expected 'seam.plan/v1'; make one with `seam plan`)");
+    }
+    plan.model_sha256 = j.at("model").at("sha256").get<std::string>();
+    for (const auto& t : j.at("tiers")) plan.tiers.push_back(t.at("name").get<std::string>());
+    if (plan.tiers.empty()) return InvalidArgument(path + ": the plan has no tier");
+    std::map<std::string, int> index;
+    for (size_t i = 0; i < plan.tiers.size(); ++i) index[plan.tiers[i]] = static_cast<int>(i);
+    for (const auto& p : j.at("placement")) {
+      const std::string tier = p.at("tier").get<std::string>();
+      auto it = index.find(tier);
+      if (it == index.end()) return InvalidArgument(path + ": placement names unknown tier '" + tier + "'");
+      plan.tier_of_node[p.at("node").get<std::string>()] = it->second;
+    }
+    for (const auto& t : j.at("transfers")) {
+      plan.codecs[CodecKey(t.at("tensor").get<std::string>(), t.at("link").get<std::string>(),
+                           t.at("direction").get<std::string>() == "up")] =
+          t.at("codec").get<std::string>();
+    }
+  } catch (const json::exception& e) {
+    return InvalidArgument(path + ": malformed plan: " + e.what());
+  }
+  const std::string identity = plan.model_sha256 + plan.json.at("placement").dump() +
+                               plan.json.at("transfers").dump();
+  plan.id = Sha256Hex(identity).substr(0, 16);
+  return plan;
+}
+
+Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
+                                          const ExecutablePlan& plan, bool optimize) {
+  if (model.sha256 != plan.model_sha256) {
+    return InvalidArgument(plan.path + " is a plan for another model (sha256 " +
+                           plan.model_sha256.substr(0, 12) + "…), not for " + model.path +
+                           " (sha256 " + model.sha256.substr(0, 12) + "…)");
+  }
+  SEAM_ASSIGN_OR_RETURN(graph::GraphView view, graph::GraphView::Build(model.proto));
+  SEAM_ASSIGN_OR_RETURN(graph::TypeTable types, graph::InferSymbolicTypes(model.proto));
+
+  // Tier of every compute node.
+  std::vector<int> tier_of_node(view.nodes().size(), -1);
+  int last = 0;
+  for (graph::NodeId n : view.order()) {
+    auto it = plan.tier_of_node.find(view.node(n).name);
+    if (it == plan.tier_of_node.end()) {
+      return InvalidArgument(plan.path + " does not place node '" + view.node(n).name + "' of " +
+                             model.path + " (a plan for another version of the model?)");
+    }
+    tier_of_node[n] = it->second;
+    last = std::max(last, it->second);
+  }
+  if (plan.tier_of_node.size() != view.order().size()) {
+    return InvalidArgument(plan.path + " places " + std::to_string(plan.tier_of_node.size()) +
+                           " nodes, " + model.path + " has " +
+                           std::to_string(view.order().size()));
+  }
+  const int num_tiers = last + 1;
+
+  // Segments of the tiers that run nodes, numbered densely.
+  std::vector<int> segment_of_tier(num_tiers, -1);
+  int num_segments = 0;
+  for (graph::NodeId n : view.order()) segment_of_tier[tier_of_node[n]] = 0;
+  for (int t = 0; t < num_tiers; ++t) {
+    if (segment_of_tier[t] == 0) segment_of_tier[t] = num_segments++;
+  }
+  std::vector<int> segment_of_node(view.nodes().size(), -1);
+  for (graph::NodeId n : view.order()) segment_of_node[n] = segment_of_tier[tier_of_node[n]];
+  SEAM_ASSIGN_OR_RETURN(graph::Partition partition,
+                        graph::PartitionFromAssignment(view, segment_of_node, num_segments));
+  SEAM_ASSIGN_OR_RETURN(auto segments, graph::BuildSegments(model, view, partition, types));
+
+  std::vector<TierStage> stages(num_tiers);
+  for (int t = 0; t < num_tiers; ++t) {
+    StageSpec& s = stages[t].spec;
+    s.plan_id = plan.id;
+    s.model_sha256 = model.sha256;
+    s.tier = plan.tiers[t];
+    s.tier_index = t;
+    s.optimize = optimize;
+    if (segment_of_tier[t] >= 0) {
+      stages[t].segment = std::move(segments[segment_of_tier[t]].model);
+      s.segment_nodes = static_cast<int>(partition.segment_nodes[segment_of_tier[t]].size());
+    }
+    if (t + 1 < num_tiers) {
+      s.next = NextHop{.tier = plan.tiers[t + 1]};
+    }
+  }
+
+  // Every non-constant tensor: where it is made, how far up it is read, whether it returns.
+  for (graph::TensorId id = 0; id < static_cast<graph::TensorId>(view.tensors().size()); ++id) {
+    const graph::TensorInfo& info = view.tensor(id);
+    if (info.is_constant || (!info.is_model_input && info.producer < 0)) continue;
+    auto type = types.find(info.name);
+    if (type == types.end() || !type->second.has_shape || type->second.elem_type == 0) {
+      return Unimplemented("tensor '" + info.name + "' of " + model.path +
+                           " has no inferred type; seam cannot carry it between tiers");
+    }
+    auto dtype = DTypeFromOnnx(type->second.elem_type);
+    if (!dtype.ok()) return dtype.status().WithContext("tensor '" + info.name + "'");
+    auto make = [&](const std::string& codec) {
+      return StageTensor{info.name, *dtype, type->second.dims, codec};
+    };
+    const int made = info.producer < 0 ? 0 : tier_of_node[info.producer];
+    int highest = made;
+    for (graph::NodeId c : info.consumers) {
+      if (tier_of_node[c] >= 0) highest = std::max(highest, tier_of_node[c]);
+    }
+    if (info.is_model_input) stages[0].spec.inputs.push_back(make("identity"));
+    for (int k = made; k < highest; ++k) {
+      const std::string codec = CodecFor(plan, info.name, k, /*up=*/true);
+      stages[k].spec.next->send.push_back(make(codec));
+      stages[k + 1].spec.inputs.push_back(make(codec));
+    }
+    if (info.is_model_output) {
+      for (int k = 0; k < made; ++k) {
+        const std::string codec = CodecFor(plan, info.name, k, /*up=*/false);
+        stages[k].spec.next->receive.push_back(make(codec));
+        stages[k + 1].spec.outputs.push_back(make(codec));
+      }
+    }
+  }
+  // The device returns the model's outputs, in the model's order, to the application.
+  for (graph::TensorId id : view.model_outputs()) {
+    const auto& type = types.at(view.tensor(id).name);
+    SEAM_ASSIGN_OR_RETURN(DType dtype, DTypeFromOnnx(type.elem_type));
+    stages[0].spec.outputs.push_back({view.tensor(id).name, dtype, type.dims, "identity"});
+  }
+  return stages;
+}
+
+Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, ExecutablePlan& plan,
+                                         const DeployOptions& options) {
+  SEAM_ASSIGN_OR_RETURN(std::vector<TierStage> stages, PlanStages(model, plan, options.optimize));
+  const int num_tiers = static_cast<int>(stages.size());
+  for (int t = 1; t < num_tiers; ++t) {
+    const std::string& tier = plan.tiers[t];
+    if (!options.repositories.contains(tier)) {
+      return InvalidArgument("the plan runs a stage on '" + tier + "': give its model repository (--repository " + tier + "=DIR)");
+    }
+    if (!options.addresses.contains(tier)) {
+      return InvalidArgument("the plan sends requests to '" + tier + "': give its address as the tier below reaches it (--address " + tier + "=HOST:PORT)");
+    }
+  }
+  std::vector<DeployedTier> deployed(num_tiers);
+  // From the top down: each tier's next hop is deployed (and, with control, ready) before it.
+  for (int t = num_tiers - 1; t >= 0; --t) {
+    TierStage& stage = stages[t];
+    stage.spec.intra_op_threads = options.intra_op_threads;
+    if (stage.spec.next) {
+      const DeployedTier& above = deployed[t + 1];
+      stage.spec.next->address = above.address;
+      stage.spec.next->model = above.model;
+      stage.spec.next->version = above.version;
+    }
+    DeployedTier& out = deployed[t];
+    out.tier = plan.tiers[t];
+    if (t == 0) {
+      const fs::path dir = fs::absolute(fs::path(options.device_directory) / plan.id);
+      SEAM_RETURN_IF_ERROR(WriteStage(dir, stage).status());
+      out.directory = dir.string();
+      continue;
+    }
+    const fs::path model_dir =
+        fs::path(options.repositories.at(out.tier)) / (options.name + "-" + out.tier);
+    std::error_code ec;
+    fs::create_directories(model_dir, ec);
+    if (ec) return Unavailable("cannot create '" + model_dir.string() + "': " + ec.message());
+    out.model = model_dir.filename().string();
+    out.version = LatestVersion(model_dir) + 1;
+    out.address = options.addresses.at(out.tier);
+    // Written aside, then renamed into place: a polling server never sees half a version.
+    const fs::path staging =
+        model_dir / (".deploy-" + std::to_string(out.version) + "-" + std::to_string(::getpid()));
+    fs::remove_all(staging, ec);
+    SEAM_ASSIGN_OR_RETURN(std::string sha256, WriteStage(staging, stage));
+    // Versions that are no longer served (the config serves the three newest) are removed; one
+    // more is kept, so a version being unloaded right now still has its files.
+    for (int64_t old = out.version - 4; old >= 1; --old) {
+      fs::remove_all(model_dir / std::to_string(old), ec);
+    }
+    SEAM_RETURN_IF_ERROR(WriteStageConfig(model_dir, out.version, sha256));
+    const fs::path final_dir = model_dir / std::to_string(out.version);
+    fs::rename(staging, final_dir, ec);
+    if (ec) return Unavailable("cannot move the stage into '" + final_dir.string() + "': " + ec.message());
+    out.directory = final_dir.string();
+    if (auto control = options.control.find(out.tier); control != options.control.end()) {
+      HopClient client(out.tier, control->second);
+      SEAM_RETURN_IF_ERROR(client.RequestLoad(out.model, options.ready_timeout_ms));
+      SEAM_RETURN_IF_ERROR(client.WaitReady(out.model, out.version, options.ready_timeout_ms));
+    }
+  }
+
+  json tiers = json::array();
+  for (const auto& d : deployed) {
+    tiers.push_back({{"tier", d.tier},
+                     {"directory", d.directory},
+                     {"model", d.model},
+                     {"version", d.version},
+                     {"address", d.address}});
+  }
+  plan.json["deployment"] = {{"plan_id", plan.id},
+                             {"name", options.name},
+                             {"device_stage", deployed[0].directory + "/" + kStageFile},
+                             {"tiers", tiers}};
+  SEAM_RETURN_IF_ERROR(WriteFileAtomic(plan.path, plan.json.dump(2) + "\n"));
+  return deployed;
+}
+
+Result<std::string> DeviceStagePath(const ExecutablePlan& plan) {
+  if (!plan.json.contains("deployment")) {
+    return FailedPrecondition(plan.path + " is not deployed yet: run `seam deploy " + plan.path +
+                              " ...` first");
+  }
+  try {
+    const json& d = plan.json.at("deployment");
+    if (d.at("plan_id").get<std::string>() != plan.id) {
+      return FailedPrecondition(plan.path + ": its deployment is of another plan (the placement "
+                                "changed since); deploy it again");
+    }
+    return d.at("device_stage").get<std::string>();
+  } catch (const json::exception& e) {
+    return InvalidArgument(plan.path + ": malformed deployment section: " + e.what());
+  }
+}
+
+}  // namespace seam::pipeline

@@ -1,0 +1,86 @@
+// Deployment: a plan (seam.plan/v1) turned into one stage per tier and written where each tier
+// loads it. `seam deploy` is a thin shell over Deploy().
+//
+//   plan placement --PartitionFromAssignment--> segments (graph/segment_builder.h)
+//                  --tensors' tiers and the plan's codecs--> StageSpec per tier
+//   server tiers:  REPO/NAME-TIER/VERSION/{stage.json, model.onnx} + REPO/NAME-TIER/config.json
+//                  (platform seam_stage, the three newest versions served, sha256 of stage.json)
+//   the device:    DEVICE_DIR/PLAN_ID/{stage.json, model.onnx}; the plan file gains a
+//                  "deployment" section that `seam run` reads.
+//
+// Stages are written from the top tier down, each new version beside the previous one, so a
+// redeploy never pulls a stage from under a request in flight: requests name the version they
+// were planned for, and the previous version stays loaded until the next deployment.
+#pragma once
+
+#include <onnx/onnx_pb.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "graph/model_loader.h"
+#include "pipeline/stage_spec.h"
+
+namespace seam::pipeline {
+
+// A plan file read for execution.
+struct ExecutablePlan {
+  std::string path;
+  std::string id;  // 16 hex digits: a hash of the model, the placement and the codecs
+  std::string model_sha256;
+  std::vector<std::string> tiers;              // chain order, the device first
+  std::map<std::string, int> tier_of_node;     // node name -> index in tiers
+  std::map<std::string, std::string> codecs;   // "TENSOR|LINK|up" or "|down" -> codec
+  nlohmann::json json;                         // the whole file
+};
+
+Result<ExecutablePlan> ReadExecutablePlan(const std::string& path);
+
+// One tier's part: its stage (next hop's address, model and version not yet filled in) and its
+// segment, if it runs one.
+struct TierStage {
+  StageSpec spec;
+  std::optional<onnx::ModelProto> segment;
+};
+
+// The stages of every tier from the device up to the highest one that runs a node (tiers above
+// it take no part). `optimize` false disables ORT's graph optimisations on every tier, making
+// results bitwise equal to the whole model's run without them. Errors: a plan for another model
+// (sha256), a node the plan does not place or a placement the model does not have, data flowing
+// down the chain.
+Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
+                                          const ExecutablePlan& plan, bool optimize);
+
+struct DeployOptions {
+  std::string name;  // stage models are NAME-TIER
+  std::map<std::string, std::string> repositories;  // server tier -> its model repository
+  std::map<std::string, std::string> addresses;     // server tier -> HOST:PORT, as seen below it
+  // Server tier -> HOST:PORT at which this process can reach it: Deploy then waits until the
+  // tier serves its new stage before writing the tier below (so no request meets a missing hop).
+  std::map<std::string, std::string> control;
+  std::string device_directory;  // the device stage goes to DEVICE_DIR/PLAN_ID/
+  bool optimize = true;
+  int intra_op_threads = 1;
+  double ready_timeout_ms = 30000;
+};
+
+struct DeployedTier {
+  std::string tier;
+  std::string directory;  // where its stage.json is
+  std::string model;      // "" for the device
+  int64_t version = 0;
+  std::string address;
+};
+
+// Writes every stage and records the deployment in the plan file (plan.json["deployment"]).
+Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, ExecutablePlan& plan,
+                                         const DeployOptions& options);
+
+// The device stage's stage.json as recorded by Deploy in the plan file.
+Result<std::string> DeviceStagePath(const ExecutablePlan& plan);
+
+}  // namespace seam::pipeline

@@ -1,0 +1,77 @@
+// HopClient: one tier's connection to the next tier up the chain. One ModelStreamInfer stream
+// (one HTTP/2 connection) carries every request of this hop; concurrent callers share it and
+// their answers are matched by request id, so the hop costs no connection set-up per request.
+//
+// Failure: if the stream breaks (the server restarted, the link dropped), every waiting call is
+// retried once on a fresh stream (inference has no side effects, so a retry is safe and the request
+// is not lost); a second failure returns UNAVAILABLE naming the tier and its address. A call also
+// fails after `call_timeout_ms` (DEADLINE: UNAVAILABLE as well).
+//
+// Thread safety: Infer may be called from any number of threads at once.
+#pragma once
+
+#include <inference.grpc.pb.h>
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+
+namespace seam::pipeline {
+
+struct HopOptions {
+  double connect_timeout_ms = 5000;
+  double call_timeout_ms = 60000;
+  int max_message_bytes = 512 << 20;
+};
+
+class HopClient {
+ public:
+  // Does not connect yet: the stream opens on the first call (or WaitReady).
+  HopClient(std::string tier, std::string address, HopOptions options = {});
+  ~HopClient();
+  HopClient(const HopClient&) = delete;
+  HopClient& operator=(const HopClient&) = delete;
+
+  // Waits until the next tier serves `model` at `version` (ModelReady), up to `timeout_ms`.
+  // UNAVAILABLE if the tier does not answer, NOT_FOUND if it answers without the model.
+  Status WaitReady(const std::string& model, int64_t version, double timeout_ms);
+
+  // Asks the next tier to (re)load `model` from its repository now (RepositoryModelLoad) rather
+  // than at its next poll. Errors carry the server's message.
+  Status RequestLoad(const std::string& model, double timeout_ms);
+
+  // Sends `request` (its id is replaced by the hop's own) and returns the answer. An answer with
+  // an error becomes a Status with the server's code and message, prefixed by the tier's name.
+  Result<inference::ModelInferResponse> Infer(inference::ModelInferRequest request);
+
+  const std::string& tier() const { return tier_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  struct Stream;
+  struct Pending;
+  Result<std::shared_ptr<Stream>> CurrentStream();
+  Result<inference::ModelInferResponse> InferOnce(const inference::ModelInferRequest& request,
+                                                  bool* stream_broke);
+  void ReadLoop(std::shared_ptr<Stream> stream);
+
+  const std::string tier_;
+  const std::string address_;
+  const HopOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+
+  std::mutex mu_;
+  std::shared_ptr<Stream> stream_;  // null until first use or after it broke
+  uint64_t next_id_ = 1;
+};
+
+// A Status from an OIP error message "CODE: message" (as seam's server writes them).
+Status StatusFromErrorMessage(const std::string& message, const std::string& context);
+
+}  // namespace seam::pipeline

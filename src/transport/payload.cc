@@ -1,0 +1,71 @@
+#include "transport/payload.h"
+
+#include <cstring>
+
+#include "transport/codec.h"
+#include "transport/wire_format.h"
+
+namespace seam::transport {
+namespace {
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out.push_back(',');
+    out.append(std::to_string(shape[i]));
+  }
+  out.push_back(']');
+  return out;
+}
+
+}  // namespace
+
+bool IsPlainCodec(std::string_view codec) { return codec.empty() || codec == "identity"; }
+
+Result<std::string> EncodePayload(const Tensor& tensor, std::string_view codec) {
+  if (IsPlainCodec(codec)) {
+    return std::string(reinterpret_cast<const char*>(tensor.data.data()), tensor.data.size());
+  }
+  SEAM_ASSIGN_OR_RETURN(CodecSpec spec, ParseCodec(codec));
+  SEAM_ASSIGN_OR_RETURN(EncodedTensor encoded, Encode(tensor, spec));
+  return Serialize(encoded);
+}
+
+Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DType dtype,
+                             const std::vector<int64_t>& shape, const std::string& where) {
+  auto count = CheckedElementCount(shape);
+  if (!count.ok()) return InvalidArgument(where + ": " + count.status().message());
+  const uint64_t expected = *count * DTypeSize(dtype);
+  if (IsPlainCodec(codec)) {
+    if (bytes.size() != expected) {
+      return InvalidArgument(where + ": shape " + ShapeText(shape) + " of " + DTypeName(dtype) +
+                             " needs " + std::to_string(expected) + " bytes, got " +
+                             std::to_string(bytes.size()));
+    }
+    Tensor tensor;
+    tensor.dtype = dtype;
+    tensor.shape = shape;
+    tensor.data.resize(bytes.size());
+    if (!bytes.empty()) std::memcpy(tensor.data.data(), bytes.data(), bytes.size());
+    return tensor;
+  }
+  auto spec = ParseCodec(codec);
+  if (!spec.ok()) return InvalidArgument(where + ": " + spec.status().message());
+  auto encoded = ParseEncoded(bytes, DecodeLimits{.max_tensor_bytes = expected});
+  if (!encoded.ok()) {
+    return Status(encoded.status().code(), where + " (codec " + std::string(codec) +
+                                               "): " + encoded.status().message());
+  }
+  auto tensor = Decode(*encoded, DecodeLimits{.max_tensor_bytes = expected});
+  if (!tensor.ok()) {
+    return Status(tensor.status().code(), where + ": " + tensor.status().message());
+  }
+  if (tensor->dtype != dtype || tensor->shape != shape) {
+    return InvalidArgument(where + ": declared " + DTypeName(dtype) + " " + ShapeText(shape) +
+                           ", but the payload holds " + DTypeName(tensor->dtype) + " " +
+                           ShapeText(tensor->shape));
+  }
+  return tensor;
+}
+
+}  // namespace seam::transport

@@ -1,0 +1,31 @@
+// A tensor's bytes as one message field carries them (an OIP raw_input_contents or
+// raw_output_contents entry), under a codec named by the message: "identity" is the tensor's own
+// little-endian bytes, so a plain OIP client needs no codec at all; any other codec is the
+// serialized EncodedTensor (wire_format.h). Decoding checks that what arrived is the tensor the
+// message declares (dtype and shape), so a coded tensor is validated as strictly as a raw one.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "common/tensor.h"
+
+namespace seam::transport {
+
+// The OIP parameter that names a tensor's codec; absent means identity.
+inline constexpr char kCodecParameter[] = "seam_codec";
+
+// Whether `codec` is identity without a lossless stage (the bytes are the tensor's own).
+bool IsPlainCodec(std::string_view codec);
+
+// INVALID_ARGUMENT for an unknown codec or one that cannot take the tensor (see codec.h).
+Result<std::string> EncodePayload(const Tensor& tensor, std::string_view codec);
+
+// `where` names the tensor in messages ("input 'x'"). A payload larger than the declared tensor
+// could be is refused before it is decoded.
+Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DType dtype,
+                             const std::vector<int64_t>& shape, const std::string& where);
+
+}  // namespace seam::transport

@@ -1,0 +1,217 @@
+// A plan executed across device, edge and cloud on loopback: the device client (include/seam/
+// client.h) in this process, the edge and the cloud `seam serve` children. Results through the
+// tiers equal the whole model's: bitwise with identity codecs (ORT optimisations off everywhere),
+// within the accuracy budget (relative L2 <= 1e-2) with lossy ones.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+#include "graph/test_models.h"
+#include "runtime/segment_chain.h"
+#include "runtime/session.h"
+#include "seam/client.h"
+#include "tests/support/tier_plans.h"
+
+namespace seam::testing {
+namespace {
+
+client::Tensor ToClient(const Tensor& t) {
+  return {DTypeName(t.dtype), t.shape,
+          std::string(reinterpret_cast<const char*>(t.data.data()), t.data.size())};
+}
+
+double RelativeL2(const std::string& got, const Tensor& want) {
+  const float* a = reinterpret_cast<const float*>(got.data());
+  const float* b = want.data_as<float>();
+  double num = 0, den = 0;
+  for (size_t i = 0; i < want.data.size() / 4; ++i) {
+    num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    den += double(b[i]) * b[i];
+  }
+  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+class TiersTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string error;
+    tiers_ = LoopbackTiers::Start(&error).release();
+    ASSERT_NE(tiers_, nullptr) << error;
+  }
+  static void TearDownTestSuite() {
+    delete tiers_;
+    tiers_ = nullptr;
+  }
+
+  // Runs `inputs_count` random inputs through the deployed plan and the whole model; checks the
+  // outputs bitwise (`tolerance` 0) or by relative L2.
+  void ExpectEqualToWholeModel(const std::string& model, const std::string& plan,
+                               double tolerance, int inputs_count = 2) {
+    ASSERT_NE(tiers_, nullptr);
+    auto deployed = tiers_->Deploy(plan);
+    ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+    std::string error;
+    auto c = client::Client::Open(plan, {}, &error);
+    ASSERT_NE(c, nullptr) << error;
+    runtime::SessionOptions options;
+    options.optimize = false;
+    auto whole = runtime::Session::Open(model, options);
+    ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+    for (int i = 0; i < inputs_count; ++i) {
+      TensorMap feed;
+      client::Tensors inputs;
+      for (const auto& spec : (*whole)->inputs()) {
+        Tensor t = runtime::RandomTensor(spec, 17 + i);
+        inputs[spec.name] = ToClient(t);
+        feed[spec.name] = std::move(t);
+      }
+      client::Tensors outputs;
+      client::Trace trace;
+      ASSERT_TRUE(c->Infer(inputs, &outputs, &trace, &error)) << error;
+      auto want = (*whole)->Run(feed);
+      ASSERT_TRUE(want.ok());
+      ASSERT_EQ(outputs.size(), want->size());
+      for (const auto& [name, tensor] : *want) {
+        ASSERT_TRUE(outputs.contains(name)) << name;
+        const auto& got = outputs.at(name);
+        EXPECT_EQ(got.shape, tensor.shape) << name;
+        if (tolerance == 0) {
+          EXPECT_EQ(got.data, std::string(reinterpret_cast<const char*>(tensor.data.data()),
+                                          tensor.data.size()))
+              << plan << ": output " << name << " differs from the whole model's";
+        } else {
+          EXPECT_LE(RelativeL2(got.data, tensor), tolerance) << plan << ": output " << name;
+        }
+      }
+      // The trace covers every tier the request went through and every link it crossed.
+      ASSERT_FALSE(trace.tiers.empty());
+      EXPECT_EQ(trace.tiers.front().tier, "device");
+      EXPECT_EQ(trace.links.size() + 1, trace.tiers.size());
+      for (const auto& link : trace.links) EXPECT_GT(link.up_bytes, 0u) << link.to;
+      EXPECT_GT(trace.total_ms, 0);
+    }
+  }
+
+  static LoopbackTiers* tiers_;
+};
+LoopbackTiers* TiersTest::tiers_ = nullptr;
+
+struct Placement {
+  const char* name;
+  int edge_from_percent, cloud_from_percent;  // of the compute nodes
+};
+constexpr Placement kPlacements[] = {
+    {"device_only", 100, 100}, {"cloud_only", 0, 0},          {"edge_only", 0, 100},
+    {"device_cloud", 50, 50},  {"device_edge", 50, 100},       {"edge_cloud", 0, 50},
+    {"three_tiers", 33, 66},   {"three_tiers_late", 10, 90},
+};
+
+TEST_F(TiersTest, EveryPlacementOfEveryBundledModelIsBitwiseEqualToTheWholeModel) {
+  for (const char* name : {"cnn_chain.onnx", "dag_blocks.onnx", "dag_blocks_external.onnx",
+                           "tiny_golden.onnx"}) {
+    SCOPED_TRACE(name);
+    const std::string model = graph::testing::BundledModel(name);
+    const int n = ComputeNodeCount(model);
+    ASSERT_GT(n, 0) << model;
+    for (const auto& p : kPlacements) {
+      SCOPED_TRACE(p.name);
+      const std::string plan = WritePlacementPlan(model, ::testing::TempDir(), p.name,
+                                                  n * p.edge_from_percent / 100,
+                                                  n * p.cloud_from_percent / 100);
+      ExpectEqualToWholeModel(model, plan, 0, 2);
+    }
+  }
+}
+
+TEST_F(TiersTest, BlazeFaceAcrossThreeTiersIsBitwiseEqual) {
+  const std::string model = graph::testing::BlazeFaceModel();
+  const int n = ComputeNodeCount(model);
+  ASSERT_GT(n, 0) << "run scripts/setup.sh to fetch " << model;
+  for (auto [edge, cloud] : {std::pair{n / 3, 2 * n / 3}, std::pair{0, 0}, std::pair{n, n}}) {
+    const std::string plan = WritePlacementPlan(model, ::testing::TempDir(),
+                                                "blazeface_" + std::to_string(edge), edge, cloud);
+    ExpectEqualToWholeModel(model, plan, 0, 1);
+  }
+}
+
+TEST_F(TiersTest, LossyCodecsStayWithinTheAccuracyBudget) {
+  for (const char* name : {"cnn_chain.onnx", "dag_blocks.onnx"}) {
+    const std::string model = graph::testing::BundledModel(name);
+    const int n = ComputeNodeCount(model);
+    for (const auto& codecs : std::vector<std::map<std::string, std::string>>{
+             {{"device-edge", "fp16"}, {"edge-cloud", "fp16+zstd"}},
+             {{"device-edge", "fp16"}, {"edge-cloud", "int8_per_channel"}}}) {
+      const std::string plan = WritePlacementPlan(model, ::testing::TempDir(),
+                                                  std::string("lossy_") + name, n / 3,
+                                                  2 * n / 3, codecs);
+      ExpectEqualToWholeModel(model, plan, 1e-2, 2);
+    }
+  }
+}
+
+// Plans are redeployed while a client keeps sending: every request is answered, and each
+// deployment's client sees its own plan's results.
+TEST_F(TiersTest, RedeployingUnderLoadLosesNoRequest) {
+  ASSERT_NE(tiers_, nullptr);
+  const std::string model = graph::testing::BundledModel("dag_blocks.onnx");
+  const int n = ComputeNodeCount(model);
+  const std::string first = WritePlacementPlan(model, ::testing::TempDir(), "redeploy_a", n / 3,
+                                               2 * n / 3);
+  ASSERT_TRUE(tiers_->Deploy(first).ok());
+  std::string error;
+  auto c = client::Client::Open(first, {}, &error);
+  ASSERT_NE(c, nullptr) << error;
+  client::Tensors inputs;
+  runtime::IoSpec spec{c->inputs()[0].name, DType::kFloat32, c->inputs()[0].shape};
+  inputs[spec.name] = ToClient(runtime::RandomTensor(spec, 3));
+  client::Tensors reference;
+  ASSERT_TRUE(c->Infer(inputs, &reference, nullptr, &error)) << error;
+
+  // The device switches to each new plan once it is deployed, as devices do; until then it
+  // keeps sending on the previous one.
+  std::mutex mu;
+  std::shared_ptr<client::Client> current = std::move(c);
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0}, failed{0};
+  std::string first_failure;
+  std::thread load([&] {
+    while (!stop) {
+      std::shared_ptr<client::Client> user;
+      {
+        std::lock_guard lock(mu);
+        user = current;
+      }
+      client::Tensors outputs;
+      std::string e;
+      if (user->Infer(inputs, &outputs, nullptr, &e) && outputs == reference) {
+        ++answered;
+      } else if (failed++ == 0) {
+        first_failure = e;
+      }
+    }
+  });
+  for (int k = 0; k < 4; ++k) {
+    const std::string next = WritePlacementPlan(model, ::testing::TempDir(),
+                                                "redeploy_" + std::to_string(k), (k + 1) * n / 6,
+                                                (k + 2) * n / 6 + 1);
+    auto deployed = tiers_->Deploy(next);
+    ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+    std::shared_ptr<client::Client> fresh = client::Client::Open(next, {}, &error);
+    ASSERT_NE(fresh, nullptr) << error;
+    client::Tensors outputs;
+    ASSERT_TRUE(fresh->Infer(inputs, &outputs, nullptr, &error)) << error;
+    EXPECT_EQ(outputs, reference) << "plan " << k;
+    std::lock_guard lock(mu);
+    current = fresh;
+  }
+  stop = true;
+  load.join();
+  EXPECT_EQ(failed.load(), 0) << first_failure;
+  EXPECT_GT(answered.load(), 0);
+}
+
+}  // namespace
+}  // namespace seam::testing
