@@ -25,6 +25,7 @@ struct PlanOptions {
   std::string accuracy;  // seam.accuracy/v1 file: lossy codecs allowed per tensor
   std::string output;
   std::string svg;
+  std::string pin;  // every node on this tier: a single-tier baseline with the same cost model
 };
 
 // Splits "KEY=VALUE"; the error names the flag.
@@ -87,6 +88,22 @@ int RunPlan(const PlanOptions& o) {
     }
     request->lossy_allowed = accuracy->Allowed();
   }
+  if (!o.pin.empty()) {
+    int pinned = -1;
+    for (size_t j = 0; j < request->tiers.size(); ++j) {
+      if (request->tiers[j].name == o.pin) pinned = static_cast<int>(j);
+    }
+    if (pinned < 0) {
+      return ReportError(InvalidArgument("--pin " + o.pin + ": no tier of that name (give it a --profile)"));
+    }
+    // A prohibitive (finite: the solver subtracts costs) compute time keeps nodes off the others.
+    constexpr double kProhibitiveMs = 1e9;
+    for (size_t j = 0; j < request->tiers.size(); ++j) {
+      if (static_cast<int>(j) == pinned) continue;
+      for (auto& ms : request->tiers[j].node_ms) ms = kProhibitiveMs;
+      for (auto& ms : request->tiers[j].input_node_ms) ms = kProhibitiveMs;
+    }
+  }
   auto plan = plan::MakePlan(*request);
   if (!plan.ok()) return ReportError(plan.status());
   if (Status s = WriteFileAtomic(o.output, plan::PlanToJson(*request, *plan).dump(2) + "\n");
@@ -116,6 +133,8 @@ void RegisterPlanCommand(CLI::App& app, int& exit_code) {
                   "A-B=BANDWIDTH,RTT[,OVERHEAD] between consecutive tiers, "
                   "e.g. device-edge=20mbit,5ms")
       ->allow_extra_args(false);
+  cmd->add_option("--pin", o->pin,
+                  "place every node on this tier: the single-tier baseline, costed the same way");
   cmd->add_option("--objective", o->objective, "latency, device-energy or cost");
   cmd->add_option("--slo-ms", o->slo_ms, "latency bound per request (ms)");
   cmd->add_flag("--keep-input-on-device", o->keep_input_on_device,

@@ -11,6 +11,8 @@
 #include "common/file_util.h"
 #include "common/npy.h"
 #include "pipeline/deployment.h"
+#include "profile/cpu_quota.h"
+#include "profile/host_info.h"
 #include "runtime/segment_chain.h"
 #include "runtime/session.h"
 #include "seam/client.h"
@@ -23,6 +25,7 @@ struct RunFlags {
   std::vector<std::string> inputs;  // FILE.npy or NAME=FILE.npy
   int random = 0;
   int repeat = 1;
+  int warmup = 0;
   uint64_t seed = 1;
   bool check = false;
   std::string model;  // for --check; default: the path in the plan
@@ -30,6 +33,7 @@ struct RunFlags {
   std::string next_address;
   std::string json;
   double ready_timeout_s = 10;
+  double cpu_quota = 0;
 };
 
 client::Tensor ToClient(const Tensor& t) {
@@ -146,6 +150,18 @@ nlohmann::json TraceJson(const client::Trace& t) {
 int RunRun(const RunFlags& f) {
   if (f.repeat < 1) return ReportError(InvalidArgument("--repeat must be at least 1"));
   if (f.random < 0) return ReportError(InvalidArgument("--random must not be negative"));
+  // The device's CPU, emulated with a cgroup quota on this process (ONNX Runtime's threads too).
+  std::unique_ptr<profile::CpuQuota> quota;
+  if (f.cpu_quota > 0) {
+    if (Status s = profile::ValidateCpuQuota(f.cpu_quota, profile::ReadHostInfo().logical_cores);
+        !s.ok()) {
+      return ReportError(s);
+    }
+    quota = profile::CpuQuota::Apply(f.cpu_quota);
+    if (!quota->applied()) {
+      std::fprintf(stderr, "seam: warning: --cpu-quota not applied: %s\n", quota->note().c_str());
+    }
+  }
   client::Options options;
   options.next_address = f.next_address;
   options.ready_timeout_ms = f.ready_timeout_s * 1e3;
@@ -175,6 +191,12 @@ int RunRun(const RunFlags& f) {
               tiers.size() > 1 ? ("sends to " + tiers[1]).c_str() : "runs the whole model",
               inputs->size(), f.repeat);
   std::fflush(stdout);
+  // Warm-up requests open the sessions' caches and the streams; they are not counted.
+  for (int w = 0; w < f.warmup; ++w) {
+    if (!c->Infer((*inputs)[0], nullptr, nullptr, &error)) {
+      return ReportError(Unavailable("warm-up request: " + error));
+    }
+  }
   std::vector<double> totals;
   std::vector<client::Trace> traces;
   Difference worst;
@@ -250,6 +272,7 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--random", f->random, "N random input sets (seeded)");
   cmd->add_option("--repeat", f->repeat, "send every input set R times");
   cmd->add_option("--seed", f->seed, "seed of --random");
+  cmd->add_option("--warmup", f->warmup, "untimed requests before the measured ones");
   cmd->add_flag("--check", f->check,
                 "compare the outputs with the whole model run on this machine");
   cmd->add_option("--model", f->model, "the model for --check (default: the path in the plan)");
@@ -259,6 +282,8 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--json", f->json, "write latencies and every request's trace here");
   cmd->add_option("--ready-timeout-s", f->ready_timeout_s,
                   "how long to wait for the next tier to serve its stage");
+  cmd->add_option("--cpu-quota", f->cpu_quota,
+                  "limit the device to this many cores (cgroup), to emulate a weaker device");
   cmd->callback([f, &exit_code] { exit_code = RunRun(*f); });
 }
 

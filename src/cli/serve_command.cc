@@ -9,6 +9,8 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "profile/cpu_quota.h"
+#include "profile/host_info.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -18,6 +20,7 @@ namespace {
 struct ServeCommandOptions {
   server::ServerOptions server;
   std::string log_level = "info";
+  double cpu_quota = 0;  // cores; 0 = unlimited
 };
 
 int RunServe(const ServeCommandOptions& options) {
@@ -30,6 +33,18 @@ int RunServe(const ServeCommandOptions& options) {
   signal(SIGPIPE, SIG_IGN);
 
   if (Status s = server::InitLogging(options.log_level); !s.ok()) return ReportError(s);
+  // A tier with less CPU than this host (an edge box), emulated with a cgroup quota.
+  std::unique_ptr<profile::CpuQuota> quota;
+  if (options.cpu_quota > 0) {
+    if (Status s = profile::ValidateCpuQuota(options.cpu_quota, profile::ReadHostInfo().logical_cores);
+        !s.ok()) {
+      return ReportError(s);
+    }
+    quota = profile::CpuQuota::Apply(options.cpu_quota);
+    if (!quota->applied()) {
+      std::fprintf(stderr, "seam: warning: --cpu-quota not applied: %s\n", quota->note().c_str());
+    }
+  }
   auto started = server::Server::Start(options.server);
   if (!started.ok()) return ReportError(started.status());
   std::unique_ptr<server::Server> serving = std::move(started).value();
@@ -68,6 +83,8 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-message-mb", s.max_message_mb,
                   "largest gRPC message received or sent, MiB")
       ->capture_default_str();
+  cmd->add_option("--cpu-quota", o->cpu_quota,
+                  "limit this server to this many cores (cgroup), to emulate a weaker tier");
   cmd->add_option("--repo-poll-s", s.repo_poll_s,
                   "rescan the repository every S seconds; 0: only on RepositoryModelLoad")
       ->capture_default_str();

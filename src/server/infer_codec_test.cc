@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "transport/payload.h"
+
 namespace seam::server {
 namespace {
 
@@ -204,6 +206,78 @@ TEST(InferCodecTest, EncodeWritesRawOutputsInOrder) {
   std::memcpy(&v, response.raw_output_contents(1).data() + 12, 4);
   EXPECT_EQ(v, 2.5f);
   EXPECT_EQ(EncodeInferOutputs(outputs, {"nope"}, &response).code(), StatusCode::kInternal);
+}
+
+// A coded input (parameter seam_codec) decodes to the tensor it declares; a payload that does
+// not match its declaration, or that is corrupt, is refused naming the input.
+TEST(InferCodecTest, CodedInputsDecodeAndAreChecked) {
+  ModelInferRequest r = RawRequest();
+  Tensor image;
+  image.dtype = DType::kFloat32;
+  image.shape = {1, 3, 2, 2};
+  const std::string raw = FloatBytes(12);
+  image.data.resize(raw.size());
+  std::memcpy(image.data.data(), raw.data(), raw.size());
+  auto fp16 = transport::EncodePayload(image, "fp16+zstd");
+  ASSERT_TRUE(fp16.ok());
+  (*r.mutable_inputs(0)->mutable_parameters())["seam_codec"].set_string_param("fp16+zstd");
+  *r.mutable_raw_input_contents(0) = *fp16;
+  auto decoded = DecodeInferRequest(r, Metadata());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(decoded->inputs.at("image").BitwiseEquals(image));  // small integers: exact in fp16
+
+  ModelInferRequest wrong_shape = r;
+  wrong_shape.mutable_inputs(0)->set_shape(3, 1);
+  wrong_shape.mutable_inputs(0)->set_shape(2, 4);
+  auto refused = DecodeInferRequest(wrong_shape, Metadata());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("input 'image'"), std::string::npos)
+      << refused.status().message();
+
+  ModelInferRequest corrupt = r;
+  corrupt.mutable_raw_input_contents(0)->resize(10);
+  auto broken = DecodeInferRequest(corrupt, Metadata());
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("input 'image' (codec fp16+zstd)"), std::string::npos)
+      << broken.status().message();
+
+  ModelInferRequest unknown = r;
+  (*unknown.mutable_inputs(0)->mutable_parameters())["seam_codec"].set_string_param("gzip");
+  EXPECT_FALSE(DecodeInferRequest(unknown, Metadata()).ok());
+}
+
+TEST(InferCodecTest, RequestedOutputsAreEncodedWithTheirCodec) {
+  ModelInferRequest r = RawRequest();
+  auto* out = r.add_outputs();
+  out->set_name("probs");
+  (*out->mutable_parameters())["seam_codec"].set_string_param("fp16");
+  auto decoded = DecodeInferRequest(r, Metadata());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->output_codecs.at("probs"), "fp16");
+  Tensor probs;
+  probs.dtype = DType::kFloat32;
+  probs.shape = {1, 4};
+  const std::string raw = FloatBytes(4, 1);
+  probs.data.resize(raw.size());
+  std::memcpy(probs.data.data(), raw.data(), raw.size());
+  inference::ModelInferResponse response;
+  ASSERT_TRUE(EncodeInferOutputs({{"probs", probs}}, decoded->outputs, &response,
+                                 decoded->output_codecs)
+                  .ok());
+  ASSERT_EQ(response.outputs_size(), 1);
+  EXPECT_EQ(response.outputs(0).parameters().at("seam_codec").string_param(), "fp16");
+  auto back = transport::DecodePayload(response.raw_output_contents(0), "fp16", DType::kFloat32,
+                                       {1, 4}, "probs");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->BitwiseEquals(probs));
+
+  ModelInferRequest bad = RawRequest();
+  auto* bad_out = bad.add_outputs();
+  bad_out->set_name("probs");
+  (*bad_out->mutable_parameters())["seam_codec"].set_string_param("fp17");
+  auto refused = DecodeInferRequest(bad, Metadata());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("requested output 'probs'"), std::string::npos);
 }
 
 }  // namespace
