@@ -16,6 +16,7 @@ void RegisterPlanCommand(CLI::App& app, int& exit_code);     // plan
 void RegisterCalibrateCommand(CLI::App& app, int& exit_code);  // calibrate
 void RegisterServeCommand(CLI::App& app, int& exit_code);      // serve
 void RegisterProbeCommand(CLI::App& app, int& exit_code);      // probe
+void RegisterRelayCommand(CLI::App& app, int& exit_code);      // relay
 void RegisterDeployCommand(CLI::App& app, int& exit_code);     // deploy
 void RegisterRunCommand(CLI::App& app, int& exit_code);        // run
 

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   seam::cli::RegisterCalibrateCommand(app, exit_code);
   seam::cli::RegisterServeCommand(app, exit_code);
   seam::cli::RegisterProbeCommand(app, exit_code);
+  seam::cli::RegisterRelayCommand(app, exit_code);
   seam::cli::RegisterDeployCommand(app, exit_code);
   seam::cli::RegisterRunCommand(app, exit_code);
   try {

@@ -27,7 +27,16 @@ Result<double> ParseQuantity(const std::string& text, const std::string& what,
                          ")");
 }
 
+const std::vector<std::pair<std::string, double>> kBandwidthUnits = {
+    {"", 1}, {"bit", 1}, {"bps", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}};
+
 }  // namespace
+
+Result<double> ParseBandwidth(const std::string& text) {
+  SEAM_ASSIGN_OR_RETURN(const double bps, ParseQuantity(text, "bandwidth", kBandwidthUnits));
+  if (bps < 0) return InvalidArgument("bandwidth '" + text + "' must not be negative");
+  return bps;
+}
 
 Result<Link> ParseLink(const std::string& text) {
   std::vector<std::string> parts;
@@ -43,11 +52,7 @@ Result<Link> ParseLink(const std::string& text) {
                            "': expected BANDWIDTH,RTT[,OVERHEAD], e.g. 10mbit,20ms");
   }
   Link link;
-  SEAM_ASSIGN_OR_RETURN(
-      link.bandwidth_bps,
-      ParseQuantity(
-          parts[0], "bandwidth",
-          {{"", 1}, {"bit", 1}, {"bps", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}}));
+  SEAM_ASSIGN_OR_RETURN(link.bandwidth_bps, ParseQuantity(parts[0], "bandwidth", kBandwidthUnits));
   SEAM_ASSIGN_OR_RETURN(link.rtt_ms, ParseQuantity(parts[1], "round-trip time",
                                                    {{"", 1}, {"ms", 1}, {"us", 1e-3}, {"s", 1e3}}));
   if (parts.size() == 3) {

@@ -20,4 +20,8 @@ struct Link {
 // or a plain number of bit/s; RTT and OVERHEAD in ms ("20ms" or "20"). Errors name the field.
 Result<Link> ParseLink(const std::string& text);
 
+// Parses a bandwidth as ParseLink's BW field: "10mbit", "1.5gbit", "800kbit", "2000000" (bit/s).
+// Returns bit/s; zero is allowed (callers say what it means), negative values are an error.
+Result<double> ParseBandwidth(const std::string& text);
+
 }  // namespace seam::plan
