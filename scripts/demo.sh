@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
-# seam's main job on a bundled default: set up and build (idempotent), then analyse the real
-# pretrained BlazeFace model, split it into three segments and check that the segments, run one
-# after the other in ONNX Runtime, give exactly the whole model's outputs.
+# seam's main job, end to end, on a bundled real model: set up and build (idempotent), profile the
+# three tiers, plan, build the network lab, deploy the plan and run requests from the device
+# through the edge to the cloud, then compare with running the whole model on each single tier.
+#
+#   device  `seam run` under a CPU quota (a weak device), in network namespace seam-device
+#   edge    `seam serve` under a smaller quota than the host, in seam-edge
+#   cloud   `seam serve`, in seam-cloud
+#   links   veth pairs shaped by `tc tbf`, round trip added by `seam relay` (this kernel has no
+#           netem); without root or namespaces: loopback, with `seam relay` shaping rate and delay
+#
+# Settings (environment): SEAM_DEMO_MODEL (default: the pretrained BlazeFace), SEAM_DEMO_DEVICE_EDGE
+# (20mbit,5ms), SEAM_DEMO_EDGE_CLOUD (100mbit,20ms), SEAM_DEMO_DEVICE_CPU (0.25 core),
+# SEAM_DEMO_EDGE_CPU (0.5 core), SEAM_DEMO_REQUESTS (20), SEAM_DEMO_LAB (auto|netns|loopback).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${SEAM_BUILD:-$repo/build}
@@ -9,22 +19,156 @@ cache=${SEAM_CACHE:-$HOME/.cache/seam}
 
 "$repo/scripts/setup.sh"
 
-model=${1:-$cache/models/blazeface.onnx}
-out=$(mktemp -d "${TMPDIR:-/tmp}/seam-demo.XXXXXX")
-trap 'rm -rf "$out"' EXIT
 seam="$build/seam"
+model=${SEAM_DEMO_MODEL:-$cache/models/blazeface.onnx}
+device_edge=${SEAM_DEMO_DEVICE_EDGE:-20mbit,5ms}
+edge_cloud=${SEAM_DEMO_EDGE_CLOUD:-100mbit,20ms}
+device_cpu=${SEAM_DEMO_DEVICE_CPU:-0.25}
+edge_cpu=${SEAM_DEMO_EDGE_CPU:-0.5}
+requests=${SEAM_DEMO_REQUESTS:-20}
+lab=${SEAM_DEMO_LAB:-auto}
+netlab="$repo/scripts/netlab.sh"
+export SEAM="$seam"
 
-echo "== seam analyze $(basename "$model") (first nodes and cheapest cuts)"
-"$seam" analyze "$model" > "$out/analysis.txt"
-sed -n '1,/^$/p' "$out/analysis.txt"
-sed -n '/^smallest cuts/,/^$/p' "$out/analysis.txt"
-# Two boundaries: after the first third and after the second third of the compute nodes.
-n=$(awk '/^smallest cuts/{exit} /^ +[0-9]+  /{c++} END{print c}' "$out/analysis.txt")
-first=$(awk -v k=$((n / 3)) '$1==k {print $2; exit}' "$out/analysis.txt")
-second=$(awk -v k=$((2 * n / 3)) '$1==k {print $2; exit}' "$out/analysis.txt")
-echo
-echo "== seam split --after-node $first --after-node $second"
-"$seam" split "$model" --after-node "$first" --after-node "$second" -o "$out/split"
-echo
-echo "== seam verify (segments vs whole model, bitwise)"
-"$seam" verify "$model" "$out/split" --runs 3
+out=$(mktemp -d "${TMPDIR:-/tmp}/seam-demo.XXXXXX")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ "$lab" = netns ] && "$netlab" down >/dev/null 2>&1 || true
+  wait 2>/dev/null || true
+  [ -n "${edge_cgroup:-}" ] && rmdir "$edge_cgroup" 2>/dev/null || true
+  rm -rf "$out"
+}
+trap cleanup EXIT
+say() { printf '\n== %s\n' "$*"; }
+
+# Waits for a line matching $2 in file $1 and prints the HOST:PORT after "on ".
+listening_address() {
+  for _ in $(seq 200); do
+    if line=$(grep -m1 "$2" "$1" 2>/dev/null); then
+      echo "$line" | sed -E 's/.* on ([^ ]+).*/\1/'
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "demo: no '$2' in $1:" >&2; cat "$1" "${1%.out}.log" >&2 2>/dev/null || true
+  return 1
+}
+
+# 1. Profiles, cached by the model's hash: the device and the edge measured under their quotas.
+sha=$(sha256sum "$model" | cut -c1-16)
+profiles="$cache/demo-profiles/$sha"
+mkdir -p "$profiles"
+say "profiling $(basename "$model") on each tier (cached in $profiles)"
+for tier in device edge cloud; do
+  quota=""
+  [ "$tier" = device ] && quota="--cpu-quota $device_cpu"
+  [ "$tier" = edge ] && quota="--cpu-quota $edge_cpu"
+  if [ ! -s "$profiles/$tier.json" ]; then
+    # shellcheck disable=SC2086
+    "$seam" profile "$model" --tier "$tier" $quota -o "$profiles/$tier.json" | tail -n 3
+  else
+    echo "$tier: cached"
+  fi
+done
+
+# 2. The plan for these links, and each single tier costed the same way.
+say "seam plan: device-edge $device_edge, edge-cloud $edge_cloud"
+plan_args=("$model" --profile "device=$profiles/device.json" --profile "edge=$profiles/edge.json"
+  --profile "cloud=$profiles/cloud.json" --link "device-edge=$device_edge"
+  --link "edge-cloud=$edge_cloud")
+"$seam" plan "${plan_args[@]}" --output "$out/seam.json" --svg "$out/seam.svg"
+for tier in device edge cloud; do
+  "$seam" plan "${plan_args[@]}" --pin "$tier" --output "$out/$tier-only.json" >/dev/null
+done
+
+# 3. The lab: namespaces when this machine allows them, else loopback.
+if [ "$lab" = auto ]; then
+  if reason=$("$netlab" check 2>&1); then lab=netns; else lab=loopback; fi
+fi
+mkdir -p "$out/edge-repo" "$out/cloud-repo"
+if [ "$lab" = netns ]; then
+  say "network lab: namespaces seam-device, seam-edge, seam-cloud; tc tbf + seam relay"
+  "$netlab" down >/dev/null 2>&1 || true
+  "$netlab" up --device-edge "$device_edge" --edge-cloud "$edge_cloud" --device-cpu "$device_cpu"
+  "$netlab" exec cloud "$seam" serve --repo "$out/cloud-repo" --host 127.0.0.1 --grpc-port 0 \
+    --http-port -1 --log-level warn >"$out/cloud.out" 2>"$out/cloud.log" &
+  pids+=($!)
+  # `ip netns exec` mounts a fresh /sys, so the edge's quota is set up from outside: the subshell
+  # joins a cgroup v1 group, then becomes the server in the edge's namespace.
+  edge_cgroup=/sys/fs/cgroup/cpu/seam-demo-edge
+  if [ -d /sys/fs/cgroup/cpu ]; then
+    mkdir -p "$edge_cgroup"
+    period=$(cat "$edge_cgroup/cpu.cfs_period_us")
+    awk -v c="$edge_cpu" -v p="$period" 'BEGIN { printf "%d\n", c * p }' >"$edge_cgroup/cpu.cfs_quota_us"
+  fi
+  (
+    [ -d "$edge_cgroup" ] && echo "$BASHPID" >"$edge_cgroup/cgroup.procs"
+    exec "$netlab" exec edge "$seam" serve --repo "$out/edge-repo" --host 127.0.0.1 --grpc-port 0 \
+      --http-port -1 --log-level warn
+  ) >"$out/edge.out" 2>"$out/edge.log" &
+  pids+=($!)
+  cloud_local=$(listening_address "$out/cloud.out" "grpc listening")
+  edge_local=$(listening_address "$out/edge.out" "grpc listening")
+  "$netlab" relay cloud 10.77.2.2:9002 "$cloud_local" edge-cloud
+  "$netlab" relay edge 10.77.1.2:9001 "$edge_local" device-edge
+  edge_addr=10.77.1.2:9001
+  cloud_addr=10.77.2.2:9002
+  # Deployed from the edge host, which reaches both servers.
+  deploy=("$netlab" exec edge "$seam" deploy)
+  control=(--control "edge=$edge_local" --control "cloud=$cloud_addr")
+  on_device=("$netlab" exec device "$seam" run)
+else
+  say "network lab: loopback with seam relay shaping rate and delay (${reason:-chosen})"
+  "$seam" serve --repo "$out/cloud-repo" --host 127.0.0.1 --grpc-port 0 --http-port -1 \
+    --log-level warn >"$out/cloud.out" 2>"$out/cloud.log" &
+  pids+=($!)
+  "$seam" serve --repo "$out/edge-repo" --host 127.0.0.1 --grpc-port 0 --http-port -1 \
+    --log-level warn --cpu-quota "$edge_cpu" >"$out/edge.out" 2>"$out/edge.log" &
+  pids+=($!)
+  cloud_local=$(listening_address "$out/cloud.out" "grpc listening")
+  edge_local=$(listening_address "$out/edge.out" "grpc listening")
+  for link in edge-cloud device-edge; do
+    spec=$device_edge target=$edge_local
+    [ $link = edge-cloud ] && spec=$edge_cloud target=$cloud_local
+    rate=${spec%%,*} rtt=${spec#*,}; rtt=${rtt%ms}
+    "$seam" relay --listen 127.0.0.1:0 --to "$target" --rate "$rate" \
+      --delay-ms "$(awk -v r="$rtt" 'BEGIN{print r/2}')" >"$out/$link.out" 2>&1 &
+    pids+=($!)
+  done
+  edge_addr=$(listening_address "$out/device-edge.out" "relay listening")
+  cloud_addr=$(listening_address "$out/edge-cloud.out" "relay listening")
+  deploy=("$seam" deploy)
+  control=(--control "edge=$edge_local" --control "cloud=$cloud_local")
+  on_device=("$seam" run --cpu-quota "$device_cpu")
+fi
+echo "edge at $edge_addr, cloud at $cloud_addr (as the tier below sees them)"
+
+# 4. Deploy each plan and run it from the device; the first is seam's, with its trace.
+declare -A p50 p99 predicted
+for name in seam device-only edge-only cloud-only; do
+  "${deploy[@]}" "$out/$name.json" --repository "edge=$out/edge-repo" \
+    --repository "cloud=$out/cloud-repo" --address "edge=$edge_addr" --address "cloud=$cloud_addr" \
+    "${control[@]}" --device-dir "$out/device" --name demo >"$out/$name.deploy" ||
+    { cat "$out/$name.deploy"; exit 1; }
+  args=(--plan "$out/$name.json" --random 1 --warmup 1 --repeat "$requests")
+  if [ $name = seam ]; then
+    say "seam deploy + seam run: $requests requests through the plan"
+    sed -n '1,4p' "$out/$name.deploy"
+    "${on_device[@]}" "${args[@]}" --check | tee "$out/$name.run.log"
+  else
+    "${on_device[@]}" "${args[@]}" >"$out/$name.run.log" || { cat "$out/$name.run.log"; exit 1; }
+  fi
+  read -r p50[$name] p99[$name] < <(sed -nE 's/^latency over .* p50 ([0-9.]+) ms +p99 ([0-9.]+) ms.*/\1 \2/p' \
+    "$out/$name.run.log")
+  predicted[$name]=$(grep -m1 '"latency_ms"' "$out/$name.json" | sed -E 's/[^0-9.]//g')
+done
+
+say "seam vs the whole model on each single tier ($requests requests each, $lab lab)"
+printf '%-12s %14s %12s %12s\n' strategy "predicted ms" "p50 ms" "p99 ms"
+for name in seam device-only edge-only cloud-only; do
+  printf '%-12s %14.2f %12.2f %12.2f\n' "$name" "${predicted[$name]}" "${p50[$name]}" "${p99[$name]}"
+done
+best=$(for n in device-only edge-only cloud-only; do echo "${p50[$n]} $n"; done | sort -g | head -1)
+awk -v s="${p50[seam]}" -v b="${best% *}" -v n="${best#* }" \
+  'BEGIN { printf "seam p50 / best single tier (%s): %.3f\n", n, s / b }'
