@@ -10,7 +10,7 @@
 #           netem); without root or namespaces: loopback, with `seam relay` shaping rate and delay
 #
 # Settings (environment): SEAM_DEMO_MODEL (default: the pretrained BlazeFace), SEAM_DEMO_DEVICE_EDGE
-# (20mbit,5ms), SEAM_DEMO_EDGE_CLOUD (100mbit,20ms), SEAM_DEMO_DEVICE_CPU (0.25 core),
+# (20mbit,5ms), SEAM_DEMO_EDGE_CLOUD (100mbit,20ms), SEAM_DEMO_DEVICE_CPU (0.1 core),
 # SEAM_DEMO_EDGE_CPU (0.5 core), SEAM_DEMO_REQUESTS (20), SEAM_DEMO_LAB (auto|netns|loopback).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,7 +23,7 @@ seam="$build/seam"
 model=${SEAM_DEMO_MODEL:-$cache/models/blazeface.onnx}
 device_edge=${SEAM_DEMO_DEVICE_EDGE:-20mbit,5ms}
 edge_cloud=${SEAM_DEMO_EDGE_CLOUD:-100mbit,20ms}
-device_cpu=${SEAM_DEMO_DEVICE_CPU:-0.25}
+device_cpu=${SEAM_DEMO_DEVICE_CPU:-0.1}
 edge_cpu=${SEAM_DEMO_EDGE_CPU:-0.5}
 requests=${SEAM_DEMO_REQUESTS:-20}
 lab=${SEAM_DEMO_LAB:-auto}
@@ -99,8 +99,9 @@ if [ "$lab" = netns ]; then
   edge_cgroup=/sys/fs/cgroup/cpu/seam-demo-edge
   if [ -d /sys/fs/cgroup/cpu ]; then
     mkdir -p "$edge_cgroup"
-    period=$(cat "$edge_cgroup/cpu.cfs_period_us")
-    awk -v c="$edge_cpu" -v p="$period" 'BEGIN { printf "%d\n", c * p }' >"$edge_cgroup/cpu.cfs_quota_us"
+    echo -1 >"$edge_cgroup/cpu.cfs_quota_us"
+    echo 10000 >"$edge_cgroup/cpu.cfs_period_us"  # as seam profile's quota (cpu_quota.cc)
+    awk -v c="$edge_cpu" 'BEGIN { printf "%d\n", c * 10000 }' >"$edge_cgroup/cpu.cfs_quota_us"
   fi
   (
     [ -d "$edge_cgroup" ] && echo "$BASHPID" >"$edge_cgroup/cgroup.procs"

@@ -131,15 +131,19 @@ cmd_up() {
   fi
   [[ "$device_edge" == *,* && "$edge_cloud" == *,* ]] ||
     die "up: a link is RATE,RTT, e.g. --device-edge 20mbit,5ms"
-  local de_bps de_rtt ec_bps ec_rtt quota_us=""
+  local de_bps de_rtt ec_bps ec_rtt quota_us="" period_us=""
   de_bps=$(rate_bps "${device_edge%%,*}"); de_rtt=$(rtt_ms "${device_edge#*,}")
   ec_bps=$(rate_bps "${edge_cloud%%,*}"); ec_rtt=$(rtt_ms "${edge_cloud#*,}")
   if [ -n "$cpu" ]; then
     [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ] ||
       die "--device-cpu needs the cgroup v1 cpu controller at /sys/fs/cgroup/cpu"
-    local period; period=$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)
-    quota_us=$(awk -v c="$cpu" -v p="$period" \
-      'BEGIN { if (c !~ /^[0-9]*\.?[0-9]+$/ || c <= 0) exit 1; q = int(c * p); print (q < 1000 ? 1000 : q) }') ||
+    # The period is 10 ms (longer if the quota would fall under the kernel's 1 ms minimum), as
+    # seam profile's quota (src/profile/cpu_quota.cc): with the kernel's default 100 ms, a short
+    # request would run at full speed inside one period's budget and only some requests would be
+    # throttled, so the device would not be uniformly slower and profiles would not match it.
+    read -r period_us quota_us < <(awk -v c="$cpu" \
+      'BEGIN { if (c !~ /^[0-9]*\.?[0-9]+$/ || c <= 0) exit 1
+               p = 10000; if (c * p < 1000) p = int(1000 / c + 0.999); print p, int(c * p) }') ||
       die "--device-cpu '$cpu': expected a positive number of cores, e.g. 0.5"
   fi
   [ "$(id -u)" = 0 ] || die "up: needs root"
@@ -157,6 +161,8 @@ cmd_up() {
 
   if [ -n "$quota_us" ]; then
     mkdir -p "$cgroup"
+    echo -1 >"$cgroup/cpu.cfs_quota_us"  # so that any period is accepted
+    echo "$period_us" >"$cgroup/cpu.cfs_period_us"
     echo "$quota_us" >"$cgroup/cpu.cfs_quota_us"
   elif [ -d "$cgroup" ]; then
     echo -1 >"$cgroup/cpu.cfs_quota_us"  # an older lab's quota no longer applies
