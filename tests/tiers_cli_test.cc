@@ -64,6 +64,34 @@ TEST_F(TiersCliTest, DeployThenRunChecksAgainstTheWholeModel) {
   EXPECT_EQ(with_file.exit_code, 0) << with_file.output;
 }
 
+// The whole user path: profile three tiers, plan, deploy what the planner wrote (its codecs
+// included), run with --check.
+TEST_F(TiersCliTest, APlanMadeBySeamPlanRunsAcrossTheTiers) {
+  const std::string model = graph::testing::BundledModel("dag_blocks.onnx");
+  const std::string dir = tiers_->scratch();
+  for (const char* tier : {"device", "edge", "cloud"}) {
+    const Outcome p = RunSeam("profile " + model + " --tier " + tier + " --runs 3 --warmup 1 -o " +
+                              dir + "/" + tier + ".json");
+    ASSERT_EQ(p.exit_code, 0) << p.output;
+  }
+  // A fast device-edge link and a faster edge-cloud one; whatever the planner picks must run.
+  for (const char* links : {"--link device-edge=1gbit,0.1ms --link edge-cloud=10gbit,0.1ms",
+                            "--link device-edge=1mbit,50ms --link edge-cloud=1mbit,50ms"}) {
+    const std::string plan = dir + "/planned.json";
+    const Outcome p = RunSeam("plan " + model + " --profile device=" + dir +
+                              "/device.json --profile edge=" + dir + "/edge.json --profile cloud=" +
+                              dir + "/cloud.json " + links + " --output " + plan);
+    ASSERT_EQ(p.exit_code, 0) << p.output;
+    const Outcome deploy = RunSeam(DeployArgs(plan) + " --bitwise");
+    ASSERT_EQ(deploy.exit_code, 0) << deploy.output;
+    const Outcome run = RunSeam("run --plan " + plan + " --random 2 --check");
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_NE(run.output.find("check: outputs equal the whole model's, bitwise"),
+              std::string::npos)
+        << links << "\n" << p.output << run.output;
+  }
+}
+
 TEST_F(TiersCliTest, APlanForAnotherModelIsRefused) {
   const std::string model = graph::testing::BundledModel("dag_blocks.onnx");
   const std::string plan = WritePlacementPlan(model, tiers_->scratch(), "other", 2, 4);
