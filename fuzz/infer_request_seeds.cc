@@ -5,11 +5,13 @@
 #include <inference.pb.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <string>
 
 #include "infer_request_models.h"
+#include "transport/payload.h"
 
 namespace {
 
@@ -140,6 +142,26 @@ int main(int argc, char** argv) {
   ModelInferRequest mixed = Raw("typed", seam::fuzz::EveryTypedDType(), 1);
   mixed.mutable_inputs(0)->mutable_contents()->add_bool_contents(true);
   write("typed_mixed", mixed);
+  // Coded inputs (parameter seam_codec): every codec of an FP32 input of cnn, and outputs asked
+  // back coded.
+  for (const char* codec : {"fp16", "int8", "int8_per_channel", "identity+zstd", "fp16+lz4",
+                            "int8+zstd"}) {
+    ModelInferRequest coded = Raw("cnn", seam::fuzz::CnnChain(), 1);
+    seam::Tensor t;
+    t.dtype = seam::DType::kFloat32;
+    t.shape.assign(coded.inputs(0).shape().begin(), coded.inputs(0).shape().end());
+    const std::string& raw = coded.raw_input_contents(0);
+    t.data.resize(raw.size());
+    std::memcpy(t.data.data(), raw.data(), raw.size());
+    auto payload = seam::transport::EncodePayload(t, codec);
+    if (!payload.ok()) continue;
+    *coded.mutable_raw_input_contents(0) = *payload;
+    (*coded.mutable_inputs(0)->mutable_parameters())["seam_codec"].set_string_param(codec);
+    auto* out = coded.add_outputs();
+    out->set_name(seam::fuzz::CnnChain().outputs[0].name);
+    (*out->mutable_parameters())["seam_codec"].set_string_param(codec);
+    write(std::string("cnn_coded_") + codec, coded);
+  }
   std::printf("infer_request_seeds: %d requests in %s\n", written, dir.c_str());
   return 0;
 }

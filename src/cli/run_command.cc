@@ -176,7 +176,9 @@ int RunRun(const RunFlags& f) {
   if (f.check) {
     auto plan = pipeline::ReadExecutablePlan(f.plan);
     if (!plan.ok()) return ReportError(plan.status());
-    auto stage = pipeline::ReadStage(*pipeline::DeviceStagePath(*plan));
+    auto stage_path = pipeline::DeviceStagePath(*plan);
+    if (!stage_path.ok()) return ReportError(stage_path.status());
+    auto stage = pipeline::ReadStage(*stage_path);
     if (!stage.ok()) return ReportError(stage.status());
     const std::string model = f.model.empty() ? plan->json["model"].value("path", "") : f.model;
     runtime::SessionOptions so;

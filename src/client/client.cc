@@ -46,7 +46,8 @@ Result<seam::Tensor> ToInternal(const std::string& name, const Tensor& t,
                            ShapeText(t.shape));
   }
   auto count = CheckedElementCount(t.shape);
-  if (!count || static_cast<uint64_t>(*count) * DTypeSize(*dtype) != t.data.size()) {
+  auto bytes = count ? CheckedMul(*count, static_cast<int64_t>(DTypeSize(*dtype))) : std::nullopt;
+  if (!bytes || static_cast<uint64_t>(*bytes) != t.data.size()) {
     return InvalidArgument(where + ": shape " + ShapeText(t.shape) + " of " + t.datatype +
                            " needs " + std::to_string(count.value_or(0) * DTypeSize(*dtype)) +
                            " bytes, got " + std::to_string(t.data.size()));

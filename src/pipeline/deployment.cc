@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <regex>
 
 #include "common/file_util.h"
 #include "graph/graph_view.h"
@@ -227,6 +231,18 @@ Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
 
 Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, ExecutablePlan& plan,
                                          const DeployOptions& options) {
+  // Names become directory names: no separators, no "..".
+  const std::regex safe("[A-Za-z0-9_][A-Za-z0-9_.-]*");
+  if (!std::regex_match(options.name, safe)) {
+    return InvalidArgument("name '" + options.name +
+                           "': use letters, digits, '_', '.' and '-' (it names directories)");
+  }
+  for (const auto& tier : plan.tiers) {
+    if (!std::regex_match(tier, safe) || tier.find("..") != std::string::npos) {
+      return InvalidArgument(plan.path + ": tier name '" + tier +
+                             "': use letters, digits, '_', '.' and '-'");
+    }
+  }
   SEAM_ASSIGN_OR_RETURN(std::vector<TierStage> stages, PlanStages(model, plan, options.optimize));
   const int num_tiers = static_cast<int>(stages.size());
   for (int t = 1; t < num_tiers; ++t) {
@@ -263,6 +279,17 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, Execut
     fs::create_directories(model_dir, ec);
     if (ec) return Unavailable("cannot create '" + model_dir.string() + "': " + ec.message());
     out.model = model_dir.filename().string();
+    // Concurrent deploys of the same model take turns: the version number is chosen, written and
+    // renamed into place under one lock.
+    const int lock_fd = ::open((model_dir / ".deploy.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
+      if (lock_fd >= 0) ::close(lock_fd);
+      return Unavailable("cannot lock '" + model_dir.string() + "/.deploy.lock'");
+    }
+    struct Unlock {
+      int fd;
+      ~Unlock() { ::close(fd); }
+    } unlock{lock_fd};
     out.version = LatestVersion(model_dir) + 1;
     out.address = options.addresses.at(out.tier);
     // Written aside, then renamed into place: a polling server never sees half a version.

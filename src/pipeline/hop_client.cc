@@ -93,6 +93,10 @@ HopClient::HopClient(std::string tier, std::string address, HopOptions options)
   // Reconnect quickly after a server restart instead of gRPC's default back-off of up to 2 min.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Find a silently dead link between requests (seam serve accepts pings this often).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
   stub_ = inference::GRPCInferenceService::NewStub(channel_);
 }
@@ -155,27 +159,42 @@ Status HopClient::RequestLoad(const std::string& model, double timeout_ms) {
 }
 
 Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream() {
-  std::lock_guard lock(mu_);
-  if (stream_) {
-    std::lock_guard stream_lock(stream_->mu);
-    if (!stream_->broken) return stream_;
+  std::lock_guard connect_lock(connect_mu_);
+  std::shared_ptr<Stream> old;
+  {
+    std::lock_guard lock(mu_);
+    if (stream_) {
+      std::lock_guard stream_lock(stream_->mu);
+      if (!stream_->broken) return stream_;
+    }
+    const auto since = std::chrono::steady_clock::now() - last_connect_failure_;
+    if (!last_connect_error_.ok() &&
+        since < std::chrono::microseconds(static_cast<int64_t>(options_.reconnect_backoff_ms * 1e3))) {
+      return last_connect_error_;
+    }
+    old = std::move(stream_);
   }
-  if (stream_) {
-    stream_->context.TryCancel();
-    if (stream_->reader.joinable()) stream_->reader.join();
-    stream_.reset();
+  if (old) {
+    old->context.TryCancel();
+    if (old->reader.joinable()) old->reader.join();
   }
-  auto stream = std::make_shared<Stream>();
-  stream->context.set_wait_for_ready(true);
-  // Fail fast when the next tier cannot be reached at all, rather than waiting for ever.
+  // Fail fast when the next tier cannot be reached at all, rather than waiting for ever. Other
+  // callers wait on connect_mu_ meanwhile, then see this attempt's outcome.
   if (!channel_->WaitForConnected(std::chrono::system_clock::now() +
                                   std::chrono::microseconds(
                                       static_cast<int64_t>(options_.connect_timeout_ms * 1e3)))) {
-    return Unavailable(tier_ + " at " + address_ + " is unreachable (no connection within " +
-                       std::to_string(static_cast<int>(options_.connect_timeout_ms)) + " ms)");
+    std::lock_guard lock(mu_);
+    last_connect_error_ =
+        Unavailable(tier_ + " at " + address_ + " is unreachable (no connection within " +
+                    std::to_string(static_cast<int>(options_.connect_timeout_ms)) + " ms)");
+    last_connect_failure_ = std::chrono::steady_clock::now();
+    return last_connect_error_;
   }
+  auto stream = std::make_shared<Stream>();
   stream->rw = stub_->ModelStreamInfer(&stream->context);
   stream->reader = std::thread([this, stream] { ReadLoop(stream); });
+  std::lock_guard lock(mu_);
+  last_connect_error_ = Status::Ok();
   stream_ = stream;
   return stream;
 }
@@ -189,6 +208,11 @@ void HopClient::ReadLoop(std::shared_ptr<Stream> stream) {
     auto& pending = *it->second;
     if (!response.error_message().empty()) {
       pending.result = StatusFromErrorMessage(response.error_message(), tier_);
+      // A draining or overloaded server: this stream is no good; the call is retried on a new one.
+      if (pending.result.status().code() == StatusCode::kUnavailable) {
+        pending.stream_broke = true;
+        stream->broken = true;
+      }
     } else {
       pending.result = std::move(*response.mutable_infer_response());
     }
@@ -212,6 +236,12 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(
     const inference::ModelInferRequest& request, bool* stream_broke) {
   *stream_broke = false;
   SEAM_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, CurrentStream());
+  if (request.ByteSizeLong() > static_cast<size_t>(options_.max_message_bytes)) {
+    return InvalidArgument("the request to " + tier_ + " is " +
+                           std::to_string(request.ByteSizeLong()) + " bytes, over the " +
+                           std::to_string(options_.max_message_bytes) +
+                           "-byte message limit (raise the servers' --max-message-mb)");
+  }
   auto pending = std::make_shared<Pending>();
   {
     std::lock_guard lock(stream->mu);
@@ -237,6 +267,7 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(
       std::chrono::microseconds(static_cast<int64_t>(options_.call_timeout_ms * 1e3));
   if (!stream->cv.wait_for(lock, timeout, [&] { return pending->done; })) {
     stream->pending.erase(request.id());
+    stream->broken = true;  // perhaps a silently dead link: the next call opens a new stream
     return Unavailable(tier_ + " at " + address_ + ": no answer within " +
                        std::to_string(static_cast<int>(options_.call_timeout_ms)) + " ms");
   }
@@ -245,10 +276,7 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(
 }
 
 Result<inference::ModelInferResponse> HopClient::Infer(inference::ModelInferRequest request) {
-  {
-    std::lock_guard lock(mu_);
-    request.set_id("hop-" + std::to_string(next_id_++));
-  }
+  request.set_id("hop-" + std::to_string(next_id_.fetch_add(1)));
   bool stream_broke = false;
   auto result = InferOnce(request, &stream_broke);
   if (!result.ok() && stream_broke) result = InferOnce(request, &stream_broke);  // one retry

@@ -2,16 +2,21 @@
 // (one HTTP/2 connection) carries every request of this hop; concurrent callers share it and
 // their answers are matched by request id, so the hop costs no connection set-up per request.
 //
-// Failure: if the stream breaks (the server restarted, the link dropped), every waiting call is
-// retried once on a fresh stream (inference has no side effects, so a retry is safe and the request
-// is not lost); a second failure returns UNAVAILABLE naming the tier and its address. A call also
-// fails after `call_timeout_ms` (DEADLINE: UNAVAILABLE as well).
+// Failure: if the stream breaks (the server restarted, the link dropped, the server answered
+// UNAVAILABLE because it is draining), every waiting call is retried once on a fresh stream
+// (inference has no side effects, so a retry is safe and the request is not lost); a second
+// failure returns UNAVAILABLE naming the tier and its address. A call also fails after
+// `call_timeout_ms`, and the stream it waited on is replaced (a silently dead link is not reused);
+// keepalive pings find dead links between calls. A request over max_message_bytes fails alone,
+// before it is sent, rather than breaking the stream that others share.
 //
 // Thread safety: Infer may be called from any number of threads at once.
 #pragma once
 
 #include <inference.grpc.pb.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -26,7 +31,10 @@ namespace seam::pipeline {
 struct HopOptions {
   double connect_timeout_ms = 5000;
   double call_timeout_ms = 60000;
-  int max_message_bytes = 512 << 20;
+  int max_message_bytes = 64 << 20;  // as seam serve's default --max-message-mb
+  // After a failed connection attempt, calls fail at once for this long instead of each waiting
+  // connect_timeout_ms in turn.
+  double reconnect_backoff_ms = 1000;
 };
 
 class HopClient {
@@ -66,9 +74,12 @@ class HopClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
 
+  std::mutex connect_mu_;  // one connection attempt at a time; taken before mu_
   std::mutex mu_;
   std::shared_ptr<Stream> stream_;  // null until first use or after it broke
-  uint64_t next_id_ = 1;
+  Status last_connect_error_;
+  std::chrono::steady_clock::time_point last_connect_failure_;
+  std::atomic<uint64_t> next_id_{1};
 };
 
 // A Status from an OIP error message "CODE: message" (as seam's server writes them).

@@ -241,6 +241,15 @@ TEST(InferCodecTest, CodedInputsDecodeAndAreChecked) {
   EXPECT_NE(broken.status().message().find("input 'image' (codec fp16+zstd)"), std::string::npos)
       << broken.status().message();
 
+  // A few bytes claiming a huge tensor are refused before anything is allocated.
+  ModelInferRequest huge = r;
+  huge.mutable_inputs(0)->set_shape(0, int64_t{1} << 30);
+  *huge.mutable_raw_input_contents(0) = fp16->substr(0, 40);
+  auto bomb = DecodeInferRequest(huge, Metadata(1 << 30));
+  ASSERT_FALSE(bomb.ok());
+  EXPECT_NE(bomb.status().message().find("bytes cannot hold shape"), std::string::npos)
+      << bomb.status().message();
+
   ModelInferRequest unknown = r;
   (*unknown.mutable_inputs(0)->mutable_parameters())["seam_codec"].set_string_param("gzip");
   EXPECT_FALSE(DecodeInferRequest(unknown, Metadata()).ok());

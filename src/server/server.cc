@@ -101,6 +101,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   const int max_bytes = options.max_message_mb * 1024 * 1024;
   builder.SetMaxReceiveMessageSize(max_bytes);
   builder.SetMaxSendMessageSize(max_bytes);
+  // Tiers forwarding to this one keep their stream alive with a ping every 10 s (HopClient); the
+  // default would answer pings that frequent with GOAWAY "too_many_pings".
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddListeningPort(Address(options.host, options.grpc_port),
                            GrpcCredentials(server->tls_.get()), &server->grpc_port_);
   builder.RegisterService(server->service_.get());

@@ -1,5 +1,6 @@
 #include "transport/payload.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "transport/codec.h"
@@ -35,7 +36,10 @@ Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DTy
                              const std::vector<int64_t>& shape, const std::string& where) {
   auto count = CheckedElementCount(shape);
   if (!count.ok()) return InvalidArgument(where + ": " + count.status().message());
-  const uint64_t expected = *count * DTypeSize(dtype);
+  uint64_t expected = 0;
+  if (__builtin_mul_overflow(*count, static_cast<uint64_t>(DTypeSize(dtype)), &expected)) {
+    return InvalidArgument(where + ": shape " + ShapeText(shape) + " is too large");
+  }
   if (IsPlainCodec(codec)) {
     if (bytes.size() != expected) {
       return InvalidArgument(where + ": shape " + ShapeText(shape) + " of " + DTypeName(dtype) +
@@ -51,6 +55,16 @@ Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DTy
   }
   auto spec = ParseCodec(codec);
   if (!spec.ok()) return InvalidArgument(where + ": " + spec.status().message());
+  // The shape is the sender's word, and so is a compressed frame's declared size: decoding
+  // allocates the tensor first. A few bytes must not make the receiver allocate gigabytes, so
+  // a payload may expand at most kMaxExpansion times (or to kFreeExpansionBytes, enough for any
+  // all-zero activation of a real model).
+  if (expected > std::max<uint64_t>(kFreeExpansionBytes, kMaxExpansion * bytes.size())) {
+    return InvalidArgument(where + " (codec " + std::string(codec) + "): " +
+                           std::to_string(bytes.size()) + " bytes cannot hold shape " +
+                           ShapeText(shape) + " of " + DTypeName(dtype) + " (" +
+                           std::to_string(expected) + " bytes)");
+  }
   auto encoded = ParseEncoded(bytes, DecodeLimits{.max_tensor_bytes = expected});
   if (!encoded.ok()) {
     return Status(encoded.status().code(), where + " (codec " + std::string(codec) +

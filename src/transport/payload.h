@@ -5,6 +5,7 @@
 // message declares (dtype and shape), so a coded tensor is validated as strictly as a raw one.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,8 +24,12 @@ bool IsPlainCodec(std::string_view codec);
 // INVALID_ARGUMENT for an unknown codec or one that cannot take the tensor (see codec.h).
 Result<std::string> EncodePayload(const Tensor& tensor, std::string_view codec);
 
-// `where` names the tensor in messages ("input 'x'"). A payload larger than the declared tensor
-// could be is refused before it is decoded.
+// A coded payload may decode to at most max(kFreeExpansionBytes, kMaxExpansion x its size).
+inline constexpr uint64_t kMaxExpansion = 1024;
+inline constexpr uint64_t kFreeExpansionBytes = uint64_t{64} << 20;
+
+// `where` names the tensor in messages ("input 'x'"). A payload that could not hold the declared
+// tensor, or that would expand beyond the limit above, is refused before anything is allocated.
 Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DType dtype,
                              const std::vector<int64_t>& shape, const std::string& where);
 
