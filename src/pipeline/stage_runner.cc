@@ -124,7 +124,8 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
       link.down_bytes += raw.size();
       auto tensor = transport::DecodePayload(
           raw, codec, *dtype, std::vector<int64_t>(out.shape().begin(), out.shape().end()), where);
-      if (!tensor.ok()) return tensor.status();
+      // Bad bytes from the tier above are its fault, not the caller's input.
+      if (!tensor.ok()) return DataLoss(tensor.status().message());
       known.insert_or_assign(out.name(), std::move(tensor).value());
     }
     mine.decode_ms += MsSince(decode_start);

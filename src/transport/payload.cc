@@ -66,13 +66,15 @@ Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DTy
                            std::to_string(expected) + " bytes)");
   }
   auto encoded = ParseEncoded(bytes, DecodeLimits{.max_tensor_bytes = expected});
+  // Whatever is wrong with the bytes, it is the sender's data that is invalid.
   if (!encoded.ok()) {
-    return Status(encoded.status().code(), where + " (codec " + std::string(codec) +
-                                               "): " + encoded.status().message());
+    return InvalidArgument(where + " (codec " + std::string(codec) +
+                           "): " + encoded.status().message());
   }
   auto tensor = Decode(*encoded, DecodeLimits{.max_tensor_bytes = expected});
   if (!tensor.ok()) {
-    return Status(tensor.status().code(), where + ": " + tensor.status().message());
+    return InvalidArgument(where + " (codec " + std::string(codec) +
+                           "): " + tensor.status().message());
   }
   if (tensor->dtype != dtype || tensor->shape != shape) {
     return InvalidArgument(where + ": declared " + DTypeName(dtype) + " " + ShapeText(shape) +

@@ -30,6 +30,7 @@ inline constexpr uint64_t kFreeExpansionBytes = uint64_t{64} << 20;
 
 // `where` names the tensor in messages ("input 'x'"). A payload that could not hold the declared
 // tensor, or that would expand beyond the limit above, is refused before anything is allocated.
+// Every failure is INVALID_ARGUMENT: the sender's data is wrong (a corrupt frame included).
 Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DType dtype,
                              const std::vector<int64_t>& shape, const std::string& where);
 
