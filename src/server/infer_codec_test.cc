@@ -238,6 +238,7 @@ TEST(InferCodecTest, CodedInputsDecodeAndAreChecked) {
   corrupt.mutable_raw_input_contents(0)->resize(10);
   auto broken = DecodeInferRequest(corrupt, Metadata());
   ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.status().code(), StatusCode::kInvalidArgument);  // the client's data is bad
   EXPECT_NE(broken.status().message().find("input 'image' (codec fp16+zstd)"), std::string::npos)
       << broken.status().message();
 
