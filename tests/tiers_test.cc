@@ -152,6 +152,45 @@ TEST_F(TiersTest, LossyCodecsStayWithinTheAccuracyBudget) {
   }
 }
 
+// Many devices at once through the same edge and cloud stages: every answer is its own request's
+// (requests share one stream per hop, matched by id).
+TEST_F(TiersTest, ConcurrentDevicesEachGetTheirOwnAnswers) {
+  ASSERT_NE(tiers_, nullptr);
+  const std::string model = graph::testing::BundledModel("cnn_chain.onnx");
+  const int n = ComputeNodeCount(model);
+  const std::string plan =
+      WritePlacementPlan(model, ::testing::TempDir(), "concurrent", n / 3, 2 * n / 3);
+  ASSERT_TRUE(tiers_->Deploy(plan).ok());
+  std::string error;
+  std::shared_ptr<client::Client> c = client::Client::Open(plan, {}, &error);
+  ASSERT_NE(c, nullptr) << error;
+  runtime::IoSpec spec{c->inputs()[0].name, DType::kFloat32, c->inputs()[0].shape};
+  constexpr int kThreads = 8, kRequests = 10;
+  std::vector<client::Tensors> inputs(kThreads), expected(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    inputs[t][spec.name] = ToClient(runtime::RandomTensor(spec, 100 + t));
+    ASSERT_TRUE(c->Infer(inputs[t], &expected[t], nullptr, &error)) << error;
+  }
+  std::atomic<int> wrong{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRequests; ++r) {
+        client::Tensors outputs;
+        std::string e;
+        if (!c->Infer(inputs[t], &outputs, nullptr, &e)) {
+          ++failed;
+        } else if (outputs != expected[t]) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+}
+
 // Plans are redeployed while a client keeps sending: every request is answered, and each
 // deployment's client sees its own plan's results.
 TEST_F(TiersTest, RedeployingUnderLoadLosesNoRequest) {

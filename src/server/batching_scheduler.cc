@@ -27,7 +27,9 @@ struct QueuedJob {
 }  // namespace
 
 BatchingScheduler::BatchingScheduler(const BatchingSchedulerOptions& options)
-    : options_(options), direct_(options.threads, options.max_queue, options.observer) {}
+    : options_(options),
+      direct_(options.threads, options.max_queue, options.observer),
+      stages_(options.stage_threads, options.max_queue, options.observer) {}
 
 BatchingScheduler::~BatchingScheduler() { Drain(); }
 
@@ -70,6 +72,7 @@ BatchingScheduler::Route BatchingScheduler::Place(InferJob& job, Status* refused
 }
 
 void BatchingScheduler::Submit(InferJob job) {
+  if (job.model->is_stage()) return stages_.Submit(std::move(job));
   if (!job.model->config().dynamic_batching) return direct_.Submit(std::move(job));
   Status refused;
   Route route;
@@ -184,6 +187,7 @@ void BatchingScheduler::Drain() {
     if (batcher) batcher->Shutdown();
   }
   direct_.Drain();
+  stages_.Drain();
 }
 
 size_t BatchingScheduler::batcher_count() const {

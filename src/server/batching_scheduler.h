@@ -38,6 +38,10 @@ namespace seam::server {
 struct BatchingSchedulerOptions {
   int threads = 1;          // direct-path workers (--infer-threads)
   size_t max_queue = 1024;  // direct-path queue bound; a batcher's when max_queue_size is 0
+  // Workers for stages of deployed plans (ModelVersion::is_stage): a stage's job mostly waits
+  // for the next tier, so stages get their own pool, and a slow next tier never holds up the
+  // workers of the models this server computes.
+  int stage_threads = 32;
   ServerObserver* observer = nullptr;  // optional; must outlive the scheduler
 };
 
@@ -79,6 +83,7 @@ class BatchingScheduler final : public InferenceScheduler {
 
   const BatchingSchedulerOptions options_;
   DirectScheduler direct_;
+  DirectScheduler stages_;
 
   mutable std::shared_mutex mu_;  // exclusive: map changes; shared: submitting to a batcher
   BatcherMap batchers_;           // guarded by mu_
