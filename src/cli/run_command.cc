@@ -11,8 +11,8 @@
 #include "common/file_util.h"
 #include "common/npy.h"
 #include "pipeline/deployment.h"
-#include "profile/cpu_quota.h"
-#include "profile/host_info.h"
+#include "pipeline/trace.h"
+#include "cli/cpu_limit.h"
 #include "runtime/segment_chain.h"
 #include "runtime/session.h"
 #include "seam/client.h"
@@ -114,54 +114,21 @@ Difference Compare(const Tensor& got, const Tensor& want) {
   return d;
 }
 
-void PrintTrace(const client::Trace& t) {
-  for (const auto& tier : t.tiers) {
-    std::printf("  %-8s compute %8.3f ms  encode %6.3f ms  decode %6.3f ms  total %8.3f ms\n",
-                tier.tier.c_str(), tier.compute_ms, tier.encode_ms, tier.decode_ms,
-                tier.total_ms);
-  }
-  for (const auto& l : t.links) {
-    const std::string name = l.from + "->" + l.to;
-    std::printf("  %-16s up %9llu B  down %9llu B  %8.3f ms (transfer, round trip, protocol)\n",
-                name.c_str(), static_cast<unsigned long long>(l.up_bytes),
-                static_cast<unsigned long long>(l.down_bytes), l.ms);
-  }
-}
-
-nlohmann::json TraceJson(const client::Trace& t) {
-  nlohmann::json tiers = nlohmann::json::array(), links = nlohmann::json::array();
+pipeline::RequestTrace ToPipeline(const client::Trace& t) {
+  pipeline::RequestTrace out;
   for (const auto& x : t.tiers) {
-    tiers.push_back({{"tier", x.tier},
-                     {"compute_ms", x.compute_ms},
-                     {"encode_ms", x.encode_ms},
-                     {"decode_ms", x.decode_ms},
-                     {"total_ms", x.total_ms}});
+    out.tiers.push_back({x.tier, x.compute_ms, x.encode_ms, x.decode_ms, x.total_ms});
   }
-  for (const auto& l : t.links) {
-    links.push_back({{"from", l.from},
-                     {"to", l.to},
-                     {"up_bytes", l.up_bytes},
-                     {"down_bytes", l.down_bytes},
-                     {"ms", l.ms}});
-  }
-  return {{"total_ms", t.total_ms}, {"tiers", tiers}, {"links", links}};
+  for (const auto& l : t.links) out.links.push_back({l.from, l.to, l.up_bytes, l.down_bytes, l.ms});
+  return out;
 }
 
 int RunRun(const RunFlags& f) {
   if (f.repeat < 1) return ReportError(InvalidArgument("--repeat must be at least 1"));
   if (f.random < 0) return ReportError(InvalidArgument("--random must not be negative"));
   // The device's CPU, emulated with a cgroup quota on this process (ONNX Runtime's threads too).
-  std::unique_ptr<profile::CpuQuota> quota;
-  if (f.cpu_quota > 0) {
-    if (Status s = profile::ValidateCpuQuota(f.cpu_quota, profile::ReadHostInfo().logical_cores);
-        !s.ok()) {
-      return ReportError(s);
-    }
-    quota = profile::CpuQuota::Apply(f.cpu_quota);
-    if (!quota->applied()) {
-      std::fprintf(stderr, "seam: warning: --cpu-quota not applied: %s\n", quota->note().c_str());
-    }
-  }
+  auto quota = LimitCpu(f.cpu_quota);
+  if (!quota.ok()) return ReportError(quota.status());
   client::Options options;
   options.next_address = f.next_address;
   options.ready_timeout_ms = f.ready_timeout_s * 1e3;
@@ -213,7 +180,8 @@ int RunRun(const RunFlags& f) {
       }
       totals.push_back(trace.total_ms);
       traces.push_back(trace);
-      requests.push_back(TraceJson(trace));
+      requests.push_back(pipeline::TraceToJson(ToPipeline(trace)));
+      requests.back()["total_ms"] = trace.total_ms;
       if (whole && r == 0) {
         TensorMap feed;
         for (const auto& [name, t] : (*inputs)[i]) feed[name] = FromClient(t);
@@ -241,7 +209,7 @@ int RunRun(const RunFlags& f) {
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return totals[a] < totals[b]; });
   std::printf("trace of the median request (%.3f ms):\n", totals[order[order.size() / 2]]);
-  PrintTrace(traces[order[order.size() / 2]]);
+  std::fputs(pipeline::TraceToText(ToPipeline(traces[order[order.size() / 2]])).c_str(), stdout);
   std::printf("latency over %zu requests: p50 %.3f ms  p99 %.3f ms  min %.3f ms\n",
               totals.size(), Percentile(totals, 0.5), Percentile(totals, 0.99),
               *std::min_element(totals.begin(), totals.end()));

@@ -9,8 +9,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "profile/cpu_quota.h"
-#include "profile/host_info.h"
+#include "cli/cpu_limit.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -34,17 +33,8 @@ int RunServe(const ServeCommandOptions& options) {
 
   if (Status s = server::InitLogging(options.log_level); !s.ok()) return ReportError(s);
   // A tier with less CPU than this host (an edge box), emulated with a cgroup quota.
-  std::unique_ptr<profile::CpuQuota> quota;
-  if (options.cpu_quota > 0) {
-    if (Status s = profile::ValidateCpuQuota(options.cpu_quota, profile::ReadHostInfo().logical_cores);
-        !s.ok()) {
-      return ReportError(s);
-    }
-    quota = profile::CpuQuota::Apply(options.cpu_quota);
-    if (!quota->applied()) {
-      std::fprintf(stderr, "seam: warning: --cpu-quota not applied: %s\n", quota->note().c_str());
-    }
-  }
+  auto quota = LimitCpu(options.cpu_quota);
+  if (!quota.ok()) return ReportError(quota.status());
   auto started = server::Server::Start(options.server);
   if (!started.ok()) return ReportError(started.status());
   std::unique_ptr<server::Server> serving = std::move(started).value();

@@ -18,16 +18,6 @@ struct Client::Impl {
 
 namespace {
 
-std::string ShapeText(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) out.push_back(',');
-    out.append(std::to_string(shape[i]));
-  }
-  out.push_back(']');
-  return out;
-}
-
 Result<seam::Tensor> ToInternal(const std::string& name, const Tensor& t,
                                 const pipeline::StageTensor& spec) {
   const std::string where = "input '" + name + "'";
@@ -42,13 +32,13 @@ Result<seam::Tensor> ToInternal(const std::string& name, const Tensor& t,
     fits = t.shape[i] >= 0 && (spec.shape[i] < 0 || spec.shape[i] == t.shape[i]);
   }
   if (!fits) {
-    return InvalidArgument(where + ": expected shape " + ShapeText(spec.shape) + ", got " +
-                           ShapeText(t.shape));
+    return InvalidArgument(where + ": expected shape " + OipShape(spec.shape) + ", got " +
+                           OipShape(t.shape));
   }
   auto count = CheckedElementCount(t.shape);
   auto bytes = count ? CheckedMul(*count, static_cast<int64_t>(DTypeSize(*dtype))) : std::nullopt;
   if (!bytes || static_cast<uint64_t>(*bytes) != t.data.size()) {
-    return InvalidArgument(where + ": shape " + ShapeText(t.shape) + " of " + t.datatype +
+    return InvalidArgument(where + ": shape " + OipShape(t.shape) + " of " + t.datatype +
                            " needs " + std::to_string(count.value_or(0) * DTypeSize(*dtype)) +
                            " bytes, got " + std::to_string(t.data.size()));
   }

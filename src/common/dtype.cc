@@ -102,4 +102,14 @@ std::string ShapeToString(const std::vector<int64_t>& shape) {
   return out + "]";
 }
 
+std::string OipShape(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out.push_back(',');
+    out.append(std::to_string(shape[i]));
+  }
+  out.push_back(']');
+  return out;
+}
+
 }  // namespace seam

@@ -49,5 +49,7 @@ std::optional<int64_t> CheckedElementCount(const std::vector<int64_t>& shape);
 std::optional<int64_t> CheckedMul(int64_t a, int64_t b);
 // "[1,3,224,224]"; negative dimensions print as "?".
 std::string ShapeToString(const std::vector<int64_t>& shape);
+// "[-1,3,32,32]": a shape as the Open Inference Protocol writes it (-1 for a dynamic dimension).
+std::string OipShape(const std::vector<int64_t>& shape);
 
 }  // namespace seam

@@ -54,7 +54,8 @@ std::string TraceToText(const RequestTrace& trace) {
   }
   for (const auto& l : trace.links) {
     const std::string name = l.from + "->" + l.to;
-    std::snprintf(line, sizeof line, "  %-14s up %10llu B  down %10llu B  %8.3f ms\n",
+    std::snprintf(line, sizeof line,
+                  "  %-16s up %9llu B  down %9llu B  %8.3f ms (transfer, round trip, protocol)\n",
                   name.c_str(), static_cast<unsigned long long>(l.up_bytes),
                   static_cast<unsigned long long>(l.down_bytes), l.ms);
     out += line;

@@ -58,14 +58,6 @@ Status Refine(const std::vector<TensorConfig>& declared, const std::string& kind
 
 }  // namespace
 
-std::string OipShape(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
 
 const runtime::IoSpec* ModelMetadata::FindInput(const std::string& name) const {
   return FindSpec(inputs, name);

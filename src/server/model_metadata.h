@@ -22,8 +22,8 @@ struct ModelMetadata {
   const runtime::IoSpec* FindOutput(const std::string& name) const;
 };
 
-// "[-1,3,32,32]": a shape as the protocol writes it (-1 for a dynamic dimension), for messages.
-std::string OipShape(const std::vector<int64_t>& shape);
+// OipShape (common/dtype.h) writes shapes in messages.
+using seam::OipShape;
 
 // Merges the model's signature (as ONNX Runtime reports it) with `config`. Errors, naming
 // `config_path` and the tensor: a config tensor the model does not have, a dtype or rank that

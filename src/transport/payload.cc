@@ -7,20 +7,6 @@
 #include "transport/wire_format.h"
 
 namespace seam::transport {
-namespace {
-
-std::string ShapeText(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) out.push_back(',');
-    out.append(std::to_string(shape[i]));
-  }
-  out.push_back(']');
-  return out;
-}
-
-}  // namespace
-
 bool IsPlainCodec(std::string_view codec) { return codec.empty() || codec == "identity"; }
 
 Result<std::string> EncodePayload(const Tensor& tensor, std::string_view codec) {
@@ -38,11 +24,11 @@ Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DTy
   if (!count.ok()) return InvalidArgument(where + ": " + count.status().message());
   uint64_t expected = 0;
   if (__builtin_mul_overflow(*count, static_cast<uint64_t>(DTypeSize(dtype)), &expected)) {
-    return InvalidArgument(where + ": shape " + ShapeText(shape) + " is too large");
+    return InvalidArgument(where + ": shape " + OipShape(shape) + " is too large");
   }
   if (IsPlainCodec(codec)) {
     if (bytes.size() != expected) {
-      return InvalidArgument(where + ": shape " + ShapeText(shape) + " of " + DTypeName(dtype) +
+      return InvalidArgument(where + ": shape " + OipShape(shape) + " of " + DTypeName(dtype) +
                              " needs " + std::to_string(expected) + " bytes, got " +
                              std::to_string(bytes.size()));
     }
@@ -62,7 +48,7 @@ Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DTy
   if (expected > std::max<uint64_t>(kFreeExpansionBytes, kMaxExpansion * bytes.size())) {
     return InvalidArgument(where + " (codec " + std::string(codec) + "): " +
                            std::to_string(bytes.size()) + " bytes cannot hold shape " +
-                           ShapeText(shape) + " of " + DTypeName(dtype) + " (" +
+                           OipShape(shape) + " of " + DTypeName(dtype) + " (" +
                            std::to_string(expected) + " bytes)");
   }
   auto encoded = ParseEncoded(bytes, DecodeLimits{.max_tensor_bytes = expected});
@@ -77,9 +63,9 @@ Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DTy
                            "): " + tensor.status().message());
   }
   if (tensor->dtype != dtype || tensor->shape != shape) {
-    return InvalidArgument(where + ": declared " + DTypeName(dtype) + " " + ShapeText(shape) +
+    return InvalidArgument(where + ": declared " + DTypeName(dtype) + " " + OipShape(shape) +
                            ", but the payload holds " + DTypeName(tensor->dtype) + " " +
-                           ShapeText(tensor->shape));
+                           OipShape(tensor->shape));
   }
   return tensor;
 }
