@@ -53,6 +53,7 @@ struct Flags {
   std::string out = "tiers_bench_out";
   std::string seam = SEAM_BINARY;
   int profile_runs = 0;  // 0: seam profile's default
+  std::vector<double> device_edge_mbit;  // only these device->edge rates (all when empty)
 };
 
 struct Cell {
@@ -285,6 +286,11 @@ class Bench {
     relay_ec_ = std::move(ec).value();
 
     for (const Cell& cell : Grid(f_.grid)) {
+      if (!f_.device_edge_mbit.empty() &&
+          std::find(f_.device_edge_mbit.begin(), f_.device_edge_mbit.end(), cell.de_mbit) ==
+              f_.device_edge_mbit.end()) {
+        continue;
+      }
       const lab::LinkShape de_shape{cell.de_mbit * 1e6, cell.de_rtt / 2};
       const lab::LinkShape ec_shape{cell.ec_mbit * 1e6, cell.ec_rtt / 2};
       (void)relay_de_->SetLink(de_shape, de_shape);
@@ -533,8 +539,11 @@ int main(int argc, char** argv) {
   app.add_option("--device-quota", f.device_quota, "the device's CPU, cores");
   app.add_option("--edge-quota", f.edge_quota, "the edge's CPU, cores");
   app.add_option("--out", f.out, "output directory (profiles are cached there)");
-  app.add_option("--seam", f.seam, "the seam executable");
+  app.add_option("--seam", f.seam,
+                 "the seam executable (a copy, for a long run while the build changes)");
   app.add_option("--profile-runs", f.profile_runs, "timed runs per profile measurement");
+  app.add_option("--device-edge-mbit", f.device_edge_mbit,
+                 "only the cells with these device->edge rates (to split a long run)");
   CLI11_PARSE(app, argc, argv);
   if (f.models.empty()) {
     f.models = {std::string(SEAM_MODEL_CACHE) + "/blazeface.onnx",

@@ -152,6 +152,36 @@ TEST_F(TiersTest, LossyCodecsStayWithinTheAccuracyBudget) {
   }
 }
 
+// A device that keeps its client while its plan file is redeployed again and again (the oldest
+// deployments stop being served) follows the file and loses no request.
+TEST_F(TiersTest, AClientFollowsItsPlanFileAcrossRedeploys) {
+  ASSERT_NE(tiers_, nullptr);
+  const std::string model = graph::testing::BundledModel("dag_blocks.onnx");
+  const int n = ComputeNodeCount(model);
+  const std::string plan =
+      WritePlacementPlan(model, ::testing::TempDir(), "followed", n / 3, 2 * n / 3);
+  ASSERT_TRUE(tiers_->Deploy(plan).ok());
+  std::string error;
+  auto c = client::Client::Open(plan, {}, &error);
+  ASSERT_NE(c, nullptr) << error;
+  const std::string first_id = c->plan_id();
+  client::Tensors inputs, reference;
+  runtime::IoSpec spec{c->inputs()[0].name, DType::kFloat32, c->inputs()[0].shape};
+  inputs[spec.name] = ToClient(runtime::RandomTensor(spec, 9));
+  ASSERT_TRUE(c->Infer(inputs, &reference, nullptr, &error)) << error;
+  for (int k = 1; k <= 5; ++k) {
+    // The same file, a new placement each time.
+    WritePlacementPlan(model, ::testing::TempDir(), "followed", k, k + n / 2);
+    auto deployed = tiers_->Deploy(plan);
+    ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+    client::Tensors outputs;
+    ASSERT_TRUE(c->Infer(inputs, &outputs, nullptr, &error)) << "after redeploy " << k << ": "
+                                                             << error;
+    EXPECT_EQ(outputs, reference) << "after redeploy " << k;
+  }
+  EXPECT_NE(c->plan_id(), first_id) << "the client never switched to a newer deployment";
+}
+
 // Many devices at once through the same edge and cloud stages: every answer is its own request's
 // (requests share one stream per hop, matched by id).
 TEST_F(TiersTest, ConcurrentDevicesEachGetTheirOwnAnswers) {

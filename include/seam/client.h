@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -70,19 +71,27 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  const std::vector<InputInfo>& inputs() const;
-  const std::string& plan_id() const;
+  std::vector<InputInfo> inputs() const;
+  std::string plan_id() const;
   // The device and, when the plan sends anything, the tier it sends to.
   std::vector<std::string> tiers() const;
 
   // Runs one request. On failure returns false with `*error` saying what and where (the input and
-  // its mismatch, or the tier that failed). `trace` may be null.
+  // its mismatch, or the tier that failed). `trace` may be null. If the next tier no longer serves
+  // this client's deployment (the plan was redeployed several times since), the client reads the
+  // plan file again and, if it holds a newer deployment, switches to it and retries the request.
   bool Infer(const Tensors& inputs, Tensors* outputs, Trace* trace, std::string* error) const;
 
+  struct Impl;  // opaque: the device's stage and its runner
+
  private:
-  struct Impl;
-  explicit Client(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  Client(std::shared_ptr<Impl> impl, std::string plan_path, Options options);
+  std::shared_ptr<Impl> Current() const;
+
+  const std::string plan_path_;
+  const Options options_;
+  mutable std::mutex mu_;
+  mutable std::shared_ptr<Impl> impl_;  // guarded by mu_; replaced when the plan is redeployed
 };
 
 }  // namespace seam::client

@@ -73,8 +73,9 @@ Result<std::vector<client::Tensors>> MakeInputs(const RunFlags& f, const client:
   }
   for (int i = 0; i < f.random; ++i) {
     client::Tensors set;
-    for (size_t k = 0; k < c.inputs().size(); ++k) {
-      const auto& in = c.inputs()[k];
+    const std::vector<client::InputInfo> model_inputs = c.inputs();
+    for (size_t k = 0; k < model_inputs.size(); ++k) {
+      const auto& in = model_inputs[k];
       runtime::IoSpec spec{in.name, *DTypeFromName(in.datatype), in.shape};
       set[in.name] = ToClient(runtime::RandomTensor(spec, f.seed * 1000003 + i * 101 + k));
     }

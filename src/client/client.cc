@@ -52,14 +52,44 @@ Result<seam::Tensor> ToInternal(const std::string& name, const Tensor& t,
 
 }  // namespace
 
-Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::Client(std::shared_ptr<Impl> impl, std::string plan_path, Options options)
+    : plan_path_(std::move(plan_path)), options_(std::move(options)), impl_(std::move(impl)) {}
 Client::~Client() = default;
+
+std::shared_ptr<Client::Impl> Client::Current() const {
+  std::lock_guard lock(mu_);
+  return impl_;
+}
+
+namespace {
+
+// Which deployment a device stage belongs to: its plan and the version it sends to.
+std::string DeploymentKey(const Client::Impl& impl) {
+  const auto& s = impl.spec;
+  return s.plan_id + (s.next ? "|" + s.next->model + "|" + std::to_string(s.next->version) : "");
+}
+
+// The device's side of the deployment recorded in the plan file.
+Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path, const Options& options);
+
+}  // namespace
 
 std::unique_ptr<Client> Client::Open(const std::string& plan_path, const Options& options,
                                      std::string* error) {
-  auto fail = [&](const Status& status) -> std::unique_ptr<Client> {
-    if (error) *error = status.message();
+  auto impl = OpenImpl(plan_path, options);
+  if (!impl.ok()) {
+    if (error) *error = impl.status().message();
     return nullptr;
+  }
+  return std::unique_ptr<Client>(new Client(std::move(impl).value(), plan_path, options));
+}
+
+namespace {
+
+Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
+                                               const Options& options) {
+  auto fail = [&](const Status& status) -> Result<std::shared_ptr<Client::Impl>> {
+    return status;
   };
   auto plan = pipeline::ReadExecutablePlan(plan_path);
   if (!plan.ok()) return fail(plan.status());
@@ -83,19 +113,22 @@ std::unique_ptr<Client> Client::Open(const std::string& plan_path, const Options
                                                options.ready_timeout_ms);
     if (!ready.ok()) return fail(ready);
   }
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_shared<Client::Impl>();
   impl->spec = *spec;
   impl->runner = std::move(runner).value();
   for (const auto& t : spec->inputs) impl->inputs.push_back({t.name, DTypeName(t.dtype), t.shape});
-  return std::unique_ptr<Client>(new Client(std::move(impl)));
+  return impl;
 }
 
-const std::vector<InputInfo>& Client::inputs() const { return impl_->inputs; }
-const std::string& Client::plan_id() const { return impl_->spec.plan_id; }
+}  // namespace
+
+std::vector<InputInfo> Client::inputs() const { return Current()->inputs; }
+std::string Client::plan_id() const { return Current()->spec.plan_id; }
 
 std::vector<std::string> Client::tiers() const {
-  std::vector<std::string> tiers{impl_->spec.tier};
-  if (impl_->spec.next) tiers.push_back(impl_->spec.next->tier);
+  auto impl = Current();
+  std::vector<std::string> tiers{impl->spec.tier};
+  if (impl->spec.next) tiers.push_back(impl->spec.next->tier);
   return tiers;
 }
 
@@ -105,8 +138,9 @@ bool Client::Infer(const Tensors& inputs, Tensors* outputs, Trace* trace,
     if (error) *error = status.message();
     return false;
   };
+  auto impl = Current();
   TensorMap internal;
-  for (const auto& spec : impl_->spec.inputs) {
+  for (const auto& spec : impl->spec.inputs) {
     auto it = inputs.find(spec.name);
     if (it == inputs.end()) {
       return fail(InvalidArgument("input '" + spec.name + "' is missing"));
@@ -121,7 +155,22 @@ bool Client::Infer(const Tensors& inputs, Tensors* outputs, Trace* trace,
     }
   }
   pipeline::RequestTrace request_trace;
-  auto result = impl_->runner->Run(internal, &request_trace);
+  auto result = impl->runner->Run(internal, &request_trace);
+  if (!result.ok() && impl->spec.next &&
+      (result.status().code() == StatusCode::kNotFound ||
+       result.status().code() == StatusCode::kUnavailable)) {
+    // The next tier no longer serves this deployment: follow the plan file to a newer one.
+    auto fresh = OpenImpl(plan_path_, options_);
+    if (fresh.ok() && DeploymentKey(**fresh) != DeploymentKey(*impl)) {
+      {
+        std::lock_guard lock(mu_);
+        impl_ = *fresh;
+      }
+      impl = *fresh;
+      request_trace = {};
+      result = impl->runner->Run(internal, &request_trace);
+    }
+  }
   if (!result.ok()) return fail(result.status());
   if (outputs) {
     outputs->clear();
