@@ -46,8 +46,10 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::vector<std::strin
                                                     std::string* error,
                                                     std::chrono::milliseconds timeout,
                                                     const std::string& stderr_file) {
-  std::vector<std::string> argv_strings = {SEAM_BINARY, "serve",       "--host",
-                                           "127.0.0.1", "--grpc-port", "0"};
+  std::vector<std::string> argv_strings = {SEAM_BINARY, "serve", "--host", "127.0.0.1"};
+  if (std::find(args.begin(), args.end(), "--grpc-port") == args.end()) {
+    argv_strings.insert(argv_strings.end(), {"--grpc-port", "0"});  // ARGS may pick one
+  }
   bool http = true;
   for (size_t i = 0; i + 1 < args.size(); ++i) {
     if (args[i] == "--http-port" && args[i + 1] == "-1") http = false;

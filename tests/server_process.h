@@ -24,8 +24,9 @@ namespace seam::testing {
 class ServerProcess {
  public:
   // Starts `seam serve --host 127.0.0.1 --grpc-port 0 --http-port 0 ARGS...` and reads the ports
-  // from its "grpc listening on" and "http listening on" lines (ARGS may turn HTTP off with
-  // --http-port -1). nullptr (and *error) if it did not print them within `timeout`.
+  // from its "grpc listening on" and "http listening on" lines (ARGS may give a --grpc-port, or
+  // turn HTTP off with --http-port -1). nullptr (and *error) if it did not print them within
+  // `timeout`.
   // With `stderr_file`, the server's logs go to that file (truncated) instead of the test's.
   static std::unique_ptr<ServerProcess> Start(
       const std::vector<std::string>& args, std::string* error,

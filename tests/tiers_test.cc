@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "graph/test_models.h"
+#include "graph/model_loader.h"
+#include "pipeline/deployment.h"
 #include "runtime/segment_chain.h"
 #include "runtime/session.h"
 #include "seam/client.h"
@@ -180,6 +182,49 @@ TEST_F(TiersTest, AClientFollowsItsPlanFileAcrossRedeploys) {
     EXPECT_EQ(outputs, reference) << "after redeploy " << k;
   }
   EXPECT_NE(c->plan_id(), first_id) << "the client never switched to a newer deployment";
+}
+
+// The cloud restarts (same address, same repository): the edge's stream to it breaks, and the
+// next request reconnects through a fresh stream instead of failing.
+TEST(TiersRestartTest, TheEdgeReconnectsToARestartedCloud) {
+  TestRepository edge_repo, cloud_repo, scratch;
+  std::string error;
+  auto cloud = ServerProcess::Start({"--repo", cloud_repo.root(), "--http-port", "-1",
+                                     "--drain-timeout-s", "1", "--log-level", "warn"},
+                                    &error);
+  ASSERT_NE(cloud, nullptr) << error;
+  auto edge = ServerProcess::Start(
+      {"--repo", edge_repo.root(), "--http-port", "-1", "--log-level", "warn"}, &error);
+  ASSERT_NE(edge, nullptr) << error;
+  const std::string model = graph::testing::BundledModel("dag_blocks.onnx");
+  const int n = ComputeNodeCount(model);
+  const std::string plan = WritePlacementPlan(model, scratch.root(), "restart", n / 3, 2 * n / 3);
+  auto parsed = pipeline::ReadExecutablePlan(plan);
+  ASSERT_TRUE(parsed.ok());
+  auto loaded = graph::LoadModel(model);
+  ASSERT_TRUE(loaded.ok());
+  pipeline::DeployOptions options;
+  options.name = "m";
+  options.repositories = {{"edge", edge_repo.root()}, {"cloud", cloud_repo.root()}};
+  options.addresses = {{"edge", edge->address()}, {"cloud", cloud->address()}};
+  options.control = options.addresses;
+  options.device_directory = scratch.root() + "/device";
+  ASSERT_TRUE(pipeline::Deploy(*loaded, *parsed, options).ok());
+  auto c = client::Client::Open(plan, {}, &error);
+  ASSERT_NE(c, nullptr) << error;
+  client::Tensors inputs, before, after;
+  runtime::IoSpec spec{c->inputs()[0].name, DType::kFloat32, c->inputs()[0].shape};
+  inputs[spec.name] = ToClient(runtime::RandomTensor(spec, 5));
+  ASSERT_TRUE(c->Infer(inputs, &before, nullptr, &error)) << error;
+
+  const std::string port = std::to_string(cloud->port());
+  ASSERT_EQ(cloud->Stop(), 0);
+  cloud = ServerProcess::Start({"--repo", cloud_repo.root(), "--grpc-port", port, "--http-port",
+                                "-1", "--log-level", "warn"},
+                               &error);
+  ASSERT_NE(cloud, nullptr) << error;
+  ASSERT_TRUE(c->Infer(inputs, &after, nullptr, &error)) << error;
+  EXPECT_EQ(after, before);
 }
 
 // Many devices at once through the same edge and cloud stages: every answer is its own request's
