@@ -190,7 +190,7 @@ TEST(TiersRestartTest, TheEdgeReconnectsToARestartedCloud) {
   TestRepository edge_repo, cloud_repo, scratch;
   std::string error;
   auto cloud = ServerProcess::Start({"--repo", cloud_repo.root(), "--http-port", "-1",
-                                     "--drain-timeout-s", "1", "--log-level", "warn"},
+                                     "--log-level", "warn"},
                                     &error);
   ASSERT_NE(cloud, nullptr) << error;
   auto edge = ServerProcess::Start(

@@ -9,6 +9,8 @@ namespace seam::server {
 
 StreamInferReactor::StreamInferReactor(InferHandler& handler, DrainGate& gate)
     : handler_(handler), gate_(gate) {
+  // Admitted by the service; a stream holds the gate only while it has work (see the header).
+  gate_.Leave();
   StartRead(&request_);
 }
 
@@ -24,9 +26,12 @@ void StreamInferReactor::OnReadDone(bool ok) {
     Act(actions);
     return;
   }
+  bool admitted = false;
   {
     std::lock_guard lock(mu_);
     ++in_flight_;
+    if (!holding_gate_) holding_gate_ = gate_.TryEnter();
+    admitted = holding_gate_;
   }
   // reading_ stays true until the end of this function: request_ is in use until Infer returns,
   // so a completion that runs meanwhile must not start the next read.
@@ -46,7 +51,7 @@ void StreamInferReactor::OnReadDone(bool ok) {
     OnInferDone(std::move(owned));
   };
   try {
-    if (gate_.closed()) {
+    if (!admitted) {
       done(Unavailable("the server is shutting down"));
     } else {
       handler_.Infer(request_, response->mutable_infer_response(), done);
@@ -102,13 +107,19 @@ void StreamInferReactor::NextLocked(Actions& actions) {
     actions.write = being_written_.get();
     return;
   }
-  if (!finished_ && reads_done_ && in_flight_ == 0 && !writing_ && to_write_.empty()) {
+  const bool idle = in_flight_ == 0 && !writing_ && to_write_.empty();
+  if (idle && holding_gate_) {  // nothing to answer: shutdown need not wait for this stream
+    holding_gate_ = false;
+    actions.leave_gate = true;
+  }
+  if (!finished_ && reads_done_ && idle) {
     finished_ = true;
     actions.finish = true;
   }
 }
 
 void StreamInferReactor::Act(const Actions& actions) {
+  if (actions.leave_gate) gate_.Leave();
   if (actions.read) StartRead(&request_);
   if (actions.write) StartWrite(actions.write);
   // Last: once finished, OnDone may run (and delete this) on another thread at any moment.
@@ -116,7 +127,12 @@ void StreamInferReactor::Act(const Actions& actions) {
 }
 
 void StreamInferReactor::OnDone() {
-  gate_.Leave();
+  bool holding = false;
+  {
+    std::lock_guard lock(mu_);
+    holding = holding_gate_;
+  }
+  if (holding) gate_.Leave();
   delete this;
 }
 

@@ -31,8 +31,9 @@ class StreamInferReactor final
  public:
   static constexpr int kMaxInFlight = 64;
 
-  // Call only after `gate` admitted the call (TryEnter); OnDone leaves it. Requests read once the
-  // gate is closed (shutdown) are answered UNAVAILABLE without running.
+  // Call only after `gate` admitted the call (TryEnter); the reactor leaves it at once and enters
+  // it again for each request it runs, until the stream is idle. Requests read once the gate is
+  // closed (shutdown) are answered UNAVAILABLE without running.
   StreamInferReactor(InferHandler& handler, DrainGate& gate);
 
   void OnReadDone(bool ok) override;
@@ -45,6 +46,7 @@ class StreamInferReactor final
     bool read = false;
     const inference::ModelStreamInferResponse* write = nullptr;
     bool finish = false;
+    bool leave_gate = false;
   };
   void OnInferDone(std::unique_ptr<inference::ModelStreamInferResponse> response);
   // Decides the next write or the finish. Caller holds mu_.
@@ -62,6 +64,10 @@ class StreamInferReactor final
   bool writing_ = false;       // a write is outstanding
   bool write_failed_ = false;  // the client is gone: drop further responses
   bool finished_ = false;
+  // Whether this stream counts in the drain gate: only while it has requests to answer, so that
+  // shutdown waits for those and not for idle streams (a tier above forwarding on a stream it
+  // keeps open), which gRPC's shutdown then cancels.
+  bool holding_gate_ = false;
   std::deque<std::unique_ptr<inference::ModelStreamInferResponse>> to_write_;
   std::unique_ptr<inference::ModelStreamInferResponse> being_written_;
 };
