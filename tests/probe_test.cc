@@ -1,6 +1,12 @@
 // `seam probe` against a real `seam serve` on loopback: it measures, prints a --link flag that
 // `seam plan` accepts, and fails clearly when nothing listens.
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
 
 #include "plan/link.h"
 #include "tests/server_process.h"
@@ -26,6 +32,61 @@ TEST(ProbeTest, MeasuresALoopbackServerAndPrintsAPlanLink) {
   EXPECT_GT(link->bandwidth_bps, 1e6);  // loopback moves far more than 1 Mbit/s
   EXPECT_GT(link->rtt_ms, 0);
   EXPECT_EQ(server->Stop(), 0);
+}
+
+// `seam relay` between the probe and the server shapes the link for real: the probe sees at least
+// the added round trip and at most the relay's rate.
+TEST(ProbeTest, ARelayShapesWhatTheProbeMeasures) {
+  testing::TestRepository repository;
+  std::string error;
+  auto server = testing::ServerProcess::Start({"--repo", repository.root()}, &error);
+  ASSERT_TRUE(server) << error;
+  const std::string log = repository.root() + "/relay.out";
+  const std::string pid_file = repository.root() + "/relay.pid";
+  const std::string start = std::string(SEAM_BINARY) + " relay --listen 127.0.0.1:0 --to " +
+                            server->address() + " --delay-ms 15 --rate 40mbit > " + log +
+                            " 2>&1 & echo $! > " + pid_file;
+  ASSERT_EQ(std::system(start.c_str()), 0);
+  int pid = 0;
+  std::ifstream(pid_file) >> pid;
+  struct StopRelay {  // whatever the test's outcome, the relay does not outlive it
+    int pid;
+    ~StopRelay() {
+      if (pid > 0) ::kill(pid, SIGTERM);
+    }
+  } stop_relay{pid};
+  std::string relay;
+  for (int i = 0; i < 200 && relay.empty(); ++i) {
+    std::ifstream in(log);
+    std::string line;
+    if (std::getline(in, line) && line.rfind("relay listening on ", 0) == 0) {
+      relay = line.substr(19, line.find(' ', 19) - 19);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_FALSE(relay.empty()) << "no 'relay listening on' line in " << log;
+  testing::Outcome o = testing::RunSeam("probe " + relay +
+                                        " --link device-edge --repetitions 3 --payload-mb 1");
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  const auto flag = o.output.find("--link device-edge=");
+  ASSERT_NE(flag, std::string::npos) << o.output;
+  std::string spec = o.output.substr(flag + 19);
+  auto link = plan::ParseLink(spec.substr(0, spec.find('\n')));
+  ASSERT_TRUE(link.ok()) << spec;
+  EXPECT_GE(link->rtt_ms, 30) << o.output;               // 15 ms each way
+  EXPECT_LE(link->bandwidth_bps, 44e6) << o.output;      // 40 Mbit/s, plus the burst
+  EXPECT_GT(link->bandwidth_bps, 1e6) << o.output;
+  EXPECT_EQ(server->Stop(), 0);
+}
+
+TEST(ProbeTest, ParseBandwidthReadsTheUnitsAndRefusesNonsense) {
+  EXPECT_DOUBLE_EQ(*plan::ParseBandwidth("20mbit"), 20e6);
+  EXPECT_DOUBLE_EQ(*plan::ParseBandwidth("1.5gbit"), 1.5e9);
+  EXPECT_DOUBLE_EQ(*plan::ParseBandwidth("800kbit"), 800e3);
+  EXPECT_DOUBLE_EQ(*plan::ParseBandwidth("12345"), 12345);
+  EXPECT_FALSE(plan::ParseBandwidth("fast").ok());
+  EXPECT_FALSE(plan::ParseBandwidth("-5mbit").ok());
 }
 
 TEST(ProbeTest, UnreachableServerIsOneLineAndExitOne) {
