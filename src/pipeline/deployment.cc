@@ -1,13 +1,13 @@
 #include "pipeline/deployment.h"
 
-#include <algorithm>
-#include <filesystem>
-#include <set>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <regex>
+#include <set>
 
 #include "common/file_util.h"
 #include "graph/graph_view.h"
@@ -35,18 +35,18 @@ std::string CodecFor(const ExecutablePlan& plan, const std::string& tensor, int 
   return it == plan.codecs.end() ? "identity" : it->second;
 }
 
-// The highest numbered version directory in `model_dir` (0 if none).
-int64_t LatestVersion(const fs::path& model_dir) {
-  int64_t latest = 0;
+// The numbered version directories of `model_dir`, ascending.
+std::vector<int64_t> VersionsIn(const fs::path& model_dir) {
+  std::vector<int64_t> versions;
   std::error_code ec;
   for (fs::directory_iterator it(model_dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit) || name.size() > 15) {
-      continue;
+    if (!name.empty() && name.size() <= 15 && std::all_of(name.begin(), name.end(), ::isdigit)) {
+      versions.push_back(std::stoll(name));
     }
-    latest = std::max<int64_t>(latest, std::stoll(name));
   }
-  return latest;
+  std::sort(versions.begin(), versions.end());
+  return versions;
 }
 
 // Writes DIR/stage.json and DIR/model.onnx (if any); returns stage.json's sha256.
@@ -72,21 +72,19 @@ Result<std::string> WriteStage(const fs::path& dir, TierStage& stage) {
 // config.json for a stage model: the three newest versions served, each hash-checked. Three, not
 // two: a device may still send on the previous plan while the tier above it already runs the
 // next one, and a request in flight on the edge's previous stage still finds the cloud's.
-Status WriteStageConfig(const fs::path& model_dir, int64_t new_version,
-                        const std::string& new_sha256) {
-  json versions = json::object();
-  versions[std::to_string(new_version)] = {{"sha256", new_sha256}};
-  std::error_code ec;
-  for (fs::directory_iterator it(model_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    auto text = ReadFile((it->path() / kStageFile).string());
-    if (text.ok()) versions[name] = {{"sha256", Sha256Hex(*text)}};
+// `versions` are the existing ones to keep listed, besides the new one.
+Status WriteStageConfig(const fs::path& model_dir, const std::vector<int64_t>& versions,
+                        int64_t new_version, const std::string& new_sha256) {
+  json listed = json::object();
+  for (int64_t v : versions) {
+    auto text = ReadFile((model_dir / std::to_string(v) / kStageFile).string());
+    if (text.ok()) listed[std::to_string(v)] = {{"sha256", Sha256Hex(*text)}};
   }
+  listed[std::to_string(new_version)] = {{"sha256", new_sha256}};
   const json config = {{"name", model_dir.filename().string()},
                        {"platform", "seam_stage"},
                        {"version_policy", {{"latest", 3}}},
-                       {"versions", versions}};
+                       {"versions", listed}};
   return WriteFileAtomic((model_dir / "config.json").string(), config.dump(2) + "\n");
 }
 
@@ -111,7 +109,8 @@ Result<ExecutablePlan> ReadExecutablePlan(const std::string& path) {
     for (const auto& p : j.at("placement")) {
       const std::string tier = p.at("tier").get<std::string>();
       auto it = index.find(tier);
-      if (it == index.end()) return InvalidArgument(path + ": placement names unknown tier '" + tier + "'");
+      if (it == index.end())
+        return InvalidArgument(path + ": placement names unknown tier '" + tier + "'");
       plan.tier_of_node[p.at("node").get<std::string>()] = it->second;
     }
     for (const auto& t : j.at("transfers")) {
@@ -122,8 +121,8 @@ Result<ExecutablePlan> ReadExecutablePlan(const std::string& path) {
   } catch (const json::exception& e) {
     return InvalidArgument(path + ": malformed plan: " + e.what());
   }
-  const std::string identity = plan.model_sha256 + plan.json.at("placement").dump() +
-                               plan.json.at("transfers").dump();
+  const std::string identity =
+      plan.model_sha256 + plan.json.at("placement").dump() + plan.json.at("transfers").dump();
   plan.id = Sha256Hex(identity).substr(0, 16);
   return plan;
 }
@@ -152,8 +151,7 @@ Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
   }
   if (plan.tier_of_node.size() != view.order().size()) {
     return InvalidArgument(plan.path + " places " + std::to_string(plan.tier_of_node.size()) +
-                           " nodes, " + model.path + " has " +
-                           std::to_string(view.order().size()));
+                           " nodes, " + model.path + " has " + std::to_string(view.order().size()));
   }
   const int num_tiers = last + 1;
 
@@ -248,10 +246,13 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, Execut
   for (int t = 1; t < num_tiers; ++t) {
     const std::string& tier = plan.tiers[t];
     if (!options.repositories.contains(tier)) {
-      return InvalidArgument("the plan runs a stage on '" + tier + "': give its model repository (--repository " + tier + "=DIR)");
+      return InvalidArgument("the plan runs a stage on '" + tier +
+                             "': give its model repository (--repository " + tier + "=DIR)");
     }
     if (!options.addresses.contains(tier)) {
-      return InvalidArgument("the plan sends requests to '" + tier + "': give its address as the tier below reaches it (--address " + tier + "=HOST:PORT)");
+      return InvalidArgument("the plan sends requests to '" + tier +
+                             "': give its address as the tier below reaches it (--address " + tier +
+                             "=HOST:PORT)");
     }
   }
   std::vector<DeployedTier> deployed(num_tiers);
@@ -281,7 +282,8 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, Execut
     out.model = model_dir.filename().string();
     // Concurrent deploys of the same model take turns: the version number is chosen, written and
     // renamed into place under one lock.
-    const int lock_fd = ::open((model_dir / ".deploy.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    const int lock_fd =
+        ::open((model_dir / ".deploy.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
     if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
       if (lock_fd >= 0) ::close(lock_fd);
       return Unavailable("cannot lock '" + model_dir.string() + "/.deploy.lock'");
@@ -290,7 +292,8 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, Execut
       int fd;
       ~Unlock() { ::close(fd); }
     } unlock{lock_fd};
-    out.version = LatestVersion(model_dir) + 1;
+    std::vector<int64_t> versions = VersionsIn(model_dir);
+    out.version = versions.empty() ? 1 : versions.back() + 1;
     out.address = options.addresses.at(out.tier);
     // Written aside, then renamed into place: a polling server never sees half a version.
     const fs::path staging =
@@ -299,13 +302,17 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, Execut
     SEAM_ASSIGN_OR_RETURN(std::string sha256, WriteStage(staging, stage));
     // Versions that are no longer served (the config serves the three newest) are removed; one
     // more is kept, so a version being unloaded right now still has its files.
-    for (int64_t old = out.version - 4; old >= 1; --old) {
-      fs::remove_all(model_dir / std::to_string(old), ec);
-    }
-    SEAM_RETURN_IF_ERROR(WriteStageConfig(model_dir, out.version, sha256));
+    std::erase_if(versions, [&](int64_t v) {
+      if (v > out.version - 4) return false;
+      fs::remove_all(model_dir / std::to_string(v), ec);
+      return true;
+    });
+    SEAM_RETURN_IF_ERROR(WriteStageConfig(model_dir, versions, out.version, sha256));
     const fs::path final_dir = model_dir / std::to_string(out.version);
     fs::rename(staging, final_dir, ec);
-    if (ec) return Unavailable("cannot move the stage into '" + final_dir.string() + "': " + ec.message());
+    if (ec)
+      return Unavailable("cannot move the stage into '" + final_dir.string() +
+                         "': " + ec.message());
     out.directory = final_dir.string();
     if (auto control = options.control.find(out.tier); control != options.control.end()) {
       HopClient client(out.tier, control->second);
@@ -338,7 +345,8 @@ Result<std::string> DeviceStagePath(const ExecutablePlan& plan) {
   try {
     const json& d = plan.json.at("deployment");
     if (d.at("plan_id").get<std::string>() != plan.id) {
-      return FailedPrecondition(plan.path + ": its deployment is of another plan (the placement "
+      return FailedPrecondition(plan.path +
+                                ": its deployment is of another plan (the placement "
                                 "changed since); deploy it again");
     }
     return d.at("device_stage").get<std::string>();

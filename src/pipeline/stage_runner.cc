@@ -52,15 +52,22 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
                                    double decode_ms) const {
   const auto start = Clock::now();
   TierTrace mine{.tier = spec_.tier, .decode_ms = decode_ms};
-  // Tensors known on this tier so far, by name. Inputs are shared, not copied, where possible.
-  TensorMap known = inputs;
+  // Tensors made on this tier or received from above; `inputs` are read in place, never copied
+  // (a tensor is copied only when it passes straight through to the tier below).
+  TensorMap made;
+  auto find = [&](const std::string& name) -> const Tensor* {
+    if (auto it = made.find(name); it != made.end()) return &it->second;
+    if (auto it = inputs.find(name); it != inputs.end()) return &it->second;
+    return nullptr;
+  };
 
   if (session_) {
+    // The segment reads only tensors that arrived from below (stage_spec.h).
     const auto compute_start = Clock::now();
-    auto outputs = session_->Run(known);
+    auto outputs = session_->Run(inputs);
     if (!outputs.ok()) return outputs.status().WithContext(spec_.tier + " segment");
     mine.compute_ms = MsSince(compute_start);
-    for (auto& [name, tensor] : *outputs) known.insert_or_assign(name, std::move(tensor));
+    made = std::move(outputs).value();
   }
 
   RequestTrace above;
@@ -73,19 +80,19 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
     (*request.mutable_parameters())[kPlanParameter].set_string_param(spec_.plan_id);
     const auto encode_start = Clock::now();
     for (const StageTensor& t : next.send) {
-      auto it = known.find(t.name);
-      if (it == known.end()) {
+      const Tensor* tensor = find(t.name);
+      if (!tensor) {
         return Internal(spec_.tier + ": tensor '" + t.name + "' to send to " + next.tier +
                         " was neither received nor computed here");
       }
       auto* in = request.add_inputs();
       in->set_name(t.name);
-      in->set_datatype(DTypeName(it->second.dtype));
-      for (int64_t d : it->second.shape) in->add_shape(d);
+      in->set_datatype(DTypeName(tensor->dtype));
+      for (int64_t d : tensor->shape) in->add_shape(d);
       if (!transport::IsPlainCodec(t.codec)) {
         (*in->mutable_parameters())[transport::kCodecParameter].set_string_param(t.codec);
       }
-      auto payload = transport::EncodePayload(it->second, t.codec);
+      auto payload = transport::EncodePayload(*tensor, t.codec);
       if (!payload.ok()) return payload.status().WithContext(spec_.tier + ": tensor " + t.name);
       link.up_bytes += payload->size();
       request.add_raw_input_contents(std::move(payload).value());
@@ -116,8 +123,7 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
       auto dtype = DTypeFromName(out.datatype());
       if (!dtype) return DataLoss(where + ": unknown datatype '" + out.datatype() + "'");
       std::string codec;
-      if (auto p = out.parameters().find(transport::kCodecParameter);
-          p != out.parameters().end()) {
+      if (auto p = out.parameters().find(transport::kCodecParameter); p != out.parameters().end()) {
         codec = p->second.string_param();
       }
       const std::string& raw = response->raw_output_contents(i);
@@ -126,7 +132,7 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
           raw, codec, *dtype, std::vector<int64_t>(out.shape().begin(), out.shape().end()), where);
       // Bad bytes from the tier above are its fault, not the caller's input.
       if (!tensor.ok()) return DataLoss(tensor.status().message());
-      known.insert_or_assign(out.name(), std::move(tensor).value());
+      made.insert_or_assign(out.name(), std::move(tensor).value());
     }
     mine.decode_ms += MsSince(decode_start);
 
@@ -140,14 +146,13 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
 
   TensorMap outputs;
   for (const StageTensor& t : spec_.outputs) {
-    auto it = known.find(t.name);
-    if (it == known.end()) {
-      return Internal(spec_.tier + ": output '" + t.name + "' was not produced");
-    }
-    if (it->second.dtype != t.dtype || !ShapeFits(t.shape, it->second.shape)) {
+    const Tensor* tensor = find(t.name);
+    if (!tensor) return Internal(spec_.tier + ": output '" + t.name + "' was not produced");
+    if (tensor->dtype != t.dtype || !ShapeFits(t.shape, tensor->shape)) {
       return Internal(spec_.tier + ": output '" + t.name + "' does not match its stage spec");
     }
-    outputs.emplace(t.name, std::move(it->second));
+    auto it = made.find(t.name);
+    outputs.emplace(t.name, it != made.end() ? std::move(it->second) : *tensor);
   }
   mine.total_ms = MsSince(start);
   if (trace) {
