@@ -68,6 +68,26 @@ TEST_F(PlanCliTest, PlansAllTiersAndWritesPlanAndDrawing) {
   EXPECT_EQ(svg->rfind("<svg", 0), 0u);
 }
 
+// --pin TIER: every node on that tier, costed by the same model; never cheaper than the free plan.
+TEST_F(PlanCliTest, PinnedPlansPutEveryNodeOnTheirTier) {
+  const std::string links = " --link device-edge=20mbit,5ms --link edge-cloud=100mbit,20ms";
+  Outcome free = Seam("plan " + Chain() + ThreeTiers() + links + " -o " + Out("free.json"));
+  ASSERT_EQ(free.exit_code, 0) << free.output;
+  const double free_ms =
+      nlohmann::json::parse(*ReadFile(Out("free.json")))["predicted"]["latency_ms"];
+  for (const std::string tier : {"device", "edge", "cloud"}) {
+    Outcome o = Seam("plan " + Chain() + ThreeTiers() + links + " --pin " + tier + " -o " +
+                     Out("pinned_" + tier + ".json"));
+    ASSERT_EQ(o.exit_code, 0) << o.output;
+    auto plan = nlohmann::json::parse(*ReadFile(Out("pinned_" + tier + ".json")));
+    for (const auto& p : plan["placement"]) EXPECT_EQ(p["tier"], tier) << p.dump();
+    EXPECT_EQ(plan["constraints"]["pinned_tier"], tier);
+    EXPECT_GE(plan["predicted"]["latency_ms"].get<double>(), free_ms - 1e-9) << tier;
+  }
+  ExpectError("plan " + Chain() + ThreeTiers() + links + " --pin moon -o " + Out("moon.json"),
+              "--pin moon: no tier of that name (give it a --profile)");
+}
+
 TEST_F(PlanCliTest, ProfileOfAnotherModel) {
   ExpectError("plan " + Chain() + " --profile device=" + Profile("device") + " --profile edge=" +
                   Profile("dag") + " --link device-edge=1gbit,1ms -o " + Out("x.json"),
@@ -129,8 +149,8 @@ TEST_F(PlanCliTest, ProfileMeasuresEachCodecOnTheModelsActivations) {
     EXPECT_LE(c["ratio"].get<double>(), 1.1) << codec;  // a header on small tensors, no blow-up
   }
   EXPECT_EQ(listed, (std::vector<std::string>{"identity+lz4", "identity+zstd", "fp16", "fp16+lz4",
-                                              "fp16+zstd", "int8", "int8+zstd",
-                                              "int8_per_channel", "int8_per_channel+zstd"}));
+                                              "fp16+zstd", "int8", "int8+zstd", "int8_per_channel",
+                                              "int8_per_channel+zstd"}));
 }
 
 // The codecs of a crossing tensor on a slow link: a lossy one exactly when the accuracy file from

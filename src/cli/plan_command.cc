@@ -89,19 +89,12 @@ int RunPlan(const PlanOptions& o) {
     request->lossy_allowed = accuracy->Allowed();
   }
   if (!o.pin.empty()) {
-    int pinned = -1;
     for (size_t j = 0; j < request->tiers.size(); ++j) {
-      if (request->tiers[j].name == o.pin) pinned = static_cast<int>(j);
+      if (request->tiers[j].name == o.pin) request->pinned_tier = static_cast<int>(j);
     }
-    if (pinned < 0) {
-      return ReportError(InvalidArgument("--pin " + o.pin + ": no tier of that name (give it a --profile)"));
-    }
-    // A prohibitive (finite: the solver subtracts costs) compute time keeps nodes off the others.
-    constexpr double kProhibitiveMs = 1e9;
-    for (size_t j = 0; j < request->tiers.size(); ++j) {
-      if (static_cast<int>(j) == pinned) continue;
-      for (auto& ms : request->tiers[j].node_ms) ms = kProhibitiveMs;
-      for (auto& ms : request->tiers[j].input_node_ms) ms = kProhibitiveMs;
+    if (request->pinned_tier < 0) {
+      return ReportError(
+          InvalidArgument("--pin " + o.pin + ": no tier of that name (give it a --profile)"));
     }
   }
   auto plan = plan::MakePlan(*request);

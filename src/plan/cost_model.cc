@@ -188,7 +188,7 @@ PlacementProblem BuildProblem(const PlanRequest& r, const CandidateCosts& c, con
   p.node_cost.assign(nodes, std::vector<double>(tiers, 0));
   for (int v = 0; v < nodes; ++v) {
     for (int j = 0; j < tiers; ++j) {
-      if (j < lowest) {
+      if (j < lowest || (r.pinned_tier >= 0 && j != r.pinned_tier)) {
         p.node_cost[v][j] = kForbidden;
         continue;
       }

@@ -105,7 +105,11 @@ nlohmann::json PlanToJson(const PlanRequest& r, const Plan& plan) {
   return {{"schema", "seam.plan/v1"},
           {"model", {{"path", r.graph.model_path}, {"sha256", r.graph.model_sha256}}},
           {"objective", ObjectiveName(r.objective)},
-          {"constraints", {{"slo_ms", r.slo_ms}, {"keep_input_on_device", r.keep_input_on_device}}},
+          {"constraints",
+           {{"slo_ms", r.slo_ms},
+            {"keep_input_on_device", r.keep_input_on_device},
+            {"pinned_tier", r.pinned_tier >= 0 ? nlohmann::json(r.tiers[r.pinned_tier].name)
+                                               : nlohmann::json(nullptr)}}},
           {"tiers", tiers_json},
           {"links", links},
           {"placement", placement},
@@ -172,7 +176,8 @@ std::string PlanToTable(const PlanRequest& r, const Plan& plan) {
   }
   out += "\n";
   for (size_t k = 0; k + 1 < r.tiers.size(); ++k) {
-    std::snprintf(line, sizeof line, "link %-16s %9.3f ms (round trip, messages, transfers, segment edges)\n",
+    std::snprintf(line, sizeof line,
+                  "link %-16s %9.3f ms (round trip, messages, transfers, segment edges)\n",
                   LinkName(r, k).c_str(), plan.link_ms[k]);
     out += line;
   }

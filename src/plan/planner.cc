@@ -31,6 +31,10 @@ Status Validate(const PlanRequest& r) {
   if (tiers < 1) return InvalidArgument("no tier to plan for: give at least one --profile");
   if (tiers > 8) return InvalidArgument("at most 8 tiers are supported");
   if (nodes == 0) return InvalidArgument("the model has no compute node");
+  if (r.pinned_tier >= tiers) {
+    return InvalidArgument("pinned tier " + std::to_string(r.pinned_tier) + " of " +
+                           std::to_string(tiers));
+  }
   if (static_cast<int>(r.links.size()) != tiers - 1) {
     return InvalidArgument(std::to_string(tiers) + " tiers need " + std::to_string(tiers - 1) +
                            " links, got " + std::to_string(r.links.size()));
@@ -350,8 +354,8 @@ Status Verify(const PlanRequest& r, const CandidateCosts& c, const Solution& s, 
   if (!MemoryOk(r, s.eval)) return Internal("plan breaks a memory limit");
   // The solver's own cost function must agree with the term-by-term pricing.
   const double lambda = s.multipliers.lambda;
-  const double solver = PlacementCost(BuildProblem(r, c, {lambda, {}}, LowestTier(plan.tier_of_node)),
-                                      plan.tier_of_node);
+  const double solver = PlacementCost(
+      BuildProblem(r, c, {lambda, {}}, LowestTier(plan.tier_of_node)), plan.tier_of_node);
   const double priced = plan.objective_value + lambda * plan.latency_ms;
   if (std::fabs(solver - priced) > 1e-6 * std::max(1.0, std::fabs(solver))) {
     return Internal("plan cost " + std::to_string(priced) + " differs from the solver's " +

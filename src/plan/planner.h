@@ -81,6 +81,8 @@ struct PlanRequest {
   Objective objective = Objective::kLatency;
   double slo_ms = 0;  // 0: no latency bound
   bool keep_input_on_device = false;
+  // >= 0: every node on this tier (a single-tier baseline costed by the same model).
+  int pinned_tier = -1;
   // Lossy codecs a tensor may use (by tensor name), as an accuracy calibration allowed them.
   std::map<std::string, std::vector<std::string>> lossy_allowed;
 };
