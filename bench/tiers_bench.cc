@@ -52,7 +52,7 @@ struct Flags {
   double edge_quota = 0.5;
   std::string out = "tiers_bench_out";
   std::string seam = SEAM_BINARY;
-  int profile_runs = 0;  // 0: seam profile's default
+  int profile_runs = 0;                  // 0: seam profile's default
   std::vector<double> device_edge_mbit;  // only these device->edge rates (all when empty)
 };
 
@@ -174,7 +174,8 @@ class Bench {
     for (size_t k = 0; k + 1 < stages.size(); ++k) {
       // The relay lets a burst through at once (lab/link_shaper.h): only bytes beyond it are
       // bound to take time.
-      const double burst = std::max<double>(lab::LinkShaper::kMinBurstBytes, mbit[k] * 1e6 / 8 * 1e-3);
+      const double burst =
+          std::max<double>(lab::LinkShaper::kMinBurstBytes, mbit[k] * 1e6 / 8 * 1e-3);
       double link_ms = rtt[k];
       for (const auto* list : {&stages[k].spec.next->send, &stages[k].spec.next->receive}) {
         double bytes = 0;
@@ -207,8 +208,8 @@ class Bench {
     const std::string result = plan_path + ".run.json";
     const std::string cmd = f_.seam + " run --plan " + plan_path + " --random 1 --repeat " +
                             std::to_string(f_.requests + 1) + " --json " + result +
-                            " --cpu-quota " + std::to_string(f_.device_quota) + " > " +
-                            plan_path + ".run.log 2>&1";
+                            " --cpu-quota " + std::to_string(f_.device_quota) + " > " + plan_path +
+                            ".run.log 2>&1";
     if (Shell(cmd) != 0) {
       auto log = ReadFile(plan_path + ".run.log");
       return {.error = log.ok() ? *log : "seam run failed"};
@@ -264,16 +265,13 @@ class Bench {
         f_.out + "/cloud.log");
     if (!cloud_server.ok()) return Fail(cloud_server.status());
     cloud_ = std::move(cloud_server).value();
-    auto edge_server = ServeChild::Start(
-        f_.seam,
-        {"--repo", edge_repo_, "--http-port", "-1", "--log-level", "warn", "--cpu-quota",
-         std::to_string(f_.edge_quota)},
-        f_.out + "/edge.log");
+    auto edge_server = ServeChild::Start(f_.seam,
+                                         {"--repo", edge_repo_, "--http-port", "-1", "--log-level",
+                                          "warn", "--cpu-quota", std::to_string(f_.edge_quota)},
+                                         f_.out + "/edge.log");
     if (!edge_server.ok()) return Fail(edge_server.status());
     edge_ = std::move(edge_server).value();
-    auto target = [](const std::string& address) {
-      return lab::ParseHostPort(address).value();
-    };
+    auto target = [](const std::string& address) { return lab::ParseHostPort(address).value(); };
     lab::RelayOptions de_options, ec_options;
     de_options.listen = ec_options.listen = lab::HostPort{"127.0.0.1", 0};
     de_options.target = target(edge_->address());
@@ -305,17 +303,19 @@ class Bench {
                     cell.de_rtt, cell.ec_mbit, cell.ec_rtt);
       fs::create_directories(f_.out + "/plans");
       const std::string seam_plan = f_.out + "/plans/" + stem + "-seam.json";
-      const std::string plan_cmd = f_.seam + " plan " + model_path + " --profile device=" +
-                                   *device + " --profile edge=" + *edge + " --profile cloud=" +
-                                   *cloud + links + " --output " + seam_plan + " > " + seam_plan +
-                                   ".log 2>&1";
-      if (Shell(plan_cmd) != 0) return Fail(Unavailable("seam plan failed; see " + seam_plan + ".log"));
+      const std::string plan_cmd = f_.seam + " plan " + model_path +
+                                   " --profile device=" + *device + " --profile edge=" + *edge +
+                                   " --profile cloud=" + *cloud + links + " --output " + seam_plan +
+                                   " > " + seam_plan + ".log 2>&1";
+      if (Shell(plan_cmd) != 0)
+        return Fail(Unavailable("seam plan failed; see " + seam_plan + ".log"));
 
       std::vector<Candidate> strategies = {
           {"device_only", std::vector<int>(n, 0)},
           {"edge_only", std::vector<int>(n, 1)},
           {"cloud_raw", std::vector<int>(n, 2)},
-          {"cloud_zstd", std::vector<int>(n, 2),
+          {"cloud_zstd",
+           std::vector<int>(n, 2),
            {{"device-edge", "identity+zstd"}, {"edge-cloud", "identity+zstd"}}},
       };
       CellResult result{stem, cell};
@@ -485,26 +485,40 @@ class Bench {
       }
       lo = std::max(lo, 0.01);
       const double llo = std::log10(lo) - 0.1, lhi = std::log10(std::max(hi, lo * 1.1)) + 0.1;
-      auto y = [&](double v) { return y0 + 20 + (lhi - std::log10(v)) / (lhi - llo) * (panel_h - 40); };
+      auto y = [&](double v) {
+        return y0 + 20 + (lhi - std::log10(v)) / (lhi - llo) * (panel_h - 40);
+      };
       auto x = [&](size_t i) {
         return left + (cells.size() > 1 ? i * (width - left - 150.0) / (cells.size() - 1) : 0.0);
       };
-      std::snprintf(buf, sizeof buf, "<text x='%d' y='%d' font-weight='bold'>%s: p50 ms (log) per link cell</text>\n", left, y0 + 12, model.c_str());
+      std::snprintf(
+          buf, sizeof buf,
+          "<text x='%d' y='%d' font-weight='bold'>%s: p50 ms (log) per link cell</text>\n", left,
+          y0 + 12, model.c_str());
       svg += buf;
       for (double tick = std::pow(10, std::floor(llo)); tick <= std::pow(10, lhi); tick *= 10) {
         if (std::log10(tick) < llo) continue;
-        std::snprintf(buf, sizeof buf, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#ddd'/><text x='5' y='%.1f'>%g</text>\n", left, width - 150, y(tick), y(tick), y(tick) + 4, tick);
+        std::snprintf(buf, sizeof buf,
+                      "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#ddd'/><text x='5' "
+                      "y='%.1f'>%g</text>\n",
+                      left, width - 150, y(tick), y(tick), y(tick) + 4, tick);
         svg += buf;
       }
       for (int s = 0; s < 6; ++s) {
         std::string points;
         for (size_t i = 0; i < cells.size(); ++i) {
-          const double v = s == 5 ? cells[i]->best : (cells[i]->p50.contains(names[s]) ? cells[i]->p50.at(names[s]) : 0);
+          const double v =
+              s == 5 ? cells[i]->best
+                     : (cells[i]->p50.contains(names[s]) ? cells[i]->p50.at(names[s]) : 0);
           if (v <= 0) continue;
           std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x(i), y(v));
           points += buf;
         }
-        std::snprintf(buf, sizeof buf, "<polyline fill='none' stroke='%s' stroke-width='%s' %s points='%s'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", colours[s], s == 0 ? "2.5" : "1.2", s == 5 ? "stroke-dasharray='4 3'" : "", points.c_str(), width - 140, y0 + 30 + 14 * s, colours[s], names[s]);
+        std::snprintf(buf, sizeof buf,
+                      "<polyline fill='none' stroke='%s' stroke-width='%s' %s points='%s'/>\n<text "
+                      "x='%d' y='%d' fill='%s'>%s</text>\n",
+                      colours[s], s == 0 ? "2.5" : "1.2", s == 5 ? "stroke-dasharray='4 3'" : "",
+                      points.c_str(), width - 140, y0 + 30 + 14 * s, colours[s], names[s]);
         svg += buf;
       }
       y0 += panel_h + 40;
@@ -534,7 +548,8 @@ int main(int argc, char** argv) {
   CLI::App app{"tiers_bench: seam's plan vs single tiers and a measured oracle over a link grid"};
   app.add_option("--model", f.models, "ONNX models (default: BlazeFace, dag_blocks, cnn_chain)");
   app.add_option("--grid", f.grid, "ci (2 cells) or full (48 cells)");
-  app.add_option("--requests", f.requests, "timed requests per strategy and cell (after one warm-up)");
+  app.add_option("--requests", f.requests,
+                 "timed requests per strategy and cell (after one warm-up)");
   app.add_option("--cuts", f.cuts, "oracle: cut positions per tier boundary");
   app.add_option("--device-quota", f.device_quota, "the device's CPU, cores");
   app.add_option("--edge-quota", f.edge_quota, "the edge's CPU, cores");

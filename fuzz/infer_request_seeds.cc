@@ -144,8 +144,8 @@ int main(int argc, char** argv) {
   write("typed_mixed", mixed);
   // Coded inputs (parameter seam_codec): every codec of an FP32 input of cnn, and outputs asked
   // back coded.
-  for (const char* codec : {"fp16", "int8", "int8_per_channel", "identity+zstd", "fp16+lz4",
-                            "int8+zstd"}) {
+  for (const char* codec :
+       {"fp16", "int8", "int8_per_channel", "identity+zstd", "fp16+lz4", "int8+zstd"}) {
     ModelInferRequest coded = Raw("cnn", seam::fuzz::CnnChain(), 1);
     seam::Tensor t;
     t.dtype = seam::DType::kFloat32;

@@ -66,16 +66,16 @@ TEST(ProbeTest, ARelayShapesWhatTheProbeMeasures) {
     }
   }
   ASSERT_FALSE(relay.empty()) << "no 'relay listening on' line in " << log;
-  testing::Outcome o = testing::RunSeam("probe " + relay +
-                                        " --link device-edge --repetitions 3 --payload-mb 1");
+  testing::Outcome o =
+      testing::RunSeam("probe " + relay + " --link device-edge --repetitions 3 --payload-mb 1");
   ASSERT_EQ(o.exit_code, 0) << o.output;
   const auto flag = o.output.find("--link device-edge=");
   ASSERT_NE(flag, std::string::npos) << o.output;
   std::string spec = o.output.substr(flag + 19);
   auto link = plan::ParseLink(spec.substr(0, spec.find('\n')));
   ASSERT_TRUE(link.ok()) << spec;
-  EXPECT_GE(link->rtt_ms, 30) << o.output;               // 15 ms each way
-  EXPECT_LE(link->bandwidth_bps, 44e6) << o.output;      // 40 Mbit/s, plus the burst
+  EXPECT_GE(link->rtt_ms, 30) << o.output;           // 15 ms each way
+  EXPECT_LE(link->bandwidth_bps, 44e6) << o.output;  // 40 Mbit/s, plus the burst
   EXPECT_GT(link->bandwidth_bps, 1e6) << o.output;
   EXPECT_EQ(server->Stop(), 0);
 }

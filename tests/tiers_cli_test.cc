@@ -78,17 +78,17 @@ TEST_F(TiersCliTest, APlanMadeBySeamPlanRunsAcrossTheTiers) {
   for (const char* links : {"--link device-edge=1gbit,0.1ms --link edge-cloud=10gbit,0.1ms",
                             "--link device-edge=1mbit,50ms --link edge-cloud=1mbit,50ms"}) {
     const std::string plan = dir + "/planned.json";
-    const Outcome p = RunSeam("plan " + model + " --profile device=" + dir +
-                              "/device.json --profile edge=" + dir + "/edge.json --profile cloud=" +
-                              dir + "/cloud.json " + links + " --output " + plan);
+    const Outcome p = RunSeam(
+        "plan " + model + " --profile device=" + dir + "/device.json --profile edge=" + dir +
+        "/edge.json --profile cloud=" + dir + "/cloud.json " + links + " --output " + plan);
     ASSERT_EQ(p.exit_code, 0) << p.output;
     const Outcome deploy = RunSeam(DeployArgs(plan) + " --bitwise");
     ASSERT_EQ(deploy.exit_code, 0) << deploy.output;
     const Outcome run = RunSeam("run --plan " + plan + " --random 2 --check");
     ASSERT_EQ(run.exit_code, 0) << run.output;
-    EXPECT_NE(run.output.find("check: outputs equal the whole model's, bitwise"),
-              std::string::npos)
-        << links << "\n" << p.output << run.output;
+    EXPECT_NE(run.output.find("check: outputs equal the whole model's, bitwise"), std::string::npos)
+        << links << "\n"
+        << p.output << run.output;
   }
 }
 
@@ -110,10 +110,10 @@ TEST_F(TiersCliTest, AnUnreachableTierIsNamed) {
   ASSERT_NE(gone, nullptr) << error;
   const std::string dead = gone->address();
   ASSERT_EQ(gone->Stop(), 0);
-  const Outcome deploy = RunSeam(
-      "deploy " + plan + " --repository edge=" + tiers_->edge_repository().root() +
-      " --repository cloud=" + tiers_->cloud_repository().root() + " --address edge=" + dead +
-      " --address cloud=" + tiers_->cloud().address());
+  const Outcome deploy =
+      RunSeam("deploy " + plan + " --repository edge=" + tiers_->edge_repository().root() +
+              " --repository cloud=" + tiers_->cloud_repository().root() +
+              " --address edge=" + dead + " --address cloud=" + tiers_->cloud().address());
   ASSERT_EQ(deploy.exit_code, 0) << deploy.output;
   const Outcome run = RunSeam("run --plan " + plan + " --random 1 --ready-timeout-s 1");
   EXPECT_EQ(run.exit_code, 1) << run.output;

@@ -9,8 +9,8 @@
 #include <mutex>
 #include <thread>
 
-#include "graph/test_models.h"
 #include "graph/model_loader.h"
+#include "graph/test_models.h"
 #include "pipeline/deployment.h"
 #include "runtime/segment_chain.h"
 #include "runtime/session.h"
@@ -50,8 +50,8 @@ class TiersTest : public ::testing::Test {
 
   // Runs `inputs_count` random inputs through the deployed plan and the whole model; checks the
   // outputs bitwise (`tolerance` 0) or by relative L2.
-  void ExpectEqualToWholeModel(const std::string& model, const std::string& plan,
-                               double tolerance, int inputs_count = 2) {
+  void ExpectEqualToWholeModel(const std::string& model, const std::string& plan, double tolerance,
+                               int inputs_count = 2) {
     ASSERT_NE(tiers_, nullptr);
     auto deployed = tiers_->Deploy(plan);
     ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
@@ -106,23 +106,23 @@ struct Placement {
   int edge_from_percent, cloud_from_percent;  // of the compute nodes
 };
 constexpr Placement kPlacements[] = {
-    {"device_only", 100, 100}, {"cloud_only", 0, 0},          {"edge_only", 0, 100},
-    {"device_cloud", 50, 50},  {"device_edge", 50, 100},       {"edge_cloud", 0, 50},
+    {"device_only", 100, 100}, {"cloud_only", 0, 0},         {"edge_only", 0, 100},
+    {"device_cloud", 50, 50},  {"device_edge", 50, 100},     {"edge_cloud", 0, 50},
     {"three_tiers", 33, 66},   {"three_tiers_late", 10, 90},
 };
 
 TEST_F(TiersTest, EveryPlacementOfEveryBundledModelIsBitwiseEqualToTheWholeModel) {
-  for (const char* name : {"cnn_chain.onnx", "dag_blocks.onnx", "dag_blocks_external.onnx",
-                           "tiny_golden.onnx"}) {
+  for (const char* name :
+       {"cnn_chain.onnx", "dag_blocks.onnx", "dag_blocks_external.onnx", "tiny_golden.onnx"}) {
     SCOPED_TRACE(name);
     const std::string model = graph::testing::BundledModel(name);
     const int n = ComputeNodeCount(model);
     ASSERT_GT(n, 0) << model;
     for (const auto& p : kPlacements) {
       SCOPED_TRACE(p.name);
-      const std::string plan = WritePlacementPlan(model, ::testing::TempDir(), p.name,
-                                                  n * p.edge_from_percent / 100,
-                                                  n * p.cloud_from_percent / 100);
+      const std::string plan =
+          WritePlacementPlan(model, ::testing::TempDir(), p.name, n * p.edge_from_percent / 100,
+                             n * p.cloud_from_percent / 100);
       ExpectEqualToWholeModel(model, plan, 0, 2);
     }
   }
@@ -146,9 +146,8 @@ TEST_F(TiersTest, LossyCodecsStayWithinTheAccuracyBudget) {
     for (const auto& codecs : std::vector<std::map<std::string, std::string>>{
              {{"device-edge", "fp16"}, {"edge-cloud", "fp16+zstd"}},
              {{"device-edge", "fp16"}, {"edge-cloud", "int8_per_channel"}}}) {
-      const std::string plan = WritePlacementPlan(model, ::testing::TempDir(),
-                                                  std::string("lossy_") + name, n / 3,
-                                                  2 * n / 3, codecs);
+      const std::string plan = WritePlacementPlan(
+          model, ::testing::TempDir(), std::string("lossy_") + name, n / 3, 2 * n / 3, codecs);
       ExpectEqualToWholeModel(model, plan, 1e-2, 2);
     }
   }
@@ -177,8 +176,8 @@ TEST_F(TiersTest, AClientFollowsItsPlanFileAcrossRedeploys) {
     auto deployed = tiers_->Deploy(plan);
     ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
     client::Tensors outputs;
-    ASSERT_TRUE(c->Infer(inputs, &outputs, nullptr, &error)) << "after redeploy " << k << ": "
-                                                             << error;
+    ASSERT_TRUE(c->Infer(inputs, &outputs, nullptr, &error))
+        << "after redeploy " << k << ": " << error;
     EXPECT_EQ(outputs, reference) << "after redeploy " << k;
   }
   EXPECT_NE(c->plan_id(), first_id) << "the client never switched to a newer deployment";
@@ -189,9 +188,8 @@ TEST_F(TiersTest, AClientFollowsItsPlanFileAcrossRedeploys) {
 TEST(TiersRestartTest, TheEdgeReconnectsToARestartedCloud) {
   TestRepository edge_repo, cloud_repo, scratch;
   std::string error;
-  auto cloud = ServerProcess::Start({"--repo", cloud_repo.root(), "--http-port", "-1",
-                                     "--log-level", "warn"},
-                                    &error);
+  auto cloud = ServerProcess::Start(
+      {"--repo", cloud_repo.root(), "--http-port", "-1", "--log-level", "warn"}, &error);
   ASSERT_NE(cloud, nullptr) << error;
   auto edge = ServerProcess::Start(
       {"--repo", edge_repo.root(), "--http-port", "-1", "--log-level", "warn"}, &error);
@@ -272,8 +270,8 @@ TEST_F(TiersTest, RedeployingUnderLoadLosesNoRequest) {
   ASSERT_NE(tiers_, nullptr);
   const std::string model = graph::testing::BundledModel("dag_blocks.onnx");
   const int n = ComputeNodeCount(model);
-  const std::string first = WritePlacementPlan(model, ::testing::TempDir(), "redeploy_a", n / 3,
-                                               2 * n / 3);
+  const std::string first =
+      WritePlacementPlan(model, ::testing::TempDir(), "redeploy_a", n / 3, 2 * n / 3);
   ASSERT_TRUE(tiers_->Deploy(first).ok());
   std::string error;
   auto c = client::Client::Open(first, {}, &error);
@@ -308,9 +306,9 @@ TEST_F(TiersTest, RedeployingUnderLoadLosesNoRequest) {
     }
   });
   for (int k = 0; k < 4; ++k) {
-    const std::string next = WritePlacementPlan(model, ::testing::TempDir(),
-                                                "redeploy_" + std::to_string(k), (k + 1) * n / 6,
-                                                (k + 2) * n / 6 + 1);
+    const std::string next =
+        WritePlacementPlan(model, ::testing::TempDir(), "redeploy_" + std::to_string(k),
+                           (k + 1) * n / 6, (k + 2) * n / 6 + 1);
     auto deployed = tiers_->Deploy(next);
     ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
     std::shared_ptr<client::Client> fresh = client::Client::Open(next, {}, &error);

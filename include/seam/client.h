@@ -7,7 +7,8 @@
 //   if (!client) { std::cerr << error << "\n"; return 1; }
 //   seam::client::Tensors outputs;
 //   seam::client::Trace trace;
-//   if (!client->Infer({{"image", {"FP32", {1, 3, 128, 128}, bytes}}}, &outputs, &trace, &error)) ...
+//   if (!client->Infer({{"image", {"FP32", {1, 3, 128, 128}, bytes}}}, &outputs, &trace, &error))
+//   ...
 //
 // This header is the whole public API: standard library types only. A Client may be used from
 // several threads at once; it keeps one streaming connection to the edge.

@@ -65,8 +65,8 @@ int RunDeploy(const DeployFlags& f) {
   options.intra_op_threads = f.threads;
   auto deployed = pipeline::Deploy(*model, *plan, options);
   if (!deployed.ok()) return ReportError(deployed.status());
-  std::cout << "plan " << plan->id << " of " << model_path << " deployed on "
-            << deployed->size() << " tier" << (deployed->size() == 1 ? "" : "s") << ":\n";
+  std::cout << "plan " << plan->id << " of " << model_path << " deployed on " << deployed->size()
+            << " tier" << (deployed->size() == 1 ? "" : "s") << ":\n";
   for (const auto& d : *deployed) {
     if (d.model.empty()) {
       std::cout << "  " << d.tier << ": stage in " << d.directory << "\n";

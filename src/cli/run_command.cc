@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/cpu_limit.h"
 #include "common/file_util.h"
 #include "common/npy.h"
 #include "pipeline/deployment.h"
 #include "pipeline/trace.h"
-#include "cli/cpu_limit.h"
 #include "runtime/segment_chain.h"
 #include "runtime/session.h"
 #include "seam/client.h"
@@ -176,8 +176,8 @@ int RunRun(const RunFlags& f) {
       client::Tensors outputs;
       client::Trace trace;
       if (!c->Infer((*inputs)[i], &outputs, &trace, &error)) {
-        return ReportError(Unavailable("request " + std::to_string(totals.size() + 1) + ": " +
-                                       error));
+        return ReportError(
+            Unavailable("request " + std::to_string(totals.size() + 1) + ": " + error));
       }
       totals.push_back(trace.total_ms);
       traces.push_back(trace);
@@ -211,8 +211,8 @@ int RunRun(const RunFlags& f) {
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return totals[a] < totals[b]; });
   std::printf("trace of the median request (%.3f ms):\n", totals[order[order.size() / 2]]);
   std::fputs(pipeline::TraceToText(ToPipeline(traces[order[order.size() / 2]])).c_str(), stdout);
-  std::printf("latency over %zu requests: p50 %.3f ms  p99 %.3f ms  min %.3f ms\n",
-              totals.size(), Percentile(totals, 0.5), Percentile(totals, 0.99),
+  std::printf("latency over %zu requests: p50 %.3f ms  p99 %.3f ms  min %.3f ms\n", totals.size(),
+              Percentile(totals, 0.5), Percentile(totals, 0.99),
               *std::min_element(totals.begin(), totals.end()));
   if (!f.json.empty()) {
     const nlohmann::json out = {{"plan_id", c->plan_id()},
@@ -225,8 +225,9 @@ int RunRun(const RunFlags& f) {
     if (worst.bitwise) {
       std::printf("check: outputs equal the whole model's, bitwise\n");
     } else {
-      std::printf("check: outputs differ from the whole model's: max |diff| %.3g, relative L2 %.3g\n",
-                  worst.max_abs, worst.relative_l2);
+      std::printf(
+          "check: outputs differ from the whole model's: max |diff| %.3g, relative L2 %.3g\n",
+          worst.max_abs, worst.relative_l2);
     }
   }
   return 0;

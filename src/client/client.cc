@@ -70,7 +70,8 @@ std::string DeploymentKey(const Client::Impl& impl) {
 }
 
 // The device's side of the deployment recorded in the plan file.
-Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path, const Options& options);
+Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
+                                               const Options& options);
 
 }  // namespace
 
@@ -88,9 +89,7 @@ namespace {
 
 Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
                                                const Options& options) {
-  auto fail = [&](const Status& status) -> Result<std::shared_ptr<Client::Impl>> {
-    return status;
-  };
+  auto fail = [&](const Status& status) -> Result<std::shared_ptr<Client::Impl>> { return status; };
   auto plan = pipeline::ReadExecutablePlan(plan_path);
   if (!plan.ok()) return fail(plan.status());
   auto stage_path = pipeline::DeviceStagePath(*plan);

@@ -32,7 +32,8 @@ Result<Tensor> ParseNpy(const std::string& bytes, const std::string& where) {
     offset = 10;
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) return InvalidArgument(where + ": truncated header");
-    for (int i = 3; i >= 0; --i) header_len = header_len << 8 | static_cast<unsigned char>(bytes[8 + i]);
+    for (int i = 3; i >= 0; --i)
+      header_len = header_len << 8 | static_cast<unsigned char>(bytes[8 + i]);
     offset = 12;
   } else {
     return InvalidArgument(where + ": unsupported .npy version " + std::to_string(major));
@@ -92,8 +93,8 @@ std::string SerializeNpy(const Tensor& tensor) {
   std::string shape;
   for (int64_t d : tensor.shape) shape += std::to_string(d) + ",";
   if (tensor.shape.size() > 1) shape.pop_back();
-  std::string header = std::string("{'descr': '") + descr +
-                       "', 'fortran_order': False, 'shape': (" + shape + "), }";
+  std::string header =
+      std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + shape + "), }";
   // Pad with spaces so that the data starts at a multiple of 64 bytes; end with a newline.
   while ((10 + header.size() + 1) % 64 != 0) header.push_back(' ');
   header.push_back('\n');

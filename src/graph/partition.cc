@@ -188,8 +188,8 @@ Result<Partition> PartitionFromAssignment(const GraphView& view,
     const int s = segment_of_node[n];
     if (s < 0 || s >= num_segments) {
       return InvalidArgument("node '" + view.node(n).name + "' is assigned to segment " +
-                             std::to_string(s) + ", outside [0, " +
-                             std::to_string(num_segments) + ")");
+                             std::to_string(s) + ", outside [0, " + std::to_string(num_segments) +
+                             ")");
     }
     partition.segment_of_node[n] = s;
     partition.segment_nodes[s].push_back(n);

@@ -36,7 +36,8 @@ TEST_F(PartitionTest, TensorsAndAfterNodeGiveTheSamePartition) {
 }
 
 TEST_F(PartitionTest, AnAssignmentGivesTheSamePartitionAsItsBoundaries) {
-  auto by_node = PartitionAtBoundaries(*view_, {{.after_node = "b1_add"}, {.tensors = {"inc_relu_out"}}});
+  auto by_node =
+      PartitionAtBoundaries(*view_, {{.after_node = "b1_add"}, {.tensors = {"inc_relu_out"}}});
   ASSERT_TRUE(by_node.ok()) << by_node.status().ToString();
   auto by_assignment = PartitionFromAssignment(*view_, by_node->segment_of_node, 3);
   ASSERT_TRUE(by_assignment.ok()) << by_assignment.status().ToString();

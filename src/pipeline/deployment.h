@@ -32,10 +32,10 @@ struct ExecutablePlan {
   std::string path;
   std::string id;  // 16 hex digits: a hash of the model, the placement and the codecs
   std::string model_sha256;
-  std::vector<std::string> tiers;              // chain order, the device first
-  std::map<std::string, int> tier_of_node;     // node name -> index in tiers
-  std::map<std::string, std::string> codecs;   // "TENSOR|LINK|up" or "|down" -> codec
-  nlohmann::json json;                         // the whole file
+  std::vector<std::string> tiers;             // chain order, the device first
+  std::map<std::string, int> tier_of_node;    // node name -> index in tiers
+  std::map<std::string, std::string> codecs;  // "TENSOR|LINK|up" or "|down" -> codec
+  nlohmann::json json;                        // the whole file
 };
 
 Result<ExecutablePlan> ReadExecutablePlan(const std::string& path);
@@ -56,7 +56,7 @@ Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
                                           const ExecutablePlan& plan, bool optimize);
 
 struct DeployOptions {
-  std::string name;  // stage models are NAME-TIER
+  std::string name;                                 // stage models are NAME-TIER
   std::map<std::string, std::string> repositories;  // server tier -> its model repository
   std::map<std::string, std::string> addresses;     // server tier -> HOST:PORT, as seen below it
   // Server tier -> HOST:PORT at which this process can reach it: Deploy then waits until the

@@ -17,8 +17,8 @@ struct HopClient::Pending {
 // One open ModelStreamInfer call and the calls waiting on it.
 struct HopClient::Stream {
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReaderWriter<inference::ModelInferRequest,
-                                           inference::ModelStreamInferResponse>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<inference::ModelInferRequest, inference::ModelStreamInferResponse>>
       rw;
   std::mutex write_mu;  // one outstanding write per stream (gRPC's rule)
   std::mutex mu;        // guards pending and broken; never held while writing
@@ -135,8 +135,8 @@ Status HopClient::WaitReady(const std::string& model, int64_t version, double ti
     const grpc::Status status = stub_->ModelReady(&context, request, &response);
     if (status.ok() && response.ready()) return Status::Ok();
     if (status.ok() || status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      last = NotFound(tier_ + " at " + address_ + " does not serve model '" + model +
-                      "' version " + std::to_string(version) + " (is it deployed there?)");
+      last = NotFound(tier_ + " at " + address_ + " does not serve model '" + model + "' version " +
+                      std::to_string(version) + " (is it deployed there?)");
     } else {
       last = FromGrpc(status, tier_ + " at " + address_ + " is unreachable");
     }
@@ -168,8 +168,8 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream() {
       if (!stream_->broken) return stream_;
     }
     const auto since = std::chrono::steady_clock::now() - last_connect_failure_;
-    if (!last_connect_error_.ok() &&
-        since < std::chrono::microseconds(static_cast<int64_t>(options_.reconnect_backoff_ms * 1e3))) {
+    if (!last_connect_error_.ok() && since < std::chrono::microseconds(static_cast<int64_t>(
+                                                 options_.reconnect_backoff_ms * 1e3))) {
       return last_connect_error_;
     }
     old = std::move(stream_);
@@ -180,9 +180,9 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream() {
   }
   // Fail fast when the next tier cannot be reached at all, rather than waiting for ever. Other
   // callers wait on connect_mu_ meanwhile, then see this attempt's outcome.
-  if (!channel_->WaitForConnected(std::chrono::system_clock::now() +
-                                  std::chrono::microseconds(
-                                      static_cast<int64_t>(options_.connect_timeout_ms * 1e3)))) {
+  if (!channel_->WaitForConnected(
+          std::chrono::system_clock::now() +
+          std::chrono::microseconds(static_cast<int64_t>(options_.connect_timeout_ms * 1e3)))) {
     std::lock_guard lock(mu_);
     last_connect_error_ =
         Unavailable(tier_ + " at " + address_ + " is unreachable (no connection within " +

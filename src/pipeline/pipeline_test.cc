@@ -45,7 +45,11 @@ TEST(StageSpecTest, RoundTripsThroughJson) {
   s.optimize = false;
   s.inputs = {{"x", DType::kFloat32, {-1, 3, 8, 8}, "fp16+zstd"}};
   s.outputs = {{"y", DType::kInt64, {-1}, "identity"}};
-  s.next = NextHop{"cloud", "10.0.0.2:9000", "m-cloud", 4, {{"h", DType::kFloat32, {1, 8}, "int8"}},
+  s.next = NextHop{"cloud",
+                   "10.0.0.2:9000",
+                   "m-cloud",
+                   4,
+                   {{"h", DType::kFloat32, {1, 8}, "int8"}},
                    {{"y", DType::kInt64, {-1}, "identity"}}};
   auto back = StageFromJson(StageToJson(s), "stage.json");
   ASSERT_TRUE(back.ok()) << back.status().ToString();

@@ -88,8 +88,7 @@ json StageToJson(const StageSpec& s) {
 Result<StageSpec> StageFromJson(const json& j, const std::string& where) {
   SEAM_ASSIGN_OR_RETURN(std::string schema, Field<std::string>(j, "schema", where));
   if (schema != kStageSchema) {
-    return InvalidArgument(where + ": schema is '" + schema + "', expected '" + kStageSchema +
-                           "'");
+    return InvalidArgument(where + ": schema is '" + schema + "', expected '" + kStageSchema + "'");
   }
   StageSpec s;
   SEAM_ASSIGN_OR_RETURN(s.plan_id, Field<std::string>(j, "plan_id", where));

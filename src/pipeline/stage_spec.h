@@ -9,8 +9,8 @@
 // its referrer records: config.json covers stage.json, stage.json covers the segment.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>

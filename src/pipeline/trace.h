@@ -3,8 +3,8 @@
 // "seam_trace", JSON); the tier below adds its own entry and the link between them.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

@@ -298,8 +298,7 @@ Result<DecodedRequest> DecodeInferRequest(const ModelInferRequest& request,
     const std::string codec = CodecOf(out.parameters());
     if (!transport::IsPlainCodec(codec)) {
       if (auto spec = transport::ParseCodec(codec); !spec.ok()) {
-        return InvalidArgument("requested output '" + out.name() + "': " +
-                               spec.status().message());
+        return InvalidArgument("requested output '" + out.name() + "': " + spec.status().message());
       }
       decoded.output_codecs[out.name()] = codec;
     }

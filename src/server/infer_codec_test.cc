@@ -271,9 +271,9 @@ TEST(InferCodecTest, RequestedOutputsAreEncodedWithTheirCodec) {
   probs.data.resize(raw.size());
   std::memcpy(probs.data.data(), raw.data(), raw.size());
   inference::ModelInferResponse response;
-  ASSERT_TRUE(EncodeInferOutputs({{"probs", probs}}, decoded->outputs, &response,
-                                 decoded->output_codecs)
-                  .ok());
+  ASSERT_TRUE(
+      EncodeInferOutputs({{"probs", probs}}, decoded->outputs, &response, decoded->output_codecs)
+          .ok());
   ASSERT_EQ(response.outputs_size(), 1);
   EXPECT_EQ(response.outputs(0).parameters().at("seam_codec").string_param(), "fp16");
   auto back = transport::DecodePayload(response.raw_output_contents(0), "fp16", DType::kFloat32,

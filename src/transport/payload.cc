@@ -46,8 +46,8 @@ Result<Tensor> DecodePayload(std::string_view bytes, std::string_view codec, DTy
   // a payload may expand at most kMaxExpansion times (or to kFreeExpansionBytes, enough for any
   // all-zero activation of a real model).
   if (expected > std::max<uint64_t>(kFreeExpansionBytes, kMaxExpansion * bytes.size())) {
-    return InvalidArgument(where + " (codec " + std::string(codec) + "): " +
-                           std::to_string(bytes.size()) + " bytes cannot hold shape " +
+    return InvalidArgument(where + " (codec " + std::string(codec) +
+                           "): " + std::to_string(bytes.size()) + " bytes cannot hold shape " +
                            OipShape(shape) + " of " + DTypeName(dtype) + " (" +
                            std::to_string(expected) + " bytes)");
   }
