@@ -1,5 +1,5 @@
 // infer_request_fuzzer: arbitrary bytes as an inference::ModelInferRequest (what a gRPC client
-// may send), decoded and validated by server::DecodeInferRequest against a fixed model signature
+// may send), decoded and validated by oip::DecodeInferRequest against a fixed model signature
 // (infer_request_models.h, chosen by model_name), and when accepted, encoded back through
 // EncodeInferOutputs. Beyond "never crashes", an accepted request must satisfy what the decoder
 // promises the scheduler: every model input exactly once, with the model's dtype, a shape that
@@ -13,11 +13,11 @@
 #include <cstdlib>
 
 #include "infer_request_models.h"
-#include "server/infer_codec.h"
+#include "oip/infer_codec.h"
 
 namespace {
 
-using seam::server::ModelMetadata;
+using seam::oip::ModelMetadata;
 
 [[noreturn]] void Broken(const char* promise, const std::string& tensor) {
   std::fprintf(stderr, "infer_request_fuzzer: accepted request breaks '%s' (tensor '%s')\n",
@@ -25,7 +25,7 @@ using seam::server::ModelMetadata;
   std::abort();
 }
 
-void CheckAccepted(const seam::server::DecodedRequest& decoded, const ModelMetadata& metadata) {
+void CheckAccepted(const seam::oip::DecodedRequest& decoded, const ModelMetadata& metadata) {
   if (decoded.inputs.size() != metadata.inputs.size()) Broken("every input once", "");
   int64_t batch = -1;
   for (const auto& spec : metadata.inputs) {
@@ -69,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   inference::ModelInferRequest request;
   if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
   const ModelMetadata& metadata = seam::fuzz::MetadataFor(request.model_name());
-  auto decoded = seam::server::DecodeInferRequest(request, metadata);
+  auto decoded = seam::oip::DecodeInferRequest(request, metadata);
   if (!decoded.ok()) {
     // Every refusal is INVALID_ARGUMENT with a message (it goes back to the client as is).
     if (decoded.status().code() != seam::StatusCode::kInvalidArgument ||
@@ -83,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> names;
   for (const auto& [name, tensor] : decoded->inputs) names.push_back(name);
   inference::ModelInferResponse response;
-  if (!seam::server::EncodeInferOutputs(decoded->inputs, names, &response).ok()) {
+  if (!seam::oip::EncodeInferOutputs(decoded->inputs, names, &response).ok()) {
     Broken("encodable", "");
   }
   return 0;

@@ -5,12 +5,12 @@
 
 #include <string>
 
-#include "server/model_metadata.h"
+#include "oip/model_metadata.h"
 
 namespace seam::fuzz {
 
-using runtime::IoSpec;
-using server::ModelMetadata;
+using IoSpec = TensorSpec;
+using oip::ModelMetadata;
 
 // models/cnn_chain.onnx as served with max_batch_size 8: image [N,3,32,32] -> probs [N,10].
 inline ModelMetadata CnnChain() {

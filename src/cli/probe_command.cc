@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "profile/link_probe.h"
+#include "probe/link_probe.h"
 
 namespace seam::cli {
 namespace {
@@ -10,7 +10,7 @@ namespace {
 struct ProbeCommandOptions {
   std::string address;
   std::string link_name;  // e.g. device-edge: prints a ready --link flag
-  profile::ProbeOptions probe;
+  probe::ProbeOptions probe;
   double payload_mb = 4;
 };
 
@@ -19,7 +19,7 @@ int RunProbe(ProbeCommandOptions o) {
     return ReportError(InvalidArgument("--payload-mb must be between 0.1 and 512"));
   }
   o.probe.large_bytes = static_cast<size_t>(o.payload_mb * (1 << 20));
-  auto estimate = profile::ProbeLink(o.address, o.probe);
+  auto estimate = probe::ProbeLink(o.address, o.probe);
   if (!estimate.ok()) return ReportError(estimate.status());
   std::printf("round trip  %.3f ms (median of %d)\n", estimate->rtt_ms, o.probe.repetitions);
   std::printf("bandwidth   %.1f Mbit/s (upload, median of %d)\n", estimate->bandwidth_bps / 1e6,

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/cpu_limit.h"
+#include "pipeline/stage_backend.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -35,6 +36,8 @@ int RunServe(const ServeCommandOptions& options) {
   // A tier with less CPU than this host (an edge box), emulated with a cgroup quota.
   auto quota = LimitCpu(options.cpu_quota);
   if (!quota.ok()) return ReportError(quota.status());
+  // The server runs ONNX Runtime models itself; the pipeline's stages plug in as a backend.
+  pipeline::RegisterStageBackend();
   auto started = server::Server::Start(options.server);
   if (!started.ok()) return ReportError(started.status());
   std::unique_ptr<server::Server> serving = std::move(started).value();

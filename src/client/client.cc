@@ -101,11 +101,11 @@ Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
                                    plan_path + " (" + plan->id + "); deploy the plan again"));
   }
   if (spec->next && !options.next_address.empty()) spec->next->address = options.next_address;
-  pipeline::HopOptions hop;
-  hop.call_timeout_ms = options.call_timeout_ms;
-  hop.connect_timeout_ms = options.ready_timeout_ms;
+  pipeline::StageOptions stage_options;
+  stage_options.hop.call_timeout_ms = options.call_timeout_ms;
+  stage_options.hop.connect_timeout_ms = options.ready_timeout_ms;
   auto runner = pipeline::StageRunner::Open(
-      *spec, std::filesystem::path(*stage_path).parent_path().string(), hop);
+      *spec, std::filesystem::path(*stage_path).parent_path().string(), stage_options);
   if (!runner.ok()) return fail(runner.status());
   if (spec->next) {
     Status ready = (*runner)->hop()->WaitReady(spec->next->model, spec->next->version,

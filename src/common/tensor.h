@@ -35,4 +35,11 @@ struct Tensor {
 // Tensors passed between segments, by tensor name.
 using TensorMap = std::map<std::string, Tensor>;
 
+// What a model (or segment, or stage) declares for one of its inputs or outputs.
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  std::vector<int64_t> shape;  // -1 for dynamic dimensions
+};
+
 }  // namespace seam

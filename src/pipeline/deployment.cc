@@ -14,7 +14,7 @@
 #include "graph/partition.h"
 #include "graph/segment_builder.h"
 #include "graph/shape_inference.h"
-#include "pipeline/hop_client.h"
+#include "oip/hop_client.h"
 
 namespace seam::pipeline {
 namespace {
@@ -315,7 +315,7 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, Execut
                          "': " + ec.message());
     out.directory = final_dir.string();
     if (auto control = options.control.find(out.tier); control != options.control.end()) {
-      HopClient client(out.tier, control->second);
+      oip::HopClient client(out.tier, control->second);
       SEAM_RETURN_IF_ERROR(client.RequestLoad(out.model, options.ready_timeout_ms));
       SEAM_RETURN_IF_ERROR(client.WaitReady(out.model, out.version, options.ready_timeout_ms));
     }

@@ -1,9 +1,9 @@
 #include "pipeline/stage_runner.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/file_util.h"
-#include "transport/payload.h"
 
 namespace seam::pipeline {
 namespace {
@@ -23,13 +23,20 @@ bool ShapeFits(const std::vector<int64_t>& declared, const std::vector<int64_t>&
   return true;
 }
 
+const StageTensor* Find(const std::vector<StageTensor>& tensors, const std::string& name) {
+  auto it = std::find_if(tensors.begin(), tensors.end(),
+                         [&](const StageTensor& t) { return t.name == name; });
+  return it == tensors.end() ? nullptr : &*it;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<StageRunner>> StageRunner::Open(const StageSpec& spec,
                                                        const std::string& directory,
-                                                       const HopOptions& hop_options) {
+                                                       const StageOptions& options) {
   std::unique_ptr<StageRunner> runner(new StageRunner());
   runner->spec_ = spec;
+  runner->pass_through_ = options.pass_through;
   if (!spec.segment_file.empty()) {
     const std::string path = directory + "/" + spec.segment_file;
     SEAM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
@@ -37,30 +44,100 @@ Result<std::unique_ptr<StageRunner>> StageRunner::Open(const StageSpec& spec,
       return DataLoss(path + ": sha256 is " + actual + " but its stage expects " +
                       spec.segment_sha256 + "; refusing to load it");
     }
-    runtime::SessionOptions options;
-    options.optimize = spec.optimize;
-    options.intra_op_threads = spec.intra_op_threads;
-    SEAM_ASSIGN_OR_RETURN(runner->session_, runtime::Session::Open(path, options));
+    runtime::SessionOptions session_options;
+    session_options.optimize = spec.optimize;
+    session_options.intra_op_threads = spec.intra_op_threads;
+    SEAM_ASSIGN_OR_RETURN(runner->session_, runtime::Session::Open(path, session_options));
   }
   if (spec.next) {
-    runner->hop_ = std::make_unique<HopClient>(spec.next->tier, spec.next->address, hop_options);
+    runner->hop_ =
+        std::make_unique<oip::HopClient>(spec.next->tier, spec.next->address, options.hop);
   }
   return runner;
 }
 
-Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
-                                   double decode_ms) const {
+bool StageRunner::KeepsCodedInput(const std::string& name, const std::string& codec) const {
+  if (!pass_through_ || !spec_.next || Find(spec_.outputs, name)) return false;
+  if (session_) {
+    for (const auto& input : session_->inputs()) {
+      if (input.name == name) return false;
+    }
+  }
+  const StageTensor* up = Find(spec_.next->send, name);
+  return up && up->codec == codec;
+}
+
+Status StageRunner::CallNext(const TensorMap& inputs, TensorMap& made, CodedTensors* coded,
+                             TierTrace& mine, LinkTrace& link, RequestTrace& above) const {
+  const NextHop& next = *spec_.next;
+  inference::ModelInferRequest request;
+  request.set_model_name(next.model);
+  request.set_model_version(std::to_string(next.version));
+  (*request.mutable_parameters())[kPlanParameter].set_string_param(spec_.plan_id);
+  const auto encode_start = Clock::now();
+  for (const StageTensor& t : next.send) {
+    if (coded) {
+      if (auto kept = coded->inputs.find(t.name); kept != coded->inputs.end()) {
+        // Arrived in the codec it leaves in (KeepsCodedInput): its bytes go up untouched.
+        link.up_bytes += oip::AddCodedInput(t.name, std::move(kept->second), &request);
+        continue;
+      }
+    }
+    const Tensor* tensor = nullptr;
+    if (auto it = made.find(t.name); it != made.end()) tensor = &it->second;
+    if (auto it = inputs.find(t.name); !tensor && it != inputs.end()) tensor = &it->second;
+    if (!tensor) {
+      return Internal(spec_.tier + ": tensor '" + t.name + "' to send to " + next.tier +
+                      " was neither received nor computed here");
+    }
+    auto bytes = oip::AddInput(t.name, *tensor, t.codec, &request);
+    if (!bytes.ok()) return bytes.status().WithContext(spec_.tier);
+    link.up_bytes += *bytes;
+  }
+  for (const StageTensor& t : next.receive) oip::AddRequestedOutput(t.name, t.codec, &request);
+  mine.encode_ms += MsSince(encode_start);
+
+  const auto call_start = Clock::now();
+  auto response = hop_->Infer(std::move(request));
+  const double call_ms = MsSince(call_start);
+  if (!response.ok()) return response.status();
+
+  const auto decode_start = Clock::now();
+  // An output from above stays coded when the tier below wants it in the codec it came in.
+  oip::KeepCoded keep;
+  if (coded && pass_through_) {
+    keep = [&](const std::string& name, const std::string& codec) {
+      auto wanted = coded->output_codecs.find(name);
+      return wanted != coded->output_codecs.end() && wanted->second == codec &&
+             Find(spec_.outputs, name) != nullptr && !made.contains(name);
+    };
+  }
+  SEAM_ASSIGN_OR_RETURN(oip::DecodedResponse answer,
+                        oip::DecodeInferResponse(*response, next.tier, keep));
+  link.down_bytes += answer.payload_bytes;
+  for (auto& [name, tensor] : answer.outputs) made.insert_or_assign(name, std::move(tensor));
+  if (coded) {
+    for (auto& [name, tensor] : answer.coded)
+      coded->outputs.insert_or_assign(name, std::move(tensor));
+  }
+  mine.decode_ms += MsSince(decode_start);
+
+  if (auto p = response->parameters().find(kTraceParameter); p != response->parameters().end()) {
+    SEAM_ASSIGN_OR_RETURN(above, TraceFromJson(p->second.string_param()));
+  }
+  link.from = spec_.tier;
+  link.to = next.tier;
+  link.ms = call_ms - above.TotalMs();
+  return Status::Ok();
+}
+
+Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace, double decode_ms,
+                                   CodedTensors* coded) const {
   const auto start = Clock::now();
   TierTrace mine{.tier = spec_.tier, .decode_ms = decode_ms};
   // Tensors made on this tier or received from above; `inputs` are read in place, never copied
   // (a tensor is copied only when it passes straight through to the tier below).
   TensorMap made;
-  auto find = [&](const std::string& name) -> const Tensor* {
-    if (auto it = made.find(name); it != made.end()) return &it->second;
-    if (auto it = inputs.find(name); it != inputs.end()) return &it->second;
-    return nullptr;
-  };
-
   if (session_) {
     // The segment reads only tensors that arrived from below (stage_spec.h).
     const auto compute_start = Clock::now();
@@ -72,81 +149,14 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
 
   RequestTrace above;
   LinkTrace link;
-  if (spec_.next) {
-    const NextHop& next = *spec_.next;
-    inference::ModelInferRequest request;
-    request.set_model_name(next.model);
-    request.set_model_version(std::to_string(next.version));
-    (*request.mutable_parameters())[kPlanParameter].set_string_param(spec_.plan_id);
-    const auto encode_start = Clock::now();
-    for (const StageTensor& t : next.send) {
-      const Tensor* tensor = find(t.name);
-      if (!tensor) {
-        return Internal(spec_.tier + ": tensor '" + t.name + "' to send to " + next.tier +
-                        " was neither received nor computed here");
-      }
-      auto* in = request.add_inputs();
-      in->set_name(t.name);
-      in->set_datatype(DTypeName(tensor->dtype));
-      for (int64_t d : tensor->shape) in->add_shape(d);
-      if (!transport::IsPlainCodec(t.codec)) {
-        (*in->mutable_parameters())[transport::kCodecParameter].set_string_param(t.codec);
-      }
-      auto payload = transport::EncodePayload(*tensor, t.codec);
-      if (!payload.ok()) return payload.status().WithContext(spec_.tier + ": tensor " + t.name);
-      link.up_bytes += payload->size();
-      request.add_raw_input_contents(std::move(payload).value());
-    }
-    for (const StageTensor& t : next.receive) {
-      auto* out = request.add_outputs();
-      out->set_name(t.name);
-      if (!transport::IsPlainCodec(t.codec)) {
-        (*out->mutable_parameters())[transport::kCodecParameter].set_string_param(t.codec);
-      }
-    }
-    mine.encode_ms += MsSince(encode_start);
-
-    const auto call_start = Clock::now();
-    auto response = hop_->Infer(std::move(request));
-    const double call_ms = MsSince(call_start);
-    if (!response.ok()) return response.status();
-
-    const auto decode_start = Clock::now();
-    if (response->outputs_size() != response->raw_output_contents_size()) {
-      return DataLoss(next.tier + " answered " + std::to_string(response->outputs_size()) +
-                      " outputs with " + std::to_string(response->raw_output_contents_size()) +
-                      " raw contents");
-    }
-    for (int i = 0; i < response->outputs_size(); ++i) {
-      const auto& out = response->outputs(i);
-      const std::string where = next.tier + " output '" + out.name() + "'";
-      auto dtype = DTypeFromName(out.datatype());
-      if (!dtype) return DataLoss(where + ": unknown datatype '" + out.datatype() + "'");
-      std::string codec;
-      if (auto p = out.parameters().find(transport::kCodecParameter); p != out.parameters().end()) {
-        codec = p->second.string_param();
-      }
-      const std::string& raw = response->raw_output_contents(i);
-      link.down_bytes += raw.size();
-      auto tensor = transport::DecodePayload(
-          raw, codec, *dtype, std::vector<int64_t>(out.shape().begin(), out.shape().end()), where);
-      // Bad bytes from the tier above are its fault, not the caller's input.
-      if (!tensor.ok()) return DataLoss(tensor.status().message());
-      made.insert_or_assign(out.name(), std::move(tensor).value());
-    }
-    mine.decode_ms += MsSince(decode_start);
-
-    if (auto p = response->parameters().find(kTraceParameter); p != response->parameters().end()) {
-      SEAM_ASSIGN_OR_RETURN(above, TraceFromJson(p->second.string_param()));
-    }
-    link.from = spec_.tier;
-    link.to = next.tier;
-    link.ms = call_ms - above.TotalMs();
-  }
+  if (spec_.next) SEAM_RETURN_IF_ERROR(CallNext(inputs, made, coded, mine, link, above));
 
   TensorMap outputs;
   for (const StageTensor& t : spec_.outputs) {
-    const Tensor* tensor = find(t.name);
+    if (coded && coded->outputs.contains(t.name)) continue;  // passed down as it came
+    const Tensor* tensor = nullptr;
+    if (auto it = made.find(t.name); it != made.end()) tensor = &it->second;
+    if (auto it = inputs.find(t.name); !tensor && it != inputs.end()) tensor = &it->second;
     if (!tensor) return Internal(spec_.tier + ": output '" + t.name + "' was not produced");
     if (tensor->dtype != t.dtype || !ShapeFits(t.shape, tensor->shape)) {
       return Internal(spec_.tier + ": output '" + t.name + "' does not match its stage spec");

@@ -29,11 +29,8 @@ struct SessionOptions {
   std::string profile_prefix;
 };
 
-struct IoSpec {
-  std::string name;
-  DType dtype = DType::kFloat32;
-  std::vector<int64_t> shape;  // -1 for dynamic dimensions
-};
+// A model's declared input or output (common/tensor.h).
+using IoSpec = TensorSpec;
 
 class Session {
  public:

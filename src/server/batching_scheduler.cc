@@ -72,7 +72,7 @@ BatchingScheduler::Route BatchingScheduler::Place(InferJob& job, Status* refused
 }
 
 void BatchingScheduler::Submit(InferJob job) {
-  if (job.model->is_stage()) return stages_.Submit(std::move(job));
+  if (job.model->backend().WaitsOnPeers()) return stages_.Submit(std::move(job));
   if (!job.model->config().dynamic_batching) return direct_.Submit(std::move(job));
   Status refused;
   Route route;

@@ -38,9 +38,9 @@ namespace seam::server {
 struct BatchingSchedulerOptions {
   int threads = 1;          // direct-path workers (--infer-threads)
   size_t max_queue = 1024;  // direct-path queue bound; a batcher's when max_queue_size is 0
-  // Workers for stages of deployed plans (ModelVersion::is_stage): a stage's job mostly waits
-  // for the next tier, so stages get their own pool, and a slow next tier never holds up the
-  // workers of the models this server computes.
+  // Workers for backends that mostly wait on other servers (Backend::WaitsOnPeers: stages of
+  // deployed plans), so that a slow next tier never holds up the workers of the models this
+  // server computes.
   int stage_threads = 32;
   ServerObserver* observer = nullptr;  // optional; must outlive the scheduler
 };

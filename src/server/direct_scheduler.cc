@@ -75,7 +75,7 @@ void DirectScheduler::Work() {
     const auto start = std::chrono::steady_clock::now();
     Result<TensorMap> outputs = Internal("no result");
     try {
-      outputs = job.model->Run(job.inputs, job.trace.get(), job.decode_ms);
+      outputs = job.model->Run(job.inputs, job.context.get());
     } catch (const std::exception& e) {
       // ORT's exceptions are caught in Session; this is e.g. bad_alloc on a huge output.
       outputs = Internal(job.model->model_name() + ": inference failed: " + e.what());

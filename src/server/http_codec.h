@@ -1,7 +1,7 @@
 // The JSON forms of the Open Inference Protocol's HTTP/REST API, as pure functions (no I/O, no
 // threads). An inference request body becomes the same ModelInferRequest a gRPC client would send,
 // with typed contents, so that both front ends share one validation and execution path
-// (infer_codec.h, InferHandler); responses are written back as JSON.
+// (oip/infer_codec.h, InferHandler); responses are written back as JSON.
 //
 // Tensor data in JSON: "data" is a flat or nested array in row-major order (nesting is not checked
 // against the shape, only the element count). Integers must be JSON integers within the datatype's

@@ -10,7 +10,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "server/infer_codec.h"
+#include "oip/infer_codec.h"
 
 namespace seam::server {
 namespace {
@@ -56,7 +56,7 @@ TEST(HttpCodecTest, NestedAndFlatDataDecodeLikeAGrpcRequest) {
   EXPECT_EQ(request->model_name(), "m");
   EXPECT_EQ(request->model_version(), "3");
   EXPECT_EQ(request->id(), "r-1");
-  auto decoded = DecodeInferRequest(*request, Metadata());
+  auto decoded = oip::DecodeInferRequest(*request, Metadata());
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   const Tensor& image = decoded->inputs.at("image");
   EXPECT_EQ(image.shape, (std::vector<int64_t>{1, 3, 2, 2}));
@@ -75,7 +75,7 @@ TEST(HttpCodecTest, ValidationRulesOfTheCodecStillApply) {
           std::string("0,0,0,0,0,0,0,0,0,0,0,0") + "]}]}",
       "m", "");
   ASSERT_TRUE(request.ok());
-  auto decoded = DecodeInferRequest(*request, Metadata());
+  auto decoded = oip::DecodeInferRequest(*request, Metadata());
   EXPECT_EQ(decoded.status().message(), "input 'image': expected datatype FP32, got INT64");
   // An unknown datatype is left for the codec, which names it.
   request = ParseInferRequestJson(OneInput("BYTES", "[1]", R"(["a"])"), "m", "");

@@ -1,4 +1,4 @@
-// The one place where seam's Status becomes an HTTP status code, as grpc_status.h is for gRPC
+// The one place where seam's Status becomes an HTTP status code, as oip/grpc_status.h is for gRPC
 // (style: errors change form once per boundary). The body is {"error": message}, written by the
 // HTTP front end.
 #pragma once

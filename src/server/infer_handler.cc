@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "server/infer_codec.h"
+#include "oip/infer_codec.h"
 #include "server/log.h"
 
 namespace seam::server {
@@ -39,7 +39,11 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   const int64_t version = (*model)->version();
   if (metrics_) metrics_->RequestAccepted(request.model_name(), version);
   const auto decode_start = std::chrono::steady_clock::now();
-  auto decoded = DecodeInferRequest(request, (*model)->metadata());
+  const Backend& backend = (*model)->backend();
+  auto decoded = oip::DecodeInferRequest(
+      request, (*model)->metadata(), [&backend](const std::string& name, const std::string& codec) {
+        return backend.KeepsCoded(name, codec);
+      });
   const double decode_ms = MicrosSince(decode_start) / 1e3;
   if (!decoded.ok()) {
     if (metrics_) {
@@ -52,28 +56,29 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   response->set_model_name(request.model_name());
   response->set_model_version(std::to_string((*model)->version()));
   response->set_id(request.id());
+  auto context = std::make_shared<RequestContext>();
+  context->request_id = request_id;
+  context->accepted = accepted;
+  context->decode_ms = decode_ms;
+  context->output_codecs = std::move(decoded->output_codecs);
+  context->parameters = std::move(decoded->parameters);
+  context->coded_inputs = std::move(decoded->coded);
   InferJob job;
   job.model = *model;
   job.inputs = std::move(decoded->inputs);
   job.request_id = request_id;
   job.accepted = accepted;
-  if ((*model)->is_stage()) {
-    job.trace = std::make_shared<pipeline::RequestTrace>();
-    job.decode_ms = decode_ms;
-  }
-  job.done = [response, outputs = std::move(decoded->outputs),
-              codecs = std::move(decoded->output_codecs), done = std::move(done), request_id,
-              model_name = request.model_name(), version, accepted, trace = job.trace,
+  job.context = context;
+  job.done = [response, outputs = std::move(decoded->outputs), context, done = std::move(done),
+              request_id, model_name = request.model_name(), version, accepted,
               metrics = metrics_](Result<TensorMap> result) {
     const auto encode_start = std::chrono::steady_clock::now();
     const Status status =
-        result.ok() ? EncodeInferOutputs(*result, outputs, response, codecs) : result.status();
-    if (status.ok() && trace && !trace->tiers.empty()) {
-      // This tier's entry also counts encoding the answer, and its total runs from acceptance.
-      trace->tiers.front().encode_ms += MicrosSince(encode_start) / 1e3;
-      trace->tiers.front().total_ms = MicrosSince(accepted) / 1e3;
-      (*response->mutable_parameters())[pipeline::kTraceParameter].set_string_param(
-          pipeline::TraceToJson(*trace).dump());
+        result.ok() ? oip::EncodeInferOutputs(*result, outputs, response, context->output_codecs,
+                                              &context->coded_outputs)
+                    : result.status();
+    if (status.ok() && context->finish) {
+      context->finish(MicrosSince(encode_start) / 1e3, MicrosSince(accepted) / 1e3, response);
     }
     const int64_t duration_us = MicrosSince(accepted);
     // Counted before the client has its answer, so that it finds the request in /metrics.

@@ -2,7 +2,7 @@
 
 #include <exception>
 
-#include "server/grpc_status.h"
+#include "oip/grpc_status.h"
 #include "server/log.h"
 #include "server/stream_infer.h"
 
@@ -22,7 +22,7 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const cha
     spdlog::error("event=rpc_exception rpc={} error={}", rpc, LogValue(e.what()));
     status = Internal(std::string(rpc) + ": " + e.what());
   }
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(oip::ToGrpcStatus(status));
   return reactor;
 }
 
@@ -42,7 +42,7 @@ class GatedUnaryReactor final : public grpc::ServerUnaryReactor {
 // A reactor already finished with `status`.
 grpc::ServerUnaryReactor* Refused(grpc::CallbackServerContext* context, const Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(oip::ToGrpcStatus(status));
   return reactor;
 }
 
@@ -52,7 +52,7 @@ grpc::ServerUnaryReactor* EnterOrRefuse(grpc::CallbackServerContext* context, Dr
   *admitted = gate.TryEnter();
   if (*admitted) return new GatedUnaryReactor(gate);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(Unavailable("the server is shutting down")));
+  reactor->Finish(oip::ToGrpcStatus(Unavailable("the server is shutting down")));
   return reactor;
 }
 
@@ -194,7 +194,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   // `finished` guards against finishing twice if Infer threw after calling done.
   auto finished = std::make_shared<std::atomic<bool>>(false);
   auto finish = [reactor, finished](const Status& status) {
-    if (!finished->exchange(true)) reactor->Finish(ToGrpcStatus(status));
+    if (!finished->exchange(true)) reactor->Finish(oip::ToGrpcStatus(status));
   };
   try {
     handler_.Infer(*request, response, finish);
@@ -208,7 +208,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
 grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
 InferenceService::ModelStreamInfer(grpc::CallbackServerContext* context) {
   // Both delete themselves in OnDone.
-  if (Status s = Authorize(context); !s.ok()) return new RefusedStreamReactor(ToGrpcStatus(s));
+  if (Status s = Authorize(context); !s.ok()) return new RefusedStreamReactor(oip::ToGrpcStatus(s));
   if (!gate_.TryEnter()) return new RefusedStreamReactor();
   return new StreamInferReactor(handler_, gate_);
 }
@@ -237,7 +237,7 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
   grpc::ServerUnaryReactor* reactor = EnterOrRefuse(context, gate_, &admitted);
   if (!admitted) return reactor;
   if (Status s = CheckRepositoryParameters(request->parameters(), "RepositoryModelLoad"); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+    reactor->Finish(oip::ToGrpcStatus(s));
     return reactor;
   }
   RunOnControlThread([this, reactor, model = request->model_name()] {
@@ -248,7 +248,7 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
     } catch (const std::exception& e) {
       status = Internal("RepositoryModelLoad: " + std::string(e.what()));
     }
-    reactor->Finish(ToGrpcStatus(status));
+    reactor->Finish(oip::ToGrpcStatus(status));
   });
   return reactor;
 }
@@ -262,7 +262,7 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelUnload(
   if (!admitted) return reactor;
   if (Status s = CheckRepositoryParameters(request->parameters(), "RepositoryModelUnload");
       !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+    reactor->Finish(oip::ToGrpcStatus(s));
     return reactor;
   }
   RunOnControlThread([this, reactor, model = request->model_name()] {
@@ -273,7 +273,7 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelUnload(
     } catch (const std::exception& e) {
       status = Internal("RepositoryModelUnload: " + std::string(e.what()));
     }
-    reactor->Finish(ToGrpcStatus(status));
+    reactor->Finish(oip::ToGrpcStatus(status));
   });
   return reactor;
 }

@@ -5,14 +5,6 @@
 namespace seam::server {
 namespace {
 
-const runtime::IoSpec* FindSpec(const std::vector<runtime::IoSpec>& specs,
-                                const std::string& name) {
-  for (const auto& spec : specs) {
-    if (spec.name == name) return &spec;
-  }
-  return nullptr;
-}
-
 // Applies the config's declarations to one side (inputs or outputs) of the signature.
 Status Refine(const std::vector<TensorConfig>& declared, const std::string& kind,
               const std::string& config_path, int max_batch_size,
@@ -57,15 +49,6 @@ Status Refine(const std::vector<TensorConfig>& declared, const std::string& kind
 }
 
 }  // namespace
-
-
-const runtime::IoSpec* ModelMetadata::FindInput(const std::string& name) const {
-  return FindSpec(inputs, name);
-}
-
-const runtime::IoSpec* ModelMetadata::FindOutput(const std::string& name) const {
-  return FindSpec(outputs, name);
-}
 
 Result<ModelMetadata> ResolveMetadata(const ModelConfig& config, const std::string& config_path,
                                       const std::vector<runtime::IoSpec>& model_inputs,

@@ -36,10 +36,9 @@ struct InferJob {
   std::string request_id;
   // When the request was accepted (steady clock): queue time = start of execution - this.
   std::chrono::steady_clock::time_point accepted;
-  // For a stage (ModelVersion::is_stage): the trace it fills, answered to the tier below, and the
-  // time spent decoding the inputs. Null otherwise.
-  std::shared_ptr<pipeline::RequestTrace> trace;
-  double decode_ms = 0;
+  // What the backend may need besides the inputs (server/backend.h): request id, codecs, coded
+  // inputs and outputs, what to add to the answer. Null for jobs made without a request.
+  std::shared_ptr<RequestContext> context;
   // Called exactly once, from any thread (possibly inside Submit, e.g. UNAVAILABLE when the queue
   // is full), with every output of the model for this job's inputs, or the error. It must not
   // block; callers must not hold locks that it takes when calling Submit.

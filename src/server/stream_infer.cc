@@ -3,6 +3,7 @@
 #include <atomic>
 #include <exception>
 
+#include "oip/grpc_status.h"
 #include "server/log.h"
 
 namespace seam::server {
@@ -41,13 +42,7 @@ void StreamInferReactor::OnReadDone(bool ok) {
                version = request_.model_version()](const Status& status) {
     if (answered->exchange(true)) return;
     std::unique_ptr<inference::ModelStreamInferResponse> owned(response);
-    if (!status.ok()) {
-      owned->Clear();
-      owned->set_error_message(status.ToString());
-      owned->mutable_infer_response()->set_id(id);
-      owned->mutable_infer_response()->set_model_name(model);
-      owned->mutable_infer_response()->set_model_version(version);
-    }
+    if (!status.ok()) oip::SetStreamError(status, id, model, version, owned.get());
     OnInferDone(std::move(owned));
   };
   try {

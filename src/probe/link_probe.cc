@@ -1,4 +1,4 @@
-#include "profile/link_probe.h"
+#include "probe/link_probe.h"
 
 #include <grpcpp/grpcpp.h>
 #include <inference.grpc.pb.h>
@@ -8,7 +8,10 @@
 #include <cstdio>
 #include <vector>
 
-namespace seam::profile {
+#include "oip/channel.h"
+#include "oip/infer_codec.h"
+
+namespace seam::probe {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -35,9 +38,8 @@ Result<LinkEstimate> ProbeLink(const std::string& address, const ProbeOptions& o
   if (options.repetitions < 1 || options.large_bytes <= options.small_bytes) {
     return InvalidArgument("probe needs repetitions >= 1 and a large payload above the small one");
   }
-  grpc::ChannelArguments args;
-  args.SetMaxSendMessageSize(static_cast<int>(options.large_bytes + (1 << 20)));
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  auto channel = oip::OpenChannel(
+      address, {.max_message_bytes = static_cast<int>(options.large_bytes + (1 << 20))});
   if (!channel->WaitForConnected(Deadline(options.timeout_s))) {
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%g", options.timeout_s);
@@ -66,11 +68,9 @@ Result<LinkEstimate> ProbeLink(const std::string& address, const ProbeOptions& o
   auto upload_ms = [&](size_t bytes) -> Result<double> {
     inference::ModelInferRequest request;
     request.set_model_name("__seam_probe_no_such_model__");
-    auto* input = request.add_inputs();
-    input->set_name("payload");
-    input->set_datatype("UINT8");
-    input->add_shape(static_cast<int64_t>(bytes));
-    request.add_raw_input_contents(std::string(bytes, '\x5a'));
+    Tensor payload{DType::kUInt8, {static_cast<int64_t>(bytes)}, {}};
+    payload.data.assign(bytes, std::byte{0x5a});
+    SEAM_RETURN_IF_ERROR(oip::AddInput("payload", payload, "", &request).status());
     grpc::ClientContext context;
     context.set_deadline(Deadline(options.timeout_s));
     inference::ModelInferResponse response;
@@ -101,4 +101,4 @@ Result<LinkEstimate> ProbeLink(const std::string& address, const ProbeOptions& o
   return estimate;
 }
 
-}  // namespace seam::profile
+}  // namespace seam::probe

@@ -1,11 +1,14 @@
-#include "pipeline/hop_client.h"
+#include "oip/hop_client.h"
 
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
 #include <vector>
 
-namespace seam::pipeline {
+#include "oip/channel.h"
+#include "oip/grpc_status.h"
+
+namespace seam::oip {
 
 // A call waiting for its answer.
 struct HopClient::Pending {
@@ -28,76 +31,9 @@ struct HopClient::Stream {
   std::thread reader;
 };
 
-namespace {
-
-StatusCode CodeFromName(const std::string& name) {
-  static const std::pair<const char*, StatusCode> kCodes[] = {
-      {"INVALID_ARGUMENT", StatusCode::kInvalidArgument},
-      {"NOT_FOUND", StatusCode::kNotFound},
-      {"FAILED_PRECONDITION", StatusCode::kFailedPrecondition},
-      {"UNIMPLEMENTED", StatusCode::kUnimplemented},
-      {"DATA_LOSS", StatusCode::kDataLoss},
-      {"UNAVAILABLE", StatusCode::kUnavailable},
-      {"INTERNAL", StatusCode::kInternal},
-      {"UNAUTHENTICATED", StatusCode::kUnauthenticated}};
-  for (const auto& [text, code] : kCodes) {
-    if (name == text) return code;
-  }
-  return StatusCode::kInternal;
-}
-
-Status FromGrpc(const grpc::Status& status, const std::string& context) {
-  StatusCode code = StatusCode::kInternal;
-  switch (status.error_code()) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE:
-      code = StatusCode::kInvalidArgument;
-      break;
-    case grpc::StatusCode::NOT_FOUND:
-      code = StatusCode::kNotFound;
-      break;
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED:
-      code = StatusCode::kUnauthenticated;
-      break;
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::CANCELLED:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      code = StatusCode::kUnavailable;
-      break;
-    default:
-      break;
-  }
-  return Status(code, context + ": " + status.error_message());
-}
-
-}  // namespace
-
-Status StatusFromErrorMessage(const std::string& message, const std::string& context) {
-  const auto colon = message.find(": ");
-  if (colon != std::string::npos) {
-    const StatusCode code = CodeFromName(message.substr(0, colon));
-    if (code != StatusCode::kInternal || message.rfind("INTERNAL", 0) == 0) {
-      return Status(code, context + ": " + message.substr(colon + 2));
-    }
-  }
-  return Status(StatusCode::kInternal, context + ": " + message);
-}
-
 HopClient::HopClient(std::string tier, std::string address, HopOptions options)
     : tier_(std::move(tier)), address_(std::move(address)), options_(options) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(options_.max_message_bytes);
-  args.SetMaxSendMessageSize(options_.max_message_bytes);
-  // Reconnect quickly after a server restart instead of gRPC's default back-off of up to 2 min.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  // Find a silently dead link between requests (seam serve accepts pings this often).
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  channel_ = OpenChannel(address_, {.max_message_bytes = options_.max_message_bytes});
   stub_ = inference::GRPCInferenceService::NewStub(channel_);
 }
 
@@ -138,7 +74,7 @@ Status HopClient::WaitReady(const std::string& model, int64_t version, double ti
       last = NotFound(tier_ + " at " + address_ + " does not serve model '" + model + "' version " +
                       std::to_string(version) + " (is it deployed there?)");
     } else {
-      last = FromGrpc(status, tier_ + " at " + address_ + " is unreachable");
+      last = FromGrpcStatus(status, tier_ + " at " + address_ + " is unreachable");
     }
     if (std::chrono::steady_clock::now() >= deadline) return last;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -155,7 +91,7 @@ Status HopClient::RequestLoad(const std::string& model, double timeout_ms) {
   inference::RepositoryModelLoadResponse response;
   const grpc::Status status = stub_->RepositoryModelLoad(&context, request, &response);
   if (status.ok()) return Status::Ok();
-  return FromGrpc(status, tier_ + " at " + address_ + " could not load '" + model + "'");
+  return FromGrpcStatus(status, tier_ + " at " + address_ + " could not load '" + model + "'");
 }
 
 Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream() {
@@ -206,8 +142,8 @@ void HopClient::ReadLoop(std::shared_ptr<Stream> stream) {
     auto it = stream->pending.find(response.infer_response().id());
     if (it == stream->pending.end()) continue;  // a call that already timed out
     auto& pending = *it->second;
-    if (!response.error_message().empty()) {
-      pending.result = StatusFromErrorMessage(response.error_message(), tier_);
+    if (Status error = StreamError(response, tier_); !error.ok()) {
+      pending.result = std::move(error);
       // A draining or overloaded server: this stream is no good; the call is retried on a new one.
       if (pending.result.status().code() == StatusCode::kUnavailable) {
         pending.stream_broke = true;
@@ -224,7 +160,7 @@ void HopClient::ReadLoop(std::shared_ptr<Stream> stream) {
   std::lock_guard lock(stream->mu);
   stream->broken = true;
   for (auto& [id, pending] : stream->pending) {
-    pending->result = FromGrpc(status, tier_ + " at " + address_ + ": stream closed");
+    pending->result = FromGrpcStatus(status, tier_ + " at " + address_ + ": stream closed");
     pending->stream_broke = true;
     pending->done = true;
   }
@@ -283,4 +219,4 @@ Result<inference::ModelInferResponse> HopClient::Infer(inference::ModelInferRequ
   return result;
 }
 
-}  // namespace seam::pipeline
+}  // namespace seam::oip

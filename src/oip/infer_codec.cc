@@ -1,4 +1,4 @@
-#include "server/infer_codec.h"
+#include "oip/infer_codec.h"
 
 #include <cstring>
 #include <limits>
@@ -8,13 +8,13 @@
 #include "transport/codec_spec.h"
 #include "transport/payload.h"
 
-namespace seam::server {
+namespace seam::oip {
 namespace {
 
 using inference::InferTensorContents;
 using inference::ModelInferRequest;
 
-std::string Names(const std::vector<runtime::IoSpec>& specs) {
+std::string Names(const std::vector<TensorSpec>& specs) {
   std::string names;
   for (const auto& s : specs) names += (names.empty() ? "" : ", ") + s.name;
   return names;
@@ -132,9 +132,8 @@ Status CopyTyped(const InferTensorContents& c, const std::string& where, Tensor&
 }
 
 // The shape rules of the header, for one input. Returns the element count.
-Result<int64_t> CheckShape(const runtime::IoSpec& spec,
-                           const ModelInferRequest::InferInputTensor& in, const std::string& where,
-                           int max_batch_size) {
+Result<int64_t> CheckShape(const TensorSpec& spec, const ModelInferRequest::InferInputTensor& in,
+                           const std::string& where, int max_batch_size) {
   const std::vector<int64_t> shape(in.shape().begin(), in.shape().end());
   bool matches = shape.size() == spec.shape.size();
   for (size_t i = 0; matches && i < shape.size(); ++i) {
@@ -174,8 +173,9 @@ std::string CodecOf(const google::protobuf::Map<std::string, inference::InferPar
   return it->second.string_param();
 }
 
-Result<Tensor> DecodeInput(const ModelInferRequest& request, int index, const runtime::IoSpec& spec,
-                           int max_batch_size) {
+// Decodes input `index` into `decoded`, or keeps it coded there when `keep` says so.
+Status DecodeInput(const ModelInferRequest& request, int index, const TensorSpec& spec,
+                   int max_batch_size, const KeepCoded& keep, DecodedRequest& decoded) {
   const auto& in = request.inputs(index);
   const std::string where = "input '" + in.name() + "'";
   const auto dtype = DTypeFromName(in.datatype());
@@ -201,7 +201,15 @@ Result<Tensor> DecodeInput(const ModelInferRequest& request, int index, const ru
     }
     const std::string& raw = request.raw_input_contents(index);
     if (!transport::IsPlainCodec(codec)) {
-      return transport::DecodePayload(raw, codec, spec.dtype, tensor.shape, where);
+      if (keep && keep(in.name(), codec)) {
+        decoded.coded.emplace(in.name(),
+                              CodedTensor{spec.dtype, std::move(tensor.shape), codec, raw});
+        return Status::Ok();
+      }
+      SEAM_ASSIGN_OR_RETURN(tensor,
+                            transport::DecodePayload(raw, codec, spec.dtype, tensor.shape, where));
+      decoded.inputs.emplace(in.name(), std::move(tensor));
+      return Status::Ok();
     }
     if (raw.size() != expected_bytes) {
       return InvalidArgument(where + ": shape " + OipShape(tensor.shape) + " of " +
@@ -211,7 +219,8 @@ Result<Tensor> DecodeInput(const ModelInferRequest& request, int index, const ru
     }
     tensor.data.resize(raw.size());
     if (!raw.empty()) std::memcpy(tensor.data.data(), raw.data(), raw.size());
-    return tensor;
+    decoded.inputs.emplace(in.name(), std::move(tensor));
+    return Status::Ok();
   }
 
   if (!transport::IsPlainCodec(codec)) {
@@ -239,13 +248,14 @@ Result<Tensor> DecodeInput(const ModelInferRequest& request, int index, const ru
   }
   tensor.data.resize(expected_bytes);
   SEAM_RETURN_IF_ERROR(CopyTyped(in.contents(), where, tensor));
-  return tensor;
+  decoded.inputs.emplace(in.name(), std::move(tensor));
+  return Status::Ok();
 }
 
 }  // namespace
 
 Result<DecodedRequest> DecodeInferRequest(const ModelInferRequest& request,
-                                          const ModelMetadata& metadata) {
+                                          const ModelMetadata& metadata, const KeepCoded& keep) {
   if (request.raw_input_contents_size() > 0 &&
       request.raw_input_contents_size() != request.inputs_size()) {
     return InvalidArgument("raw_input_contents has " +
@@ -258,28 +268,34 @@ Result<DecodedRequest> DecodeInferRequest(const ModelInferRequest& request,
   int64_t batch = 0;
   for (int i = 0; i < request.inputs_size(); ++i) {
     const auto& in = request.inputs(i);
-    const runtime::IoSpec* spec = metadata.FindInput(in.name());
+    const TensorSpec* spec = metadata.FindInput(in.name());
     if (!spec) {
       return InvalidArgument("input '" + in.name() + "': the model has no such input (it has: " +
                              Names(metadata.inputs) + ")");
     }
-    if (decoded.inputs.contains(in.name())) {
+    if (decoded.inputs.contains(in.name()) || decoded.coded.contains(in.name())) {
       return InvalidArgument("input '" + in.name() + "' is given twice");
     }
-    SEAM_ASSIGN_OR_RETURN(Tensor tensor, DecodeInput(request, i, *spec, metadata.max_batch_size));
+    SEAM_RETURN_IF_ERROR(DecodeInput(request, i, *spec, metadata.max_batch_size, keep, decoded));
     if (metadata.max_batch_size > 0) {
-      if (batch_input && tensor.shape[0] != batch) {
-        return InvalidArgument("input '" + in.name() + "': batch size " +
-                               std::to_string(tensor.shape[0]) + " differs from input '" +
-                               *batch_input + "' (" + std::to_string(batch) + ")");
+      // The shape was checked against the spec's rank, so it has a first dimension.
+      const int64_t rows = in.shape(0);
+      if (batch_input && rows != batch) {
+        return InvalidArgument("input '" + in.name() + "': batch size " + std::to_string(rows) +
+                               " differs from input '" + *batch_input + "' (" +
+                               std::to_string(batch) + ")");
       }
       batch_input = &in.name();
-      batch = tensor.shape[0];
+      batch = rows;
     }
-    decoded.inputs.emplace(in.name(), std::move(tensor));
+  }
+  for (const auto& [key, value] : request.parameters()) {
+    if (value.parameter_choice_case() == inference::InferParameter::kStringParam) {
+      decoded.parameters.emplace(key, value.string_param());
+    }
   }
   for (const auto& spec : metadata.inputs) {
-    if (!decoded.inputs.contains(spec.name)) {
+    if (!decoded.inputs.contains(spec.name) && !decoded.coded.contains(spec.name)) {
       return InvalidArgument("input '" + spec.name +
                              "' is missing (the model's inputs: " + Names(metadata.inputs) + ")");
     }
@@ -311,21 +327,45 @@ Result<DecodedRequest> DecodeInferRequest(const ModelInferRequest& request,
 
 Status EncodeInferOutputs(const TensorMap& outputs, const std::vector<std::string>& names,
                           inference::ModelInferResponse* response,
-                          const std::map<std::string, std::string>& codecs) {
+                          const std::map<std::string, std::string>& codecs, CodedMap* coded) {
   for (const auto& name : names) {
-    auto it = outputs.find(name);
-    if (it == outputs.end()) return Internal("the model produced no output '" + name + "'");
-    const Tensor& t = it->second;
+    const auto codec = codecs.find(name);
+    const std::string_view wanted = codec != codecs.end() ? std::string_view(codec->second) : "";
     auto* out = response->add_outputs();
     out->set_name(name);
-    out->set_datatype(DTypeName(t.dtype));
-    for (int64_t d : t.shape) out->add_shape(d);
-    if (auto codec = codecs.find(name); codec != codecs.end()) {
-      auto payload = transport::EncodePayload(t, codec->second);
+    if (!transport::IsPlainCodec(wanted)) {
+      (*out->mutable_parameters())[transport::kCodecParameter].set_string_param(
+          std::string(wanted));
+    }
+    auto it = outputs.find(name);
+    if (it == outputs.end() && coded) {
+      auto kept = coded->find(name);
+      if (kept == coded->end()) return Internal("the model produced no output '" + name + "'");
+      CodedTensor& c = kept->second;
+      out->set_datatype(DTypeName(c.dtype));
+      for (int64_t d : c.shape) out->add_shape(d);
+      if (c.codec == wanted) {
+        response->add_raw_output_contents(std::move(c.bytes));  // passed through untouched
+        continue;
+      }
+      SEAM_ASSIGN_OR_RETURN(Tensor t, transport::DecodePayload(c.bytes, c.codec, c.dtype, c.shape,
+                                                               "output '" + name + "'"));
+      auto payload = transport::EncodePayload(t, wanted);
       if (!payload.ok()) {
         return InvalidArgument("output '" + name + "': " + payload.status().message());
       }
-      (*out->mutable_parameters())[transport::kCodecParameter].set_string_param(codec->second);
+      response->add_raw_output_contents(std::move(payload).value());
+      continue;
+    }
+    if (it == outputs.end()) return Internal("the model produced no output '" + name + "'");
+    const Tensor& t = it->second;
+    out->set_datatype(DTypeName(t.dtype));
+    for (int64_t d : t.shape) out->add_shape(d);
+    if (!transport::IsPlainCodec(wanted)) {
+      auto payload = transport::EncodePayload(t, wanted);
+      if (!payload.ok()) {
+        return InvalidArgument("output '" + name + "': " + payload.status().message());
+      }
       response->add_raw_output_contents(std::move(payload).value());
       continue;
     }
@@ -334,4 +374,73 @@ Status EncodeInferOutputs(const TensorMap& outputs, const std::vector<std::strin
   return Status::Ok();
 }
 
-}  // namespace seam::server
+Result<uint64_t> AddInput(const std::string& name, const Tensor& tensor, std::string_view codec,
+                          inference::ModelInferRequest* request) {
+  auto* in = request->add_inputs();
+  in->set_name(name);
+  in->set_datatype(DTypeName(tensor.dtype));
+  for (int64_t d : tensor.shape) in->add_shape(d);
+  if (transport::IsPlainCodec(codec)) {
+    request->add_raw_input_contents(reinterpret_cast<const char*>(tensor.data.data()),
+                                    tensor.data.size());
+    return tensor.data.size();
+  }
+  (*in->mutable_parameters())[transport::kCodecParameter].set_string_param(std::string(codec));
+  auto payload = transport::EncodePayload(tensor, codec);
+  if (!payload.ok()) return payload.status().WithContext("input '" + name + "'");
+  const uint64_t size = payload->size();
+  request->add_raw_input_contents(std::move(payload).value());
+  return size;
+}
+
+uint64_t AddCodedInput(const std::string& name, CodedTensor&& tensor,
+                       inference::ModelInferRequest* request) {
+  auto* in = request->add_inputs();
+  in->set_name(name);
+  in->set_datatype(DTypeName(tensor.dtype));
+  for (int64_t d : tensor.shape) in->add_shape(d);
+  (*in->mutable_parameters())[transport::kCodecParameter].set_string_param(tensor.codec);
+  const uint64_t size = tensor.bytes.size();
+  request->add_raw_input_contents(std::move(tensor.bytes));
+  return size;
+}
+
+void AddRequestedOutput(const std::string& name, std::string_view codec,
+                        inference::ModelInferRequest* request) {
+  auto* out = request->add_outputs();
+  out->set_name(name);
+  if (!transport::IsPlainCodec(codec)) {
+    (*out->mutable_parameters())[transport::kCodecParameter].set_string_param(std::string(codec));
+  }
+}
+
+Result<DecodedResponse> DecodeInferResponse(const inference::ModelInferResponse& response,
+                                            const std::string& where, const KeepCoded& keep) {
+  if (response.outputs_size() != response.raw_output_contents_size()) {
+    return DataLoss(where + " answered " + std::to_string(response.outputs_size()) +
+                    " outputs with " + std::to_string(response.raw_output_contents_size()) +
+                    " raw contents");
+  }
+  DecodedResponse decoded;
+  for (int i = 0; i < response.outputs_size(); ++i) {
+    const auto& out = response.outputs(i);
+    const std::string what = where + " output '" + out.name() + "'";
+    auto dtype = DTypeFromName(out.datatype());
+    if (!dtype) return DataLoss(what + ": unknown datatype '" + out.datatype() + "'");
+    const std::string codec = CodecOf(out.parameters());
+    const std::string& raw = response.raw_output_contents(i);
+    decoded.payload_bytes += raw.size();
+    std::vector<int64_t> shape(out.shape().begin(), out.shape().end());
+    if (!transport::IsPlainCodec(codec) && keep && keep(out.name(), codec)) {
+      decoded.coded.insert_or_assign(out.name(), CodedTensor{*dtype, std::move(shape), codec, raw});
+      continue;
+    }
+    auto tensor = transport::DecodePayload(raw, codec, *dtype, shape, what);
+    // Bad bytes from the peer are its fault, not the caller's input.
+    if (!tensor.ok()) return DataLoss(tensor.status().message());
+    decoded.outputs.insert_or_assign(out.name(), std::move(tensor).value());
+  }
+  return decoded;
+}
+
+}  // namespace seam::oip

@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 
-namespace seam::profile {
+namespace seam::probe {
 
 struct ProbeOptions {
   int repetitions = 7;
@@ -32,4 +32,4 @@ struct LinkEstimate {
 // UNAVAILABLE with the address when nothing answers.
 Result<LinkEstimate> ProbeLink(const std::string& address, const ProbeOptions& options);
 
-}  // namespace seam::profile
+}  // namespace seam::probe

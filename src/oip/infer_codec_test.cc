@@ -1,5 +1,5 @@
 // Request validation as a pure function: each rule broken once, with the message it gives.
-#include "server/infer_codec.h"
+#include "oip/infer_codec.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "transport/payload.h"
 
-namespace seam::server {
+namespace seam::oip {
 namespace {
 
 using inference::ModelInferRequest;
@@ -290,5 +290,91 @@ TEST(InferCodecTest, RequestedOutputsAreEncodedWithTheirCodec) {
   EXPECT_NE(refused.status().message().find("requested output 'probs'"), std::string::npos);
 }
 
+// A tier that forwards a coded tensor keeps its bytes as they arrived: decoding the request keeps
+// the input coded when asked, and writing it into the next request or an answer in the same
+// codec moves those bytes untouched; a different codec asked for is re-encoded.
+TEST(InferCodecTest, KeptCodedTensorsPassThroughBitwise) {
+  Tensor image;
+  image.dtype = DType::kFloat32;
+  image.shape = {1, 3, 2, 2};
+  const std::string raw = FloatBytes(12, 0.25f);
+  image.data.resize(raw.size());
+  std::memcpy(image.data.data(), raw.data(), raw.size());
+  ModelInferRequest r;
+  r.set_model_name("m");
+  ASSERT_TRUE(AddInput("image", image, "fp16+zstd", &r).ok());
+  Tensor mask{DType::kBool, {1, 2}, {std::byte{1}, std::byte{0}}};
+  ASSERT_TRUE(AddInput("mask", mask, "", &r).ok());
+  const std::string sent = r.raw_input_contents(0);
+
+  std::vector<std::pair<std::string, std::string>> asked;
+  auto decoded = DecodeInferRequest(r, Metadata(), [&](const std::string& n, const std::string& c) {
+    asked.emplace_back(n, c);
+    return true;
+  });
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  // Only the coded input is offered; the plain one is decoded as always.
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0], std::make_pair(std::string("image"), std::string("fp16+zstd")));
+  ASSERT_TRUE(decoded->coded.contains("image"));
+  EXPECT_FALSE(decoded->inputs.contains("image"));
+  EXPECT_TRUE(decoded->inputs.at("mask").BitwiseEquals(mask));
+  EXPECT_EQ(decoded->coded.at("image").bytes, sent);
+  EXPECT_EQ(decoded->coded.at("image").shape, image.shape);
+
+  // Forwarded up: the next request carries the very bytes that arrived.
+  ModelInferRequest next;
+  CodedTensor copy = decoded->coded.at("image");
+  EXPECT_EQ(AddCodedInput("image", std::move(copy), &next), sent.size());
+  EXPECT_EQ(next.raw_input_contents(0), sent);
+  EXPECT_EQ(next.inputs(0).parameters().at("seam_codec").string_param(), "fp16+zstd");
+
+  // Answered down in the same codec: moved untouched; in another codec: re-encoded.
+  inference::ModelInferResponse same, other;
+  CodedMap coded = decoded->coded;
+  ASSERT_TRUE(EncodeInferOutputs({}, {"image"}, &same, {{"image", "fp16+zstd"}}, &coded).ok());
+  EXPECT_EQ(same.raw_output_contents(0), sent);
+  coded = decoded->coded;
+  ASSERT_TRUE(EncodeInferOutputs({}, {"image"}, &other, {}, &coded).ok());
+  auto plain = DecodeInferResponse(other, "cloud");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  auto direct = transport::DecodePayload(sent, "fp16+zstd", DType::kFloat32, {1, 3, 2, 2}, "x");
+  ASSERT_TRUE(direct.ok());
+  EXPECT_TRUE(plain->outputs.at("image").BitwiseEquals(*direct));
+}
+
+// The client side: what AddInput and AddRequestedOutput build, a server decodes; what the server
+// encodes, DecodeInferResponse gives back; a malformed answer is the peer's fault (DATA_LOSS).
+TEST(InferCodecTest, ClientAndServerSidesRoundTrip) {
+  Tensor probs{DType::kFloat32, {1, 4}, {}};
+  const std::string raw = FloatBytes(4, 2);
+  probs.data.resize(raw.size());
+  std::memcpy(probs.data.data(), raw.data(), raw.size());
+  ModelInferRequest r = RawRequest();
+  AddRequestedOutput("probs", "int8", &r);
+  auto decoded = DecodeInferRequest(r, Metadata());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  inference::ModelInferResponse response;
+  ASSERT_TRUE(
+      EncodeInferOutputs({{"probs", probs}}, decoded->outputs, &response, decoded->output_codecs)
+          .ok());
+  auto back = DecodeInferResponse(response, "edge");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->payload_bytes, response.raw_output_contents(0).size());
+  EXPECT_EQ(back->outputs.at("probs").shape, probs.shape);
+  // Kept coded on request, the answer's bytes are not decoded.
+  auto kept = DecodeInferResponse(response, "edge", [](auto&, auto&) { return true; });
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->coded.at("probs").bytes, response.raw_output_contents(0));
+
+  response.mutable_raw_output_contents(0)->resize(1);
+  auto truncated = DecodeInferResponse(response, "edge");
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(truncated.status().message().find("edge output 'probs'"), std::string::npos);
+  response.add_raw_output_contents("extra");
+  EXPECT_EQ(DecodeInferResponse(response, "edge").status().code(), StatusCode::kDataLoss);
+}
+
 }  // namespace
-}  // namespace seam::server
+}  // namespace seam::oip

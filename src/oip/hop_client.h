@@ -1,6 +1,7 @@
-// HopClient: one tier's connection to the next tier up the chain. One ModelStreamInfer stream
-// (one HTTP/2 connection) carries every request of this hop; concurrent callers share it and
-// their answers are matched by request id, so the hop costs no connection set-up per request.
+// HopClient: a connection to the next OIP server up a chain (a tier's next hop, the device's
+// edge). One ModelStreamInfer stream (one HTTP/2 connection) carries every request of this hop;
+// concurrent callers share it and their answers are matched by request id, so the hop costs no
+// connection set-up per request.
 //
 // Failure: if the stream breaks (the server restarted, the link dropped, the server answered
 // UNAVAILABLE because it is draining), every waiting call is retried once on a fresh stream
@@ -26,7 +27,7 @@
 
 #include "common/status.h"
 
-namespace seam::pipeline {
+namespace seam::oip {
 
 struct HopOptions {
   double connect_timeout_ms = 5000;
@@ -82,7 +83,4 @@ class HopClient {
   std::atomic<uint64_t> next_id_{1};
 };
 
-// A Status from an OIP error message "CODE: message" (as seam's server writes them).
-Status StatusFromErrorMessage(const std::string& message, const std::string& context);
-
-}  // namespace seam::pipeline
+}  // namespace seam::oip

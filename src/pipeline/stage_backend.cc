@@ -1,0 +1,65 @@
+#include "pipeline/stage_backend.h"
+
+#include <filesystem>
+
+#include "server/backend.h"
+
+namespace seam::pipeline {
+namespace {
+
+class StageBackend final : public server::Backend {
+ public:
+  StageBackend(std::unique_ptr<StageRunner> runner) : runner_(std::move(runner)) {
+    for (const auto& t : runner_->spec().inputs) inputs_.push_back({t.name, t.dtype, t.shape});
+    for (const auto& t : runner_->spec().outputs) outputs_.push_back({t.name, t.dtype, t.shape});
+  }
+
+  const std::vector<TensorSpec>& inputs() const override { return inputs_; }
+  const std::vector<TensorSpec>& outputs() const override { return outputs_; }
+  bool WaitsOnPeers() const override { return true; }
+  bool KeepsCoded(const std::string& name, const std::string& codec) const override {
+    return runner_->KeepsCodedInput(name, codec);
+  }
+
+  Result<TensorMap> Run(const TensorMap& inputs, server::RequestContext* context) const override {
+    if (!context) return runner_->Run(inputs, nullptr);
+    CodedTensors coded;
+    coded.inputs = std::move(context->coded_inputs);
+    coded.output_codecs = context->output_codecs;
+    auto trace = std::make_shared<RequestTrace>();
+    auto outputs = runner_->Run(inputs, trace.get(), context->decode_ms, &coded);
+    context->coded_outputs = std::move(coded.outputs);
+    if (outputs.ok()) {
+      context->finish = [trace](double encode_ms, double total_ms,
+                                inference::ModelInferResponse* response) {
+        if (trace->tiers.empty()) return;
+        // This tier's entry also counts encoding the answer, and its total runs from acceptance.
+        trace->tiers.front().encode_ms += encode_ms;
+        trace->tiers.front().total_ms = total_ms;
+        (*response->mutable_parameters())[kTraceParameter].set_string_param(
+            TraceToJson(*trace).dump());
+      };
+    }
+    return outputs;
+  }
+
+ private:
+  std::unique_ptr<StageRunner> runner_;
+  std::vector<TensorSpec> inputs_, outputs_;
+};
+
+}  // namespace
+
+void RegisterStageBackend(const StageOptions& options) {
+  server::RegisterBackend(
+      server::kStagePlatform,
+      [options](const std::string& path,
+                const server::ModelConfig&) -> Result<std::unique_ptr<server::Backend>> {
+        SEAM_ASSIGN_OR_RETURN(StageSpec spec, ReadStage(path));
+        const std::string directory = std::filesystem::path(path).parent_path().string();
+        SEAM_ASSIGN_OR_RETURN(auto runner, StageRunner::Open(spec, directory, options));
+        return std::unique_ptr<server::Backend>(new StageBackend(std::move(runner)));
+      });
+}
+
+}  // namespace seam::pipeline

@@ -1,0 +1,49 @@
+#include "server/backend.h"
+
+#include <mutex>
+
+#include "server/ort_backend.h"
+
+namespace seam::server {
+namespace {
+
+struct Registry {
+  std::mutex mu;
+  std::map<std::string, BackendFactory> factories;
+};
+
+// ONNX Runtime is the server's own backend; others register themselves.
+Registry& Backends() {
+  static Registry* registry = [] {
+    auto* r = new Registry();
+    r->factories[kOnnxPlatform] = OpenOrtBackend;
+    return r;
+  }();
+  return *registry;
+}
+
+}  // namespace
+
+void RegisterBackend(const std::string& platform, BackendFactory factory) {
+  Registry& r = Backends();
+  std::lock_guard lock(r.mu);
+  r.factories[platform] = std::move(factory);
+}
+
+Result<std::unique_ptr<Backend>> OpenBackend(const std::string& path, const ModelConfig& config) {
+  BackendFactory factory;
+  {
+    Registry& r = Backends();
+    std::lock_guard lock(r.mu);
+    if (auto it = r.factories.find(config.platform); it != r.factories.end()) {
+      factory = it->second;
+    }
+  }
+  if (!factory) {
+    return FailedPrecondition(path + ": platform \"" + config.platform +
+                              "\" has no backend in this server (is it a seam executable?)");
+  }
+  return factory(path, config);
+}
+
+}  // namespace seam::server
