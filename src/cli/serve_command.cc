@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/cpu_limit.h"
+#include "common/allocator.h"
 #include "pipeline/stage_backend.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -33,6 +34,7 @@ int RunServe(const ServeCommandOptions& options) {
   signal(SIGPIPE, SIG_IGN);
 
   if (Status s = server::InitLogging(options.log_level); !s.ok()) return ReportError(s);
+  RetainLargeAllocations(static_cast<size_t>(options.server.max_message_mb) << 20);
   // A tier with less CPU than this host (an edge box), emulated with a cgroup quota.
   auto quota = LimitCpu(options.cpu_quota);
   if (!quota.ok()) return ReportError(quota.status());

@@ -217,8 +217,8 @@ Status DecodeInput(const ModelInferRequest& request, int index, const TensorSpec
                              " bytes, raw_input_contents[" + std::to_string(index) + "] has " +
                              std::to_string(raw.size()));
     }
-    tensor.data.resize(raw.size());
-    if (!raw.empty()) std::memcpy(tensor.data.data(), raw.data(), raw.size());
+    const auto* bytes = reinterpret_cast<const std::byte*>(raw.data());
+    tensor.data.assign(bytes, bytes + raw.size());  // one copy, no zero-fill first
     decoded.inputs.emplace(in.name(), std::move(tensor));
     return Status::Ok();
   }

@@ -114,8 +114,10 @@ Result<TensorMap> Session::Run(const TensorMap& inputs) const {
       auto info = outputs[i].GetTensorTypeAndShapeInfo();
       SEAM_ASSIGN_OR_RETURN(DType dtype,
                             DTypeFromOnnx(static_cast<int32_t>(info.GetElementType())));
-      Tensor t = Tensor::Zeros(dtype, info.GetShape());
-      if (!t.data.empty()) std::memcpy(t.data.data(), outputs[i].GetTensorRawData(), t.data.size());
+      // One copy out of ORT's buffer, without zero-filling the new one first.
+      Tensor t{dtype, info.GetShape(), {}};
+      const auto* bytes = static_cast<const std::byte*>(outputs[i].GetTensorRawData());
+      t.data.assign(bytes, bytes + ElementCount(t.shape) * DTypeSize(dtype));
       result.emplace(outputs_[i].name, std::move(t));
     }
     return result;

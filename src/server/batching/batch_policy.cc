@@ -30,6 +30,11 @@ std::string ModelName(const BatchConfig& config) {
   return config.model.empty() ? std::string("model") : "model '" + config.model + "'";
 }
 
+// Whether to merge at all: yes unless the runs measured say merged runs cost as much per row as
+// runs alone, or more (BlazeFace here). Until there is that evidence, merging goes on, and is
+// measured: a few noisy early runs must not switch it off for good.
+bool MergingPays(const BatchCost& cost) { return cost.merged_per_row_ratio < 1.0; }
+
 }  // namespace
 
 void NormalizeBatchConfig(BatchConfig* config) {
@@ -71,10 +76,22 @@ Status ValidateBatchConfig(const BatchConfig& c) {
   return Status::Ok();
 }
 
+namespace {
+
+// See DecideBatch in the header.
+bool WaitingPays(const QueueSnapshot& snapshot, size_t waiting) {
+  if (!snapshot.cost || !snapshot.interarrival_us) return true;
+  // Ties wait: simultaneous arrivals (a gap of 0) cost nothing to wait for.
+  return snapshot.cost->fixed_us >= *snapshot.interarrival_us * static_cast<double>(waiting);
+}
+
+}  // namespace
+
 BatchAction DecideBatch(const BatchConfig& config, const QueueSnapshot& snapshot) {
   const std::span<const PendingRequest> queue = snapshot.requests;
   if (queue.empty()) return BatchAction{};
   if (config.max_batch_size == 0) return RunAction({0});
+  if (snapshot.cost && !MergingPays(*snapshot.cost)) return RunAction({0});
 
   // One pass groups the queue by shape key; groups stay in the order of their oldest request.
   std::vector<Group> groups;
@@ -107,6 +124,9 @@ BatchAction DecideBatch(const BatchConfig& config, const QueueSnapshot& snapshot
     }
     if (g.preferred_end > 0) {
       g.members.resize(g.preferred_end);
+      return RunAction(std::move(g.members));
+    }
+    if (!WaitingPays(snapshot, g.members.size())) {
       return RunAction(std::move(g.members));
     }
     wake_at = std::min(wake_at, deadline);

@@ -19,11 +19,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "server/batching/batch_estimates.h"
 
 namespace seam::batching {
 
@@ -53,6 +55,10 @@ struct QueueSnapshot {
   std::span<const PendingRequest> requests;  // queue order = admission order, oldest first
   int64_t now_us = 0;
   bool flush = false;  // shutting down: every request is treated as expired, nothing waits
+  // What the batcher measured (batch_estimates.h); absent until it has seen enough. With both,
+  // a batch that is not ready runs at once when waiting cannot pay (see DecideBatch).
+  std::optional<BatchCost> cost;
+  std::optional<double> interarrival_us;
 };
 
 struct BatchAction {
@@ -68,6 +74,15 @@ struct BatchAction {
   int64_t wake_at_us = kNever;  // kWait: the earliest time a decision can change by itself
 };
 
+// Waiting never loses (seam's rule, beyond Triton's): a batch that is neither full nor at a
+// preferred size waits for company only while that can pay. One more request saves at most one
+// run's fixed cost (cost->fixed_us); waiting for it delays each of the q requests waiting by
+// about the gap between arrivals. So the batch runs at once when fixed_us < interarrival_us * q:
+// on an idle queue (long gaps) and for a model whose merged runs save little (small fixed cost).
+// Without both estimates it waits up to max_queue_delay_us, as Triton does. And when merged runs
+// were measured to cost as much per row as runs alone, or more (cost->merged_per_row_ratio >= 1),
+// nothing is merged: the oldest request runs alone, on any free instance.
+//
 // The next action for one model's queue. Every request of a kRun action has the same shape key,
 // they are in queue order, and their rows add up to at most max_batch_size (a single request
 // larger than that, which Admit never lets in, would run alone rather than block the queue).

@@ -53,7 +53,10 @@ Result<std::unique_ptr<DynamicBatcher>> DynamicBatcher::Create(BatcherConfig con
 }
 
 DynamicBatcher::DynamicBatcher(BatcherConfig config, Executor executor, Clock clock)
-    : config_(std::move(config)), executor_(std::move(executor)), clock_(std::move(clock)) {}
+    : config_(std::move(config)),
+      executor_(std::move(executor)),
+      clock_(std::move(clock)),
+      estimates_(config_.batching.max_batch_size) {}
 
 DynamicBatcher::~DynamicBatcher() { Shutdown(); }
 
@@ -83,6 +86,7 @@ Status DynamicBatcher::Submit(TensorMap inputs, Callback done) {
       ++rejected_;
       return admitted;
     }
+    estimates_.ObserveArrival(request.arrival_us);
     pending_.push_back(std::move(request));
     queued_.push_back(Queued{std::move(inputs), std::move(done)});
     ++accepted_;
@@ -130,7 +134,11 @@ void DynamicBatcher::WorkerLoop() {
   while (true) {
     const int64_t now = clock_();
     BatchAction action = DecideBatch(
-        config_.batching, QueueSnapshot{.requests = pending_, .now_us = now, .flush = stopping_});
+        config_.batching, QueueSnapshot{.requests = pending_,
+                                        .now_us = now,
+                                        .flush = stopping_,
+                                        .cost = estimates_.cost(),
+                                        .interarrival_us = estimates_.interarrival_us(now)});
     if (action.kind == BatchAction::Kind::kIdle) {
       if (stopping_) return;  // drained
       wake_.wait(lock);
@@ -211,6 +219,10 @@ void DynamicBatcher::RunBatch(Taken& batch) {
   int64_t rows = 0;
   for (int64_t r : batch.rows) rows += r;
   ++batches_;
+  if (parts.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    estimates_.ObserveRun(rows, compute_us);
+  }
   if (config_.on_batch) {
     const BatchRecord record{
         .rows = rows, .queue_us = batch.queue_us, .compute_us = compute_us, .ok = parts.ok()};

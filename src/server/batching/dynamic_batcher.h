@@ -122,6 +122,8 @@ class DynamicBatcher {
   std::vector<PendingRequest> pending_;
   std::vector<Queued> queued_;
   bool stopping_ = false;
+  // Run times and arrival gaps, for the decision (guarded by mu_).
+  BatchEstimates estimates_;
 
   std::mutex join_mu_;
   std::vector<std::thread> workers_;
