@@ -165,7 +165,7 @@ class Bench {
   // rate, plus its round trip.
   Result<double> LowerBoundMs(const graph::LoadedModel& model, const std::string& plan_path,
                               const Cell& cell, std::vector<int>* nodes_per_tier) {
-    SEAM_ASSIGN_OR_RETURN(auto plan, pipeline::ReadExecutablePlan(plan_path));
+    SEAM_ASSIGN_OR_RETURN(auto plan, plan::ReadExecutablePlan(plan_path));
     nodes_per_tier->assign(3, 0);
     for (const auto& [node, tier] : plan.tier_of_node) ++(*nodes_per_tier)[tier];
     SEAM_ASSIGN_OR_RETURN(auto stages, pipeline::PlanStages(model, plan, true));
@@ -201,7 +201,7 @@ class Bench {
                          {"cloud", relay_ec_->listen_address().ToString()}};
     options.control = {{"edge", edge_->address()}, {"cloud", cloud_->address()}};
     options.device_directory = f_.out + "/device";
-    auto plan = pipeline::ReadExecutablePlan(plan_path);
+    auto plan = plan::ReadExecutablePlan(plan_path);
     if (!plan.ok()) return {.error = plan.status().message()};
     auto deployed = pipeline::Deploy(model, *plan, options);
     if (!deployed.ok()) return {.error = deployed.status().message()};
@@ -330,7 +330,7 @@ class Bench {
         }
         // The same placement and codecs (the same plan id) is the same execution: measured once
         // per cell, so that two names for one plan do not differ by noise alone.
-        auto id = pipeline::ReadExecutablePlan(plan_path);
+        auto id = plan::ReadExecutablePlan(plan_path);
         const std::string key = id.ok() ? id->id : plan_path;
         if (!measured.contains(key)) measured[key] = Measure(*model, plan_path);
         const Measured m = measured[key];

@@ -64,7 +64,7 @@ class CountingObserver final : public ServerObserver {
 
 std::shared_ptr<const ModelVersion> LoadCnn(const std::string& config_json) {
   const std::string path = testing::BundledModelPath("cnn_chain.onnx");
-  auto config = ParseModelConfig(config_json, "cnn/config.json", "cnn");
+  auto config = repository::ParseModelConfig(config_json, "cnn/config.json", "cnn");
   EXPECT_TRUE(config.ok()) << config.status().ToString();
   auto version = ModelVersion::Load({"cnn", 1, path, "cnn/config.json"}, *config);
   EXPECT_TRUE(version.ok()) << version.status().ToString();

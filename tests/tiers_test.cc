@@ -197,7 +197,7 @@ TEST(TiersRestartTest, TheEdgeReconnectsToARestartedCloud) {
   const std::string model = graph::testing::BundledModel("dag_blocks.onnx");
   const int n = ComputeNodeCount(model);
   const std::string plan = WritePlacementPlan(model, scratch.root(), "restart", n / 3, 2 * n / 3);
-  auto parsed = pipeline::ReadExecutablePlan(plan);
+  auto parsed = plan::ReadExecutablePlan(plan);
   ASSERT_TRUE(parsed.ok());
   auto loaded = graph::LoadModel(model);
   ASSERT_TRUE(loaded.ok());

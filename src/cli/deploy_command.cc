@@ -33,10 +33,10 @@ Result<std::map<std::string, std::string>> TierMap(const std::string& flag,
 }
 
 int RunDeploy(const DeployFlags& f) {
-  auto plan = pipeline::ReadExecutablePlan(f.plan);
+  auto plan = plan::ReadExecutablePlan(f.plan);
   if (!plan.ok()) return ReportError(plan.status());
   std::string model_path = f.model;
-  if (model_path.empty()) model_path = plan->json["model"].value("path", "");
+  if (model_path.empty()) model_path = plan->model_path;
   auto model = graph::LoadModel(model_path);
   if (!model.ok()) return ReportError(model.status());
   pipeline::DeployOptions options;

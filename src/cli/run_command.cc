@@ -142,13 +142,13 @@ int RunRun(const RunFlags& f) {
   // The reference for --check: the whole model on this machine, optimised as the stages were.
   std::unique_ptr<runtime::Session> whole;
   if (f.check) {
-    auto plan = pipeline::ReadExecutablePlan(f.plan);
+    auto plan = plan::ReadExecutablePlan(f.plan);
     if (!plan.ok()) return ReportError(plan.status());
-    auto stage_path = pipeline::DeviceStagePath(*plan);
+    auto stage_path = plan::DeviceStagePath(*plan);
     if (!stage_path.ok()) return ReportError(stage_path.status());
     auto stage = pipeline::ReadStage(*stage_path);
     if (!stage.ok()) return ReportError(stage.status());
-    const std::string model = f.model.empty() ? plan->json["model"].value("path", "") : f.model;
+    const std::string model = f.model.empty() ? plan->model_path : f.model;
     runtime::SessionOptions so;
     so.optimize = stage->optimize;
     auto session = runtime::Session::Open(model, so);

@@ -90,9 +90,9 @@ namespace {
 Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
                                                const Options& options) {
   auto fail = [&](const Status& status) -> Result<std::shared_ptr<Client::Impl>> { return status; };
-  auto plan = pipeline::ReadExecutablePlan(plan_path);
+  auto plan = plan::ReadExecutablePlan(plan_path);
   if (!plan.ok()) return fail(plan.status());
-  auto stage_path = pipeline::DeviceStagePath(*plan);
+  auto stage_path = plan::DeviceStagePath(*plan);
   if (!stage_path.ok()) return fail(stage_path.status());
   auto spec = pipeline::ReadStage(*stage_path);
   if (!spec.ok()) return fail(spec.status());

@@ -15,39 +15,13 @@
 #include "graph/segment_builder.h"
 #include "graph/shape_inference.h"
 #include "oip/hop_client.h"
+#include "repository/layout.h"
+#include "repository/model_config.h"
 
 namespace seam::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
-
-std::string CodecKey(const std::string& tensor, const std::string& link, bool up) {
-  return tensor + "|" + link + (up ? "|up" : "|down");
-}
-
-std::string LinkName(const ExecutablePlan& plan, int k) {
-  return plan.tiers[k] + "-" + plan.tiers[k + 1];
-}
-
-std::string CodecFor(const ExecutablePlan& plan, const std::string& tensor, int link, bool up) {
-  auto it = plan.codecs.find(CodecKey(tensor, LinkName(plan, link), up));
-  return it == plan.codecs.end() ? "identity" : it->second;
-}
-
-// The numbered version directories of `model_dir`, ascending.
-std::vector<int64_t> VersionsIn(const fs::path& model_dir) {
-  std::vector<int64_t> versions;
-  std::error_code ec;
-  for (fs::directory_iterator it(model_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (!name.empty() && name.size() <= 15 && std::all_of(name.begin(), name.end(), ::isdigit)) {
-      versions.push_back(std::stoll(name));
-    }
-  }
-  std::sort(versions.begin(), versions.end());
-  return versions;
-}
 
 // Writes DIR/stage.json and DIR/model.onnx (if any); returns stage.json's sha256.
 Result<std::string> WriteStage(const fs::path& dir, TierStage& stage) {
@@ -75,60 +49,23 @@ Result<std::string> WriteStage(const fs::path& dir, TierStage& stage) {
 // `versions` are the existing ones to keep listed, besides the new one.
 Status WriteStageConfig(const fs::path& model_dir, const std::vector<int64_t>& versions,
                         int64_t new_version, const std::string& new_sha256) {
-  json listed = json::object();
+  repository::ModelConfig config = repository::DefaultModelConfig(model_dir.filename().string());
+  config.platform = repository::kStagePlatform;
+  config.version_policy.kind = repository::VersionPolicy::Kind::kLatest;
+  config.version_policy.latest = 3;
   for (int64_t v : versions) {
     auto text = ReadFile((model_dir / std::to_string(v) / kStageFile).string());
-    if (text.ok()) listed[std::to_string(v)] = {{"sha256", Sha256Hex(*text)}};
+    if (text.ok()) config.version_sha256[v] = Sha256Hex(*text);
   }
-  listed[std::to_string(new_version)] = {{"sha256", new_sha256}};
-  const json config = {{"name", model_dir.filename().string()},
-                       {"platform", "seam_stage"},
-                       {"version_policy", {{"latest", 3}}},
-                       {"versions", listed}};
-  return WriteFileAtomic((model_dir / "config.json").string(), config.dump(2) + "\n");
+  config.version_sha256[new_version] = new_sha256;
+  return WriteFileAtomic((model_dir / repository::kConfigFile).string(),
+                         repository::ModelConfigToJson(config));
 }
 
 }  // namespace
 
-Result<ExecutablePlan> ReadExecutablePlan(const std::string& path) {
-  SEAM_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  ExecutablePlan plan;
-  plan.path = path;
-  try {
-    plan.json = json::parse(text);
-    const json& j = plan.json;
-    if (j.value("schema", "") != "seam.plan/v1") {
-      return InvalidArgument(path + ": not a plan (schema '" + j.value("schema", "") +
-                             "', expected 'seam.plan/v1'; make one with `seam plan`)");
-    }
-    plan.model_sha256 = j.at("model").at("sha256").get<std::string>();
-    for (const auto& t : j.at("tiers")) plan.tiers.push_back(t.at("name").get<std::string>());
-    if (plan.tiers.empty()) return InvalidArgument(path + ": the plan has no tier");
-    std::map<std::string, int> index;
-    for (size_t i = 0; i < plan.tiers.size(); ++i) index[plan.tiers[i]] = static_cast<int>(i);
-    for (const auto& p : j.at("placement")) {
-      const std::string tier = p.at("tier").get<std::string>();
-      auto it = index.find(tier);
-      if (it == index.end())
-        return InvalidArgument(path + ": placement names unknown tier '" + tier + "'");
-      plan.tier_of_node[p.at("node").get<std::string>()] = it->second;
-    }
-    for (const auto& t : j.at("transfers")) {
-      plan.codecs[CodecKey(t.at("tensor").get<std::string>(), t.at("link").get<std::string>(),
-                           t.at("direction").get<std::string>() == "up")] =
-          t.at("codec").get<std::string>();
-    }
-  } catch (const json::exception& e) {
-    return InvalidArgument(path + ": malformed plan: " + e.what());
-  }
-  const std::string identity =
-      plan.model_sha256 + plan.json.at("placement").dump() + plan.json.at("transfers").dump();
-  plan.id = Sha256Hex(identity).substr(0, 16);
-  return plan;
-}
-
 Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
-                                          const ExecutablePlan& plan, bool optimize) {
+                                          const plan::ExecutablePlan& plan, bool optimize) {
   if (model.sha256 != plan.model_sha256) {
     return InvalidArgument(plan.path + " is a plan for another model (sha256 " +
                            plan.model_sha256.substr(0, 12) + "…), not for " + model.path +
@@ -206,13 +143,13 @@ Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
     }
     if (info.is_model_input) stages[0].spec.inputs.push_back(make("identity"));
     for (int k = made; k < highest; ++k) {
-      const std::string codec = CodecFor(plan, info.name, k, /*up=*/true);
+      const std::string codec = plan.CodecFor(info.name, k, /*up=*/true);
       stages[k].spec.next->send.push_back(make(codec));
       stages[k + 1].spec.inputs.push_back(make(codec));
     }
     if (info.is_model_output) {
       for (int k = 0; k < made; ++k) {
-        const std::string codec = CodecFor(plan, info.name, k, /*up=*/false);
+        const std::string codec = plan.CodecFor(info.name, k, /*up=*/false);
         stages[k].spec.next->receive.push_back(make(codec));
         stages[k + 1].spec.outputs.push_back(make(codec));
       }
@@ -227,8 +164,8 @@ Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
   return stages;
 }
 
-Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, ExecutablePlan& plan,
-                                         const DeployOptions& options) {
+Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
+                                         plan::ExecutablePlan& plan, const DeployOptions& options) {
   // Names become directory names: no separators, no "..".
   const std::regex safe("[A-Za-z0-9_][A-Za-z0-9_.-]*");
   if (!std::regex_match(options.name, safe)) {
@@ -292,7 +229,7 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, Execut
       int fd;
       ~Unlock() { ::close(fd); }
     } unlock{lock_fd};
-    std::vector<int64_t> versions = VersionsIn(model_dir);
+    std::vector<int64_t> versions = repository::ListVersions(model_dir.string());
     out.version = versions.empty() ? 1 : versions.back() + 1;
     out.address = options.addresses.at(out.tier);
     // Written aside, then renamed into place: a polling server never sees half a version.
@@ -321,38 +258,13 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, Execut
     }
   }
 
-  json tiers = json::array();
+  plan::Deployment record{.name = options.name,
+                          .device_stage = deployed[0].directory + "/" + kStageFile};
   for (const auto& d : deployed) {
-    tiers.push_back({{"tier", d.tier},
-                     {"directory", d.directory},
-                     {"model", d.model},
-                     {"version", d.version},
-                     {"address", d.address}});
+    record.tiers.push_back({d.tier, d.directory, d.model, d.version, d.address});
   }
-  plan.json["deployment"] = {{"plan_id", plan.id},
-                             {"name", options.name},
-                             {"device_stage", deployed[0].directory + "/" + kStageFile},
-                             {"tiers", tiers}};
-  SEAM_RETURN_IF_ERROR(WriteFileAtomic(plan.path, plan.json.dump(2) + "\n"));
+  SEAM_RETURN_IF_ERROR(plan::RecordDeployment(plan, record));
   return deployed;
-}
-
-Result<std::string> DeviceStagePath(const ExecutablePlan& plan) {
-  if (!plan.json.contains("deployment")) {
-    return FailedPrecondition(plan.path + " is not deployed yet: run `seam deploy " + plan.path +
-                              " ...` first");
-  }
-  try {
-    const json& d = plan.json.at("deployment");
-    if (d.at("plan_id").get<std::string>() != plan.id) {
-      return FailedPrecondition(plan.path +
-                                ": its deployment is of another plan (the placement "
-                                "changed since); deploy it again");
-    }
-    return d.at("device_stage").get<std::string>();
-  } catch (const json::exception& e) {
-    return InvalidArgument(plan.path + ": malformed deployment section: " + e.what());
-  }
 }
 
 }  // namespace seam::pipeline

@@ -24,21 +24,9 @@
 #include "common/status.h"
 #include "graph/model_loader.h"
 #include "pipeline/stage_spec.h"
+#include "plan/plan_file.h"
 
 namespace seam::pipeline {
-
-// A plan file read for execution.
-struct ExecutablePlan {
-  std::string path;
-  std::string id;  // 16 hex digits: a hash of the model, the placement and the codecs
-  std::string model_sha256;
-  std::vector<std::string> tiers;             // chain order, the device first
-  std::map<std::string, int> tier_of_node;    // node name -> index in tiers
-  std::map<std::string, std::string> codecs;  // "TENSOR|LINK|up" or "|down" -> codec
-  nlohmann::json json;                        // the whole file
-};
-
-Result<ExecutablePlan> ReadExecutablePlan(const std::string& path);
 
 // One tier's part: its stage (next hop's address, model and version not yet filled in) and its
 // segment, if it runs one.
@@ -53,7 +41,7 @@ struct TierStage {
 // (sha256), a node the plan does not place or a placement the model does not have, data flowing
 // down the chain.
 Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
-                                          const ExecutablePlan& plan, bool optimize);
+                                          const plan::ExecutablePlan& plan, bool optimize);
 
 struct DeployOptions {
   std::string name;                                 // stage models are NAME-TIER
@@ -76,11 +64,8 @@ struct DeployedTier {
   std::string address;
 };
 
-// Writes every stage and records the deployment in the plan file (plan.json["deployment"]).
-Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model, ExecutablePlan& plan,
-                                         const DeployOptions& options);
-
-// The device stage's stage.json as recorded by Deploy in the plan file.
-Result<std::string> DeviceStagePath(const ExecutablePlan& plan);
+// Writes every stage and records the deployment in the plan file (plan::RecordDeployment).
+Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
+                                         plan::ExecutablePlan& plan, const DeployOptions& options);
 
 }  // namespace seam::pipeline

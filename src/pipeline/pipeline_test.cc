@@ -20,8 +20,9 @@ std::vector<std::string> Names(const std::vector<StageTensor>& tensors) {
 }
 
 // A plan placing dag_blocks' nodes before position a on the device, before b on the edge.
-ExecutablePlan Plan(const graph::LoadedModel& model, const graph::GraphView& view, int a, int b) {
-  ExecutablePlan plan;
+plan::ExecutablePlan Plan(const graph::LoadedModel& model, const graph::GraphView& view, int a,
+                          int b) {
+  plan::ExecutablePlan plan;
   plan.path = "test.plan.json";
   plan.id = "0123456789abcdef";
   plan.model_sha256 = model.sha256;
@@ -117,7 +118,7 @@ TEST(PlanStagesTest, RefusesAnotherModelsPlanAndDataFlowingDown) {
   auto model = graph::testing::LoadOrDie(graph::testing::BundledModel("dag_blocks.onnx"));
   auto view = graph::GraphView::Build(model.proto);
   ASSERT_TRUE(view.ok());
-  ExecutablePlan plan = Plan(model, *view, 3, 6);
+  plan::ExecutablePlan plan = Plan(model, *view, 3, 6);
   plan.model_sha256 = std::string(64, '0');
   auto other = PlanStages(model, plan, true);
   ASSERT_FALSE(other.ok());

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "repository/model_config.h"
 #include "server/backend.h"
 
 namespace seam::pipeline {
@@ -52,9 +53,9 @@ class StageBackend final : public server::Backend {
 
 void RegisterStageBackend(const StageOptions& options) {
   server::RegisterBackend(
-      server::kStagePlatform,
+      repository::kStagePlatform,
       [options](const std::string& path,
-                const server::ModelConfig&) -> Result<std::unique_ptr<server::Backend>> {
+                const repository::ModelConfig&) -> Result<std::unique_ptr<server::Backend>> {
         SEAM_ASSIGN_OR_RETURN(StageSpec spec, ReadStage(path));
         const std::string directory = std::filesystem::path(path).parent_path().string();
         SEAM_ASSIGN_OR_RETURN(auto runner, StageRunner::Open(spec, directory, options));

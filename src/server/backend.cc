@@ -16,7 +16,7 @@ struct Registry {
 Registry& Backends() {
   static Registry* registry = [] {
     auto* r = new Registry();
-    r->factories[kOnnxPlatform] = OpenOrtBackend;
+    r->factories[repository::kOnnxPlatform] = OpenOrtBackend;
     return r;
   }();
   return *registry;
@@ -30,7 +30,8 @@ void RegisterBackend(const std::string& platform, BackendFactory factory) {
   r.factories[platform] = std::move(factory);
 }
 
-Result<std::unique_ptr<Backend>> OpenBackend(const std::string& path, const ModelConfig& config) {
+Result<std::unique_ptr<Backend>> OpenBackend(const std::string& path,
+                                             const repository::ModelConfig& config) {
   BackendFactory factory;
   {
     Registry& r = Backends();

@@ -24,7 +24,7 @@
 #include "common/status.h"
 #include "common/tensor.h"
 #include "oip/infer_codec.h"
-#include "server/model_config.h"
+#include "repository/model_config.h"
 
 namespace seam::server {
 
@@ -73,19 +73,21 @@ class Backend {
   // worker pool of their own so that a slow peer never holds up the models this server computes.
   virtual bool WaitsOnPeers() const { return false; }
 
-  // Sessions the backend runs on (ModelConfig::instance_count for ONNX Runtime).
+  // Sessions the backend runs on (repository::ModelConfig::instance_count for ONNX Runtime).
   virtual int instance_count() const { return 1; }
 };
 
-// Opens a backend for one version: `path` is REPO/MODEL/VERSION/<VersionFileName(platform)>,
-// already checked against the config's sha256 when it gives one. Errors name the file.
-using BackendFactory =
-    std::function<Result<std::unique_ptr<Backend>>(const std::string& path, const ModelConfig&)>;
+// Opens a backend for one version: `path` is
+// REPO/MODEL/VERSION/<repository::VersionFileName(platform)>, already checked against the config's
+// sha256 when it gives one. Errors name the file.
+using BackendFactory = std::function<Result<std::unique_ptr<Backend>>(
+    const std::string& path, const repository::ModelConfig&)>;
 
 // Makes `factory` serve `platform` (one of model_config.h's platforms) in this process.
 void RegisterBackend(const std::string& platform, BackendFactory factory);
 
 // FAILED_PRECONDITION naming the platform when no backend serves it in this process.
-Result<std::unique_ptr<Backend>> OpenBackend(const std::string& path, const ModelConfig& config);
+Result<std::unique_ptr<Backend>> OpenBackend(const std::string& path,
+                                             const repository::ModelConfig& config);
 
 }  // namespace seam::server

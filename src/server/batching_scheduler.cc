@@ -97,8 +97,8 @@ void BatchingScheduler::Submit(InferJob job) {
 
 std::unique_ptr<DynamicBatcher> BatchingScheduler::MakeBatcher(
     const std::shared_ptr<const ModelVersion>& version) const {
-  const ModelConfig& config = version->config();
-  const DynamicBatchingConfig& knobs = *config.dynamic_batching;
+  const repository::ModelConfig& config = version->config();
+  const repository::DynamicBatchingConfig& knobs = *config.dynamic_batching;
   batching::BatcherConfig batcher;
   batcher.batching.model = version->model_name();
   batcher.batching.max_batch_size = config.max_batch_size;

@@ -6,7 +6,7 @@ namespace seam::server {
 namespace {
 
 // Applies the config's declarations to one side (inputs or outputs) of the signature.
-Status Refine(const std::vector<TensorConfig>& declared, const std::string& kind,
+Status Refine(const std::vector<repository::TensorConfig>& declared, const std::string& kind,
               const std::string& config_path, int max_batch_size,
               std::vector<runtime::IoSpec>& specs) {
   for (const auto& tensor : declared) {
@@ -50,7 +50,8 @@ Status Refine(const std::vector<TensorConfig>& declared, const std::string& kind
 
 }  // namespace
 
-Result<ModelMetadata> ResolveMetadata(const ModelConfig& config, const std::string& config_path,
+Result<ModelMetadata> ResolveMetadata(const repository::ModelConfig& config,
+                                      const std::string& config_path,
                                       const std::vector<runtime::IoSpec>& model_inputs,
                                       const std::vector<runtime::IoSpec>& model_outputs) {
   ModelMetadata metadata;

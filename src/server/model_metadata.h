@@ -7,8 +7,8 @@
 
 #include "common/status.h"
 #include "oip/model_metadata.h"
+#include "repository/model_config.h"
 #include "runtime/session.h"
-#include "server/model_config.h"
 
 namespace seam::server {
 
@@ -21,7 +21,8 @@ using seam::OipShape;
 // `config_path` and the tensor: a config tensor the model does not have, a dtype or rank that
 // differs, a fixed dimension that differs, max_batch_size > 0 on a tensor whose first dimension
 // is fixed in the model.
-Result<ModelMetadata> ResolveMetadata(const ModelConfig& config, const std::string& config_path,
+Result<ModelMetadata> ResolveMetadata(const repository::ModelConfig& config,
+                                      const std::string& config_path,
                                       const std::vector<runtime::IoSpec>& model_inputs,
                                       const std::vector<runtime::IoSpec>& model_outputs);
 

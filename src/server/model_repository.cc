@@ -144,7 +144,8 @@ Status ModelRepository::Load(const std::string& model) {
 
   std::vector<int64_t> present;
   for (const auto& [v, unused] : scanned.versions) present.push_back(v);
-  const std::vector<int64_t> wanted = SelectVersions(scanned.config->version_policy, present);
+  const std::vector<int64_t> wanted =
+      repository::SelectVersions(scanned.config->version_policy, present);
   if (wanted.empty()) {
     return NotFound("model '" + model +
                     "': no version directory that its version policy selects"

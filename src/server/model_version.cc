@@ -4,17 +4,18 @@
 #include <system_error>
 
 #include "common/file_util.h"
+#include "repository/layout.h"
 
 namespace seam::server {
 
 ModelVersion::~ModelVersion() = default;
 
-Result<std::shared_ptr<const ModelVersion>> ModelVersion::Load(const VersionSource& source,
-                                                               const ModelConfig& config) {
+Result<std::shared_ptr<const ModelVersion>> ModelVersion::Load(
+    const VersionSource& source, const repository::ModelConfig& config) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(source.model_path, ec)) {
     return NotFound(source.model_path + ": no such file (a version directory holds " +
-                    VersionFileName(config.platform) + ")");
+                    repository::VersionFileName(config.platform) + ")");
   }
   if (auto it = config.version_sha256.find(source.version); it != config.version_sha256.end()) {
     SEAM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(source.model_path));

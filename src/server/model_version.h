@@ -15,8 +15,8 @@
 
 #include "common/status.h"
 #include "common/tensor.h"
+#include "repository/model_config.h"
 #include "server/backend.h"
-#include "server/model_config.h"
 #include "server/model_metadata.h"
 
 namespace seam::server {
@@ -34,7 +34,7 @@ class ModelVersion {
   // Checks the version's file against config.version_sha256 (a mismatch refuses the load:
   // DATA_LOSS), opens its backend and resolves the metadata. Errors name the file and the reason.
   static Result<std::shared_ptr<const ModelVersion>> Load(const VersionSource& source,
-                                                          const ModelConfig& config);
+                                                          const repository::ModelConfig& config);
   ~ModelVersion();
   ModelVersion(const ModelVersion&) = delete;
   ModelVersion& operator=(const ModelVersion&) = delete;
@@ -42,7 +42,7 @@ class ModelVersion {
   const std::string& model_name() const { return source_.model_name; }
   int64_t version() const { return source_.version; }
   const VersionSource& source() const { return source_; }
-  const ModelConfig& config() const { return config_; }
+  const repository::ModelConfig& config() const { return config_; }
   const ModelMetadata& metadata() const { return metadata_; }
   int instance_count() const { return backend_->instance_count(); }
   const Backend& backend() const { return *backend_; }
@@ -58,7 +58,7 @@ class ModelVersion {
   ModelVersion() = default;
 
   VersionSource source_;
-  ModelConfig config_;
+  repository::ModelConfig config_;
   ModelMetadata metadata_;
   std::unique_ptr<Backend> backend_;
 };

@@ -10,7 +10,8 @@ namespace {
 
 class OrtBackend final : public Backend {
  public:
-  static Result<std::unique_ptr<Backend>> Open(const std::string& path, const ModelConfig& config) {
+  static Result<std::unique_ptr<Backend>> Open(const std::string& path,
+                                               const repository::ModelConfig& config) {
     std::unique_ptr<OrtBackend> backend(new OrtBackend());
     runtime::SessionOptions options;
     options.intra_op_threads = config.intra_op_threads;
@@ -65,7 +66,7 @@ class OrtBackend final : public Backend {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> OpenOrtBackend(const std::string& path,
-                                                const ModelConfig& config) {
+                                                const repository::ModelConfig& config) {
   return OrtBackend::Open(path, config);
 }
 

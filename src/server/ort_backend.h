@@ -9,6 +9,7 @@
 
 namespace seam::server {
 
-Result<std::unique_ptr<Backend>> OpenOrtBackend(const std::string& path, const ModelConfig& config);
+Result<std::unique_ptr<Backend>> OpenOrtBackend(const std::string& path,
+                                                const repository::ModelConfig& config);
 
 }  // namespace seam::server

@@ -70,7 +70,8 @@ RepositoryPlan PlanRepository(const RepositoryState& state, const RepositoryScan
     if (scanned) {
       std::vector<int64_t> present;
       for (const auto& [v, unused] : scanned->versions) present.push_back(v);
-      for (int64_t v : SelectVersions(scanned->config->version_policy, present)) wanted.insert(v);
+      for (int64_t v : repository::SelectVersions(scanned->config->version_policy, present))
+        wanted.insert(v);
     }
 
     bool any_wanted_ready = false;

@@ -25,16 +25,17 @@
 #include <vector>
 
 #include "common/status.h"
-#include "server/model_config.h"
+#include "repository/model_config.h"
 
 namespace seam::server {
 
 // ---- What the repository directory holds (repository_scan.h fills it). ----
 
 struct ScannedModel {
-  std::string dir;                    // REPO/MODEL
-  std::string config_path;            // REPO/MODEL/config.json (may be absent: defaults apply)
-  std::optional<ModelConfig> config;  // nullopt: config.json is invalid, see config_status
+  std::string dir;          // REPO/MODEL
+  std::string config_path;  // REPO/MODEL/config.json (may be absent: defaults apply)
+  std::optional<repository::ModelConfig>
+      config;  // nullopt: config.json is invalid, see config_status
   Status config_status;
   std::string config_fingerprint;  // changes whenever config.json's contents change
   // Version directories (REPO/MODEL/N, N >= 1) -> fingerprint of N/model.onnx, which changes when

@@ -7,11 +7,11 @@ namespace seam::server {
 namespace {
 
 // A scanned model whose version v has file fingerprint "f<v>" (or the given override).
-ScannedModel Model(std::vector<int64_t> versions, VersionPolicy policy = {}) {
+ScannedModel Model(std::vector<int64_t> versions, repository::VersionPolicy policy = {}) {
   ScannedModel m;
   m.dir = "repo/m";
   m.config_path = "repo/m/config.json";
-  m.config = DefaultModelConfig("m");
+  m.config = repository::DefaultModelConfig("m");
   m.config->version_policy = policy;
   m.config_fingerprint = "c1";
   for (int64_t v : versions) m.versions[v] = std::string("f").append(std::to_string(v));
@@ -44,12 +44,13 @@ std::vector<int64_t> Unloads(const RepositoryPlan& plan) {
 
 TEST(RepositoryPlanTest, StartupLoadsWhatThePolicySelects) {
   EXPECT_EQ(Loads(Plan({}, Model({1, 2, 3}))), (std::vector<int64_t>{3}));
-  EXPECT_EQ(Loads(Plan({}, Model({1, 2, 3}, {VersionPolicy::Kind::kLatest, 2, {}}))),
+  EXPECT_EQ(Loads(Plan({}, Model({1, 2, 3}, {repository::VersionPolicy::Kind::kLatest, 2, {}}))),
             (std::vector<int64_t>{2, 3}));
-  EXPECT_EQ(Loads(Plan({}, Model({1, 2, 3}, {VersionPolicy::Kind::kAll, 1, {}}))),
+  EXPECT_EQ(Loads(Plan({}, Model({1, 2, 3}, {repository::VersionPolicy::Kind::kAll, 1, {}}))),
             (std::vector<int64_t>{1, 2, 3}));
-  EXPECT_EQ(Loads(Plan({}, Model({1, 2, 3}, {VersionPolicy::Kind::kSpecific, 1, {1, 7}}))),
-            (std::vector<int64_t>{1}));
+  EXPECT_EQ(
+      Loads(Plan({}, Model({1, 2, 3}, {repository::VersionPolicy::Kind::kSpecific, 1, {1, 7}}))),
+      (std::vector<int64_t>{1}));
   const auto plan = Plan({}, Model({4}));
   ASSERT_EQ(plan.loads.size(), 1u);
   EXPECT_EQ(plan.loads[0], (LoadStep{"m", 4, "f4|c1"}));
@@ -106,7 +107,7 @@ TEST(RepositoryPlanTest, LastReadyVersionIsNeverDroppedByTheDisk) {
 }
 
 TEST(RepositoryPlanTest, RemovedVersionGoesOnceAnotherServes) {
-  const auto m = Model({1, 2}, {VersionPolicy::Kind::kAll, 1, {}});
+  const auto m = Model({1, 2}, {repository::VersionPolicy::Kind::kAll, 1, {}});
   RepositoryState state;
   state["m"].versions[1] = Ready(m, 1);
   state["m"].versions[2] = Ready(m, 2);

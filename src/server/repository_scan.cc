@@ -8,18 +8,11 @@
 #include <system_error>
 
 #include "common/file_util.h"
+#include "repository/layout.h"
 
 namespace seam::server {
 namespace {
 namespace fs = std::filesystem;
-
-std::optional<int64_t> ParseVersionDir(const std::string& name) {
-  if (name.empty() || name.size() > 18 || name[0] == '0') return std::nullopt;
-  if (!std::all_of(name.begin(), name.end(), [](char c) { return std::isdigit(c); })) {
-    return std::nullopt;
-  }
-  return std::stoll(name);
-}
 
 // Changes whenever the file is rewritten in place or replaced by a rename; "" if missing.
 std::string FileFingerprint(const std::string& path) {
@@ -33,7 +26,7 @@ ScannedModel ScanModel(const fs::path& dir) {
   ScannedModel model;
   const std::string name = dir.filename().string();
   model.dir = dir.string();
-  model.config_path = (dir / "config.json").string();
+  model.config_path = (dir / repository::kConfigFile).string();
   std::error_code ec;
   if (fs::exists(model.config_path, ec)) {
     Result<std::string> text = ReadFile(model.config_path);
@@ -41,7 +34,8 @@ ScannedModel ScanModel(const fs::path& dir) {
       model.config_status = text.status();
     } else {
       model.config_fingerprint = Sha256Hex(*text);
-      Result<ModelConfig> config = ParseModelConfig(*text, model.config_path, name);
+      Result<repository::ModelConfig> config =
+          repository::ParseModelConfig(*text, model.config_path, name);
       if (config.ok()) {
         model.config = std::move(config).value();
       } else {
@@ -49,14 +43,16 @@ ScannedModel ScanModel(const fs::path& dir) {
       }
     }
   } else {
-    model.config = DefaultModelConfig(name);
+    model.config = repository::DefaultModelConfig(name);
   }
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code type_ec;
     if (!it->is_directory(type_ec)) continue;
-    if (auto version = ParseVersionDir(it->path().filename().string())) {
-      model.versions[*version] =
-          FileFingerprint((it->path() / VersionFileName(model.config ? model.config->platform : kOnnxPlatform)).string());
+    if (auto version = repository::ParseVersionDir(it->path().filename().string())) {
+      model.versions[*version] = FileFingerprint(
+          (it->path() / repository::VersionFileName(model.config ? model.config->platform
+                                                                 : repository::kOnnxPlatform))
+              .string());
     }
   }
   return model;
@@ -105,7 +101,9 @@ std::vector<std::string> ListModelNames(const std::string& root) {
 }
 
 std::string ModelFilePath(const ScannedModel& model, int64_t version) {
-  return (fs::path(model.dir) / std::to_string(version) / VersionFileName(model.config ? model.config->platform : kOnnxPlatform))
+  return (fs::path(model.dir) / std::to_string(version) /
+          repository::VersionFileName(model.config ? model.config->platform
+                                                   : repository::kOnnxPlatform))
       .string();
 }
 

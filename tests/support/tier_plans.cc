@@ -60,8 +60,8 @@ std::unique_ptr<LoopbackTiers> LoopbackTiers::Start(std::string* error) {
 
 Result<std::vector<pipeline::DeployedTier>> LoopbackTiers::Deploy(const std::string& plan_path,
                                                                   bool optimize) {
-  SEAM_ASSIGN_OR_RETURN(auto plan, pipeline::ReadExecutablePlan(plan_path));
-  SEAM_ASSIGN_OR_RETURN(auto model, graph::LoadModel(plan.json["model"]["path"]));
+  SEAM_ASSIGN_OR_RETURN(auto plan, plan::ReadExecutablePlan(plan_path));
+  SEAM_ASSIGN_OR_RETURN(auto model, graph::LoadModel(plan.model_path));
   pipeline::DeployOptions options;
   options.name = "m";
   options.repositories = {{"edge", edge_repo_.root()}, {"cloud", cloud_repo_.root()}};

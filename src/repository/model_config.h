@@ -1,7 +1,7 @@
-// ModelConfig: the configuration of one model of the repository, read from
-// REPO/MODEL/config.json (schema: docs/server.md). Loaded as normalise -> validate -> use: after
-// ParseModelConfig returns, every field is in range and consistent, so the repository, the
-// executor and the batcher use it without checking again.
+// ModelConfig: the configuration of one model of the repository, REPO/MODEL/config.json (schema:
+// docs/server.md), read (ParseModelConfig) and written (ModelConfigToJson) only here. Loaded as
+// normalise -> validate -> use: after ParseModelConfig returns, every field is in range and
+// consistent, so the repository, the executor and the batcher use it without checking again.
 //
 // The schema is Triton's model configuration, reduced to what seam implements and written as JSON.
 // Unknown fields are errors (a misspelt knob must not be silently ignored).
@@ -16,17 +16,12 @@
 #include "common/dtype.h"
 #include "common/status.h"
 
-namespace seam::server {
+namespace seam::repository {
 
 inline constexpr char kOnnxPlatform[] = "onnxruntime_onnx";
 // A tier's stage of a deployed plan (src/pipeline/stage_spec.h): VERSION/stage.json, and the
 // segment it names beside it. Written by `seam deploy`.
 inline constexpr char kStagePlatform[] = "seam_stage";
-
-// The file a version directory is recognised, fingerprinted and hash-checked by.
-inline const char* VersionFileName(const std::string& platform) {
-  return platform == kStagePlatform ? "stage.json" : "model.onnx";
-}
 
 // Which of the versions present in REPO/MODEL/ are served.
 struct VersionPolicy {
@@ -83,8 +78,12 @@ Result<ModelConfig> ParseModelConfig(const std::string& text, const std::string&
 // The configuration of a model directory without config.json: every field at its default.
 ModelConfig DefaultModelConfig(const std::string& model_name);
 
+// The config.json text of `config` (what ParseModelConfig reads back as `config`): the fields
+// that differ from DefaultModelConfig, plus name and platform.
+std::string ModelConfigToJson(const ModelConfig& config);
+
 // The versions `policy` selects among `available` (any order): ascending.
 std::vector<int64_t> SelectVersions(const VersionPolicy& policy,
                                     const std::vector<int64_t>& available);
 
-}  // namespace seam::server
+}  // namespace seam::repository

@@ -1,9 +1,14 @@
 // config.json: every field read, normalised and validated; each error names the file and field.
-#include "server/model_config.h"
+#include "repository/model_config.h"
 
 #include <gtest/gtest.h>
 
-namespace seam::server {
+#include <filesystem>
+#include <fstream>
+
+#include "repository/layout.h"
+
+namespace seam::repository {
 namespace {
 
 constexpr char kPath[] = "repo/cnn/config.json";
@@ -84,11 +89,10 @@ TEST(ModelConfigTest, ErrorsNameTheFileAndField) {
   ExpectError(
       R"({"name": "other"})",
       std::string(kPath) + ": 'name': 'other' differs from the model's directory name 'cnn'");
-  ExpectError(
-      R"({"platform": "tensorflow_savedmodel"})",
-      std::string(kPath) +
-          ": 'platform': \"onnxruntime_onnx\" or \"seam_stage\" are served, got "
-          "\"tensorflow_savedmodel\"");
+  ExpectError(R"({"platform": "tensorflow_savedmodel"})",
+              std::string(kPath) +
+                  ": 'platform': \"onnxruntime_onnx\" or \"seam_stage\" are served, got "
+                  "\"tensorflow_savedmodel\"");
   ExpectError(R"({"instance_count": 0})",
               std::string(kPath) + ": 'instance_count': must be an integer in [1, 64], got 0");
   ExpectError(R"({"instance_count": "2"})",
@@ -158,5 +162,53 @@ TEST(ModelConfigTest, SelectVersions) {
   EXPECT_EQ(SelectVersions(specific, {1, 2, 3}), (std::vector<int64_t>{1}));
 }
 
+// What ModelConfigToJson writes, ParseModelConfig reads back as the same config: the writer of
+// config.json (seam deploy) and its reader (the server) cannot drift apart.
+TEST(ModelConfigTest, WrittenConfigsReadBackEqual) {
+  std::vector<ModelConfig> configs;
+  configs.push_back(DefaultModelConfig("cnn"));
+  ModelConfig stage = DefaultModelConfig("cnn");
+  stage.platform = kStagePlatform;
+  stage.version_policy.latest = 3;
+  stage.version_sha256 = {{1, std::string(64, 'a')}, {4, std::string(64, 'b')}};
+  configs.push_back(stage);
+  auto every = Parse(R"({"platform": "onnxruntime_onnx", "max_batch_size": 8,
+      "inputs": [{"name": "image", "datatype": "FP32", "shape": [-1, 3, 32, 32]}],
+      "outputs": [{"name": "probs"}], "version_policy": {"specific": [3, 1]},
+      "instance_count": 2, "intra_op_threads": 0,
+      "dynamic_batching": {"preferred_batch_size": [4, 8], "max_queue_delay_us": 500,
+                           "max_queue_size": 64}})");
+  ASSERT_TRUE(every.ok()) << every.status().ToString();
+  configs.push_back(*every);
+  ModelConfig all = DefaultModelConfig("cnn");
+  all.version_policy.kind = VersionPolicy::Kind::kAll;
+  configs.push_back(all);
+  for (const ModelConfig& config : configs) {
+    const std::string text = ModelConfigToJson(config);
+    auto back = ParseModelConfig(text, kPath, "cnn");
+    ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << text;
+    EXPECT_EQ(*back, config) << text;
+  }
+}
+
+TEST(RepositoryLayoutTest, VersionDirectoriesAreNumbersWithoutLeadingZeros) {
+  EXPECT_EQ(ParseVersionDir("1"), 1);
+  EXPECT_EQ(ParseVersionDir("120"), 120);
+  for (const char* bad : {"", "0", "01", "1a", "-1", "1234567890123456789"}) {
+    EXPECT_FALSE(ParseVersionDir(bad).has_value()) << bad;
+  }
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "seam_layout_test";
+  std::filesystem::remove_all(dir);
+  for (const char* name : {"3", "10", "01", "x", "2"})
+    std::filesystem::create_directories(dir / name);
+  std::filesystem::create_directories(dir.parent_path());
+  { std::ofstream(dir / "7") << "a file, not a version"; }
+  EXPECT_EQ(ListVersions(dir.string()), (std::vector<int64_t>{2, 3, 10}));
+  EXPECT_TRUE(ListVersions((dir / "missing").string()).empty());
+  EXPECT_STREQ(VersionFileName(kStagePlatform), "stage.json");
+  EXPECT_STREQ(VersionFileName(kOnnxPlatform), "model.onnx");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
-}  // namespace seam::server
+}  // namespace seam::repository

@@ -1,4 +1,4 @@
-#include "server/model_config.h"
+#include "repository/model_config.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-namespace seam::server {
+namespace seam::repository {
 namespace {
 
 using Json = nlohmann::json;
@@ -215,6 +215,59 @@ ModelConfig DefaultModelConfig(const std::string& model_name) {
   return config;
 }
 
+std::string ModelConfigToJson(const ModelConfig& config) {
+  const ModelConfig defaults = DefaultModelConfig(config.name);
+  Json doc = {{"name", config.name}, {"platform", config.platform}};
+  if (config.max_batch_size != defaults.max_batch_size) {
+    doc["max_batch_size"] = config.max_batch_size;
+  }
+  auto tensors = [](const std::vector<TensorConfig>& list) {
+    Json out = Json::array();
+    for (const TensorConfig& t : list) {
+      Json item = {{"name", t.name}};
+      if (t.dtype) item["datatype"] = DTypeName(*t.dtype);
+      if (t.shape) item["shape"] = *t.shape;
+      out.push_back(std::move(item));
+    }
+    return out;
+  };
+  if (!config.inputs.empty()) doc["inputs"] = tensors(config.inputs);
+  if (!config.outputs.empty()) doc["outputs"] = tensors(config.outputs);
+  if (!(config.version_policy == defaults.version_policy)) {
+    const VersionPolicy& p = config.version_policy;
+    switch (p.kind) {
+      case VersionPolicy::Kind::kLatest:
+        doc["version_policy"] = {{"latest", p.latest}};
+        break;
+      case VersionPolicy::Kind::kAll:
+        doc["version_policy"] = {{"all", Json::object()}};
+        break;
+      case VersionPolicy::Kind::kSpecific:
+        doc["version_policy"] = {{"specific", p.specific}};
+        break;
+    }
+  }
+  if (config.instance_count != defaults.instance_count) {
+    doc["instance_count"] = config.instance_count;
+  }
+  if (config.intra_op_threads != defaults.intra_op_threads) {
+    doc["intra_op_threads"] = config.intra_op_threads;
+  }
+  if (!config.version_sha256.empty()) {
+    Json versions = Json::object();
+    for (const auto& [v, sha] : config.version_sha256)
+      versions[std::to_string(v)] = {{"sha256", sha}};
+    doc["versions"] = std::move(versions);
+  }
+  if (config.dynamic_batching) {
+    const DynamicBatchingConfig& b = *config.dynamic_batching;
+    doc["dynamic_batching"] = {{"preferred_batch_size", b.preferred_batch_size},
+                               {"max_queue_delay_us", b.max_queue_delay_us},
+                               {"max_queue_size", b.max_queue_size}};
+  }
+  return doc.dump(2) + "\n";
+}
+
 Result<ModelConfig> ParseModelConfig(const std::string& text, const std::string& path,
                                      const std::string& model_name) {
   Json doc;
@@ -309,4 +362,4 @@ std::vector<int64_t> SelectVersions(const VersionPolicy& policy,
   return {};
 }
 
-}  // namespace seam::server
+}  // namespace seam::repository

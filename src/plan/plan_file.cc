@@ -1,0 +1,93 @@
+#include "plan/plan_file.h"
+
+#include "common/file_util.h"
+
+namespace seam::plan {
+namespace {
+
+using nlohmann::json;
+
+std::string CodecKey(const std::string& tensor, const std::string& link, bool up) {
+  return tensor + "|" + link + (up ? "|up" : "|down");
+}
+
+}  // namespace
+
+std::string ExecutablePlan::CodecFor(const std::string& tensor, int link, bool up) const {
+  auto it = codecs.find(CodecKey(tensor, tiers[link] + "-" + tiers[link + 1], up));
+  return it == codecs.end() ? "identity" : it->second;
+}
+
+Result<ExecutablePlan> ReadExecutablePlan(const std::string& path) {
+  SEAM_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  ExecutablePlan plan;
+  plan.path = path;
+  try {
+    plan.json = json::parse(text);
+    const json& j = plan.json;
+    if (j.value("schema", "") != "seam.plan/v1") {
+      return InvalidArgument(path + ": not a plan (schema '" + j.value("schema", "") +
+                             "', expected 'seam.plan/v1'; make one with `seam plan`)");
+    }
+    plan.model_sha256 = j.at("model").at("sha256").get<std::string>();
+    plan.model_path = j.at("model").value("path", "");
+    for (const auto& t : j.at("tiers")) plan.tiers.push_back(t.at("name").get<std::string>());
+    if (plan.tiers.empty()) return InvalidArgument(path + ": the plan has no tier");
+    std::map<std::string, int> index;
+    for (size_t i = 0; i < plan.tiers.size(); ++i) index[plan.tiers[i]] = static_cast<int>(i);
+    for (const auto& p : j.at("placement")) {
+      const std::string tier = p.at("tier").get<std::string>();
+      auto it = index.find(tier);
+      if (it == index.end())
+        return InvalidArgument(path + ": placement names unknown tier '" + tier + "'");
+      plan.tier_of_node[p.at("node").get<std::string>()] = it->second;
+    }
+    for (const auto& t : j.at("transfers")) {
+      plan.codecs[CodecKey(t.at("tensor").get<std::string>(), t.at("link").get<std::string>(),
+                           t.at("direction").get<std::string>() == "up")] =
+          t.at("codec").get<std::string>();
+    }
+  } catch (const json::exception& e) {
+    return InvalidArgument(path + ": malformed plan: " + e.what());
+  }
+  const std::string identity =
+      plan.model_sha256 + plan.json.at("placement").dump() + plan.json.at("transfers").dump();
+  plan.id = Sha256Hex(identity).substr(0, 16);
+  return plan;
+}
+
+Status RecordDeployment(ExecutablePlan& plan, const Deployment& deployment) {
+  json tiers = json::array();
+  for (const auto& d : deployment.tiers) {
+    tiers.push_back({{"tier", d.tier},
+                     {"directory", d.directory},
+                     {"model", d.model},
+                     {"version", d.version},
+                     {"address", d.address}});
+  }
+  plan.json["deployment"] = {{"plan_id", plan.id},
+                             {"name", deployment.name},
+                             {"device_stage", deployment.device_stage},
+                             {"tiers", tiers}};
+  return WriteFileAtomic(plan.path, plan.json.dump(2) + "\n");
+}
+
+Result<std::string> DeviceStagePath(const ExecutablePlan& plan) {
+  if (!plan.json.contains("deployment")) {
+    return FailedPrecondition(plan.path + " is not deployed yet: run `seam deploy " + plan.path +
+                              " ...` first");
+  }
+  try {
+    const json& d = plan.json.at("deployment");
+    if (d.at("plan_id").get<std::string>() != plan.id) {
+      return FailedPrecondition(plan.path +
+                                ": its deployment is of another plan (the placement "
+                                "changed since); deploy it again");
+    }
+    return d.at("device_stage").get<std::string>();
+  } catch (const json::exception& e) {
+    return InvalidArgument(plan.path + ": malformed deployment section: " + e.what());
+  }
+}
+
+}  // namespace seam::plan

@@ -1,0 +1,56 @@
+// The plan file (schema "seam.plan/v1") as the later layers read it, and its "deployment"
+// section: the one module, with plan_output.h (which writes the plan), that reads or writes the
+// file. `seam deploy`, `seam run`, the client library and the benchmarks all come through here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace seam::plan {
+
+// A plan file read for execution.
+struct ExecutablePlan {
+  std::string path;
+  std::string id;  // 16 hex digits: a hash of the model, the placement and the codecs
+  std::string model_sha256;
+  std::string model_path;                     // as `seam plan` recorded it
+  std::vector<std::string> tiers;             // chain order, the device first
+  std::map<std::string, int> tier_of_node;    // node name -> index in tiers
+  std::map<std::string, std::string> codecs;  // CodecKey(...) -> codec
+  nlohmann::json json;                        // the whole file
+
+  // The codec of `tensor` on the link from tiers[link] to tiers[link + 1], up or down;
+  // "identity" when the plan names none.
+  std::string CodecFor(const std::string& tensor, int link, bool up) const;
+};
+
+// INVALID_ARGUMENT naming the file for anything that is not a seam.plan/v1 plan.
+Result<ExecutablePlan> ReadExecutablePlan(const std::string& path);
+
+// Where a plan was deployed (seam deploy), as recorded in its file.
+struct DeployedStage {
+  std::string tier;
+  std::string directory;  // where its stage.json and segment are
+  std::string model;      // on a server tier: the model name and version it is served as
+  int64_t version = 0;
+  std::string address;  // on a server tier: HOST:PORT the tier below reaches it at
+};
+struct Deployment {
+  std::string name;
+  std::string device_stage;  // the device's stage.json
+  std::vector<DeployedStage> tiers;
+};
+
+// Records `deployment` in the plan file (its "deployment" section, replaced), atomically.
+Status RecordDeployment(ExecutablePlan& plan, const Deployment& deployment);
+
+// The device stage's stage.json as recorded by RecordDeployment. FAILED_PRECONDITION when the plan
+// was not deployed, or its deployment is of an earlier placement.
+Result<std::string> DeviceStagePath(const ExecutablePlan& plan);
+
+}  // namespace seam::plan
