@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "profile/profile.h"
+#include "profile_format/profile.h"
 
 namespace seam::plan {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "plan/planner.h"
-#include "profile/profile.h"
+#include "profile_format/profile.h"
 
 namespace seam::plan {
 

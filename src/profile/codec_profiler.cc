@@ -6,7 +6,7 @@
 
 #include "common/dtype.h"
 #include "common/file_util.h"
-#include "profile/timing.h"
+#include "profile_format/timing.h"
 #include "runtime/session.h"
 #include "transport/codec.h"
 #include "transport/wire_format.h"

@@ -15,7 +15,7 @@
 
 #include "common/status.h"
 #include "common/tensor.h"
-#include "profile/profile.h"
+#include "profile_format/profile.h"
 #include "profile/segment_timer.h"
 
 namespace seam::profile {

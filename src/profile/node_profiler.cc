@@ -5,7 +5,7 @@
 
 #include "common/file_util.h"
 #include "profile/ort_trace.h"
-#include "profile/timing.h"
+#include "profile_format/timing.h"
 
 namespace seam::profile {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "profile/profile.h"
+#include "profile_format/profile.h"
 #include "profile/segment_timer.h"
 
 namespace seam::profile {

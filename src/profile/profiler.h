@@ -18,7 +18,7 @@
 
 #include "common/status.h"
 #include "profile/codec_profiler.h"
-#include "profile/profile.h"
+#include "profile_format/profile.h"
 #include "profile/segment_timer.h"
 
 namespace seam::profile {

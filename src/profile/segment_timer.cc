@@ -13,7 +13,7 @@
 #include "common/dtype.h"
 #include "graph/cuts.h"
 #include "graph/segment_builder.h"
-#include "profile/timing.h"
+#include "profile_format/timing.h"
 #include "runtime/segment_chain.h"
 
 namespace seam::profile {

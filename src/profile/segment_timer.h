@@ -23,7 +23,7 @@
 #include "graph/graph_view.h"
 #include "graph/model_loader.h"
 #include "graph/shape_inference.h"
-#include "profile/profile.h"
+#include "profile_format/profile.h"
 #include "runtime/session.h"
 
 namespace seam::profile {

@@ -2,8 +2,8 @@
 // median/p90 summary.
 #include <gtest/gtest.h>
 
-#include "profile/profile.h"
-#include "profile/timing.h"
+#include "profile_format/profile.h"
+#include "profile_format/timing.h"
 
 namespace seam::profile {
 namespace {

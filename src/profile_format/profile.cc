@@ -1,4 +1,4 @@
-#include "profile/profile.h"
+#include "profile_format/profile.h"
 
 #include "common/file_util.h"
 

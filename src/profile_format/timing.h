@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "profile/profile.h"
+#include "profile_format/profile.h"
 
 namespace seam::profile {
 

@@ -1,4 +1,4 @@
-#include "profile/timing.h"
+#include "profile_format/timing.h"
 
 #include <algorithm>
 #include <cmath>
