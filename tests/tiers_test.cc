@@ -153,6 +153,46 @@ TEST_F(TiersTest, LossyCodecsStayWithinTheAccuracyBudget) {
   }
 }
 
+// The client on caller-owned memory: inputs read in place, outputs written into the caller's
+// buffers, bitwise what the Tensors form gives; a buffer too small fails naming the output.
+TEST_F(TiersTest, CallerOwnedBuffersGiveTheSameAnswers) {
+  ASSERT_NE(tiers_, nullptr);
+  const std::string model = graph::testing::BundledModel("cnn_chain.onnx");
+  const int n = ComputeNodeCount(model);
+  const std::string plan =
+      WritePlacementPlan(model, ::testing::TempDir(), "caller_buffers", n / 3, 2 * n / 3);
+  ASSERT_TRUE(tiers_->Deploy(plan).ok());
+  std::string error;
+  auto c = client::Client::Open(plan, {}, &error);
+  ASSERT_NE(c, nullptr) << error;
+  const client::InputInfo info = c->inputs().at(0);
+  const Tensor input =
+      runtime::RandomTensor({info.name, *DTypeFromName(info.datatype), info.shape}, 4);
+  client::Tensors reference;
+  ASSERT_TRUE(c->Infer({{info.name, ToClient(input)}}, &reference, nullptr, &error)) << error;
+  ASSERT_EQ(reference.size(), 1u);
+  const auto& [out_name, want] = *reference.begin();
+
+  std::vector<char> memory(want.data.size() + 64, '\x7f');
+  client::OutputBuffers outputs{{out_name, {memory.data(), memory.size()}}};
+  const client::TensorViews inputs{
+      {info.name, {info.datatype, input.shape, input.data.data(), input.data.size()}}};
+  client::Tensors others;
+  ASSERT_TRUE(c->Infer(inputs, &outputs, &others, nullptr, &error)) << error;
+  EXPECT_TRUE(others.empty());
+  const client::OutputBuffer& got = outputs.at(out_name);
+  EXPECT_EQ(got.datatype, want.datatype);
+  EXPECT_EQ(got.shape, want.shape);
+  ASSERT_EQ(got.size, want.data.size());
+  EXPECT_EQ(std::string(memory.data(), got.size), want.data);
+
+  client::OutputBuffers small{{out_name, {memory.data(), want.data.size() - 1}}};
+  EXPECT_FALSE(c->Infer(inputs, &small, nullptr, nullptr, &error));
+  EXPECT_NE(error.find("output '" + out_name + "' needs " + std::to_string(want.data.size())),
+            std::string::npos)
+      << error;
+}
+
 // A device that keeps its client while its plan file is redeployed again and again (the oldest
 // deployments stop being served) follows the file and loses no request.
 TEST_F(TiersTest, AClientFollowsItsPlanFileAcrossRedeploys) {

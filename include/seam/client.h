@@ -32,6 +32,27 @@ struct Tensor {
 };
 using Tensors = std::map<std::string, Tensor>;
 
+// An input in memory the caller owns, read in place during Infer (never kept).
+struct TensorView {
+  std::string datatype;
+  std::vector<int64_t> shape;
+  const void* data = nullptr;
+  size_t size = 0;  // bytes
+};
+using TensorViews = std::map<std::string, TensorView>;
+
+// Where the caller wants an output written: `capacity` bytes at `data`, which Infer fills and
+// describes (datatype, shape, size). An output too large for its buffer fails the call, saying
+// how many bytes it needs.
+struct OutputBuffer {
+  void* data = nullptr;
+  size_t capacity = 0;
+  std::string datatype;        // set by Infer
+  std::vector<int64_t> shape;  // set by Infer
+  size_t size = 0;             // bytes written, set by Infer
+};
+using OutputBuffers = std::map<std::string, OutputBuffer>;
+
 struct InputInfo {
   std::string name;
   std::string datatype;
@@ -82,6 +103,12 @@ class Client {
   // this client's deployment (the plan was redeployed several times since), the client reads the
   // plan file again and, if it holds a newer deployment, switches to it and retries the request.
   bool Infer(const Tensors& inputs, Tensors* outputs, Trace* trace, std::string* error) const;
+
+  // The same on caller-owned memory: inputs are read where they are; each output named in
+  // `outputs` is written into its buffer, and any other output of the model into `others` (may
+  // be null: then they are dropped). Saves the copies into and out of Tensor's strings.
+  bool Infer(const TensorViews& inputs, OutputBuffers* outputs, Tensors* others, Trace* trace,
+             std::string* error) const;
 
   struct Impl;  // opaque: the device's stage and its runner
 

@@ -18,7 +18,7 @@ struct Client::Impl {
 
 namespace {
 
-Result<seam::Tensor> ToInternal(const std::string& name, const Tensor& t,
+Result<seam::Tensor> ToInternal(const std::string& name, const TensorView& t,
                                 const pipeline::StageTensor& spec) {
   const std::string where = "input '" + name + "'";
   auto dtype = DTypeFromName(t.datatype);
@@ -37,16 +37,17 @@ Result<seam::Tensor> ToInternal(const std::string& name, const Tensor& t,
   }
   auto count = CheckedElementCount(t.shape);
   auto bytes = count ? CheckedMul(*count, static_cast<int64_t>(DTypeSize(*dtype))) : std::nullopt;
-  if (!bytes || static_cast<uint64_t>(*bytes) != t.data.size()) {
+  if (!bytes || static_cast<uint64_t>(*bytes) != t.size) {
     return InvalidArgument(where + ": shape " + OipShape(t.shape) + " of " + t.datatype +
                            " needs " + std::to_string(count.value_or(0) * DTypeSize(*dtype)) +
-                           " bytes, got " + std::to_string(t.data.size()));
+                           " bytes, got " + std::to_string(t.size));
   }
+  if (t.size > 0 && !t.data) return InvalidArgument(where + ": no data");
   seam::Tensor out;
   out.dtype = *dtype;
   out.shape = t.shape;
-  out.data.resize(t.data.size());
-  if (!t.data.empty()) std::memcpy(out.data.data(), t.data.data(), t.data.size());
+  const auto* first = static_cast<const std::byte*>(t.data);
+  out.data.assign(first, first + t.size);  // the one copy: ONNX Runtime reads seam's tensors
   return out;
 }
 
@@ -133,6 +134,17 @@ std::vector<std::string> Client::tiers() const {
 
 bool Client::Infer(const Tensors& inputs, Tensors* outputs, Trace* trace,
                    std::string* error) const {
+  TensorViews views;
+  for (const auto& [name, t] : inputs) {
+    views.emplace(name, TensorView{t.datatype, t.shape, t.data.data(), t.data.size()});
+  }
+  OutputBuffers none;
+  if (outputs) outputs->clear();
+  return Infer(views, &none, outputs, trace, error);
+}
+
+bool Client::Infer(const TensorViews& inputs, OutputBuffers* outputs, Tensors* others, Trace* trace,
+                   std::string* error) const {
   auto fail = [&](const Status& status) {
     if (error) *error = status.message();
     return false;
@@ -171,12 +183,24 @@ bool Client::Infer(const Tensors& inputs, Tensors* outputs, Trace* trace,
     }
   }
   if (!result.ok()) return fail(result.status());
-  if (outputs) {
-    outputs->clear();
-    for (auto& [name, t] : *result) {
-      Tensor out{DTypeName(t.dtype), t.shape,
-                 std::string(reinterpret_cast<const char*>(t.data.data()), t.data.size())};
-      outputs->emplace(name, std::move(out));
+  for (auto& [name, t] : *result) {
+    OutputBuffer* b = nullptr;
+    if (outputs) {
+      if (auto it = outputs->find(name); it != outputs->end()) b = &it->second;
+    }
+    if (b) {
+      if (t.data.size() > b->capacity || (!t.data.empty() && !b->data)) {
+        return fail(InvalidArgument("output '" + name + "' needs " + std::to_string(t.data.size()) +
+                                    " bytes, its buffer has " + std::to_string(b->capacity)));
+      }
+      if (!t.data.empty()) std::memcpy(b->data, t.data.data(), t.data.size());
+      b->datatype = DTypeName(t.dtype);
+      b->shape = t.shape;
+      b->size = t.data.size();
+    } else if (others) {
+      others->insert_or_assign(
+          name, Tensor{DTypeName(t.dtype), t.shape,
+                       std::string(reinterpret_cast<const char*>(t.data.data()), t.data.size())});
     }
   }
   if (trace) {
