@@ -4,7 +4,9 @@
 // EncodeInferOutputs. Beyond "never crashes", an accepted request must satisfy what the decoder
 // promises the scheduler: every model input exactly once, with the model's dtype, a shape that
 // fits the model's (and one batch size within max_batch_size), and exactly the bytes that shape
-// needs. A broken promise aborts, so libFuzzer saves the input.
+// needs. The same bytes are also read as a ModelInferResponse, the answer of a peer tier
+// (oip::DecodeInferResponse): decoded, or refused as DATA_LOSS. A broken promise aborts, so
+// libFuzzer saves the input.
 #include <google/protobuf/stubs/logging.h>
 #include <inference.pb.h>
 
@@ -64,8 +66,21 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   return 0;
 }
 
+// The same bytes as the answer of a peer tier (what a stage decodes from the tier above): any
+// answer is decoded or refused as DATA_LOSS with a message, never a crash.
+void CheckAnswer(const uint8_t* data, size_t size) {
+  inference::ModelInferResponse answer;
+  if (!answer.ParseFromArray(data, static_cast<int>(size))) return;
+  auto decoded = seam::oip::DecodeInferResponse(answer, "peer");
+  if (!decoded.ok() && (decoded.status().code() != seam::StatusCode::kDataLoss ||
+                        decoded.status().message().empty())) {
+    Broken("bad answers are DATA_LOSS with a message", "");
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > (1u << 30)) return 0;  // gRPC refuses messages over --max-message-mb long before
+  CheckAnswer(data, size);
   inference::ModelInferRequest request;
   if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
   const ModelMetadata& metadata = seam::fuzz::MetadataFor(request.model_name());

@@ -19,7 +19,7 @@ using inference::ModelInferRequest;
 using seam::fuzz::ModelMetadata;
 
 // Shape of `spec` with dynamic dimensions set to `dim` (the batch, for dimension 0).
-std::vector<int64_t> Concrete(const seam::runtime::IoSpec& spec, int64_t dim) {
+std::vector<int64_t> Concrete(const seam::TensorSpec& spec, int64_t dim) {
   std::vector<int64_t> shape = spec.shape;
   for (int64_t& d : shape) d = d < 0 ? dim : d;
   return shape;
