@@ -50,7 +50,7 @@ class BatchEstimates {
 
  private:
   static constexpr double kWeight = 0.2;       // of the newest observation in each mean
-  static constexpr int64_t kEvidenceRuns = 5;  // warm runs of a size before its ratio counts
+  static constexpr int64_t kEvidenceRuns = 3;  // warm runs of a size before its ratio counts
   std::vector<double> mean_us_;                // by rows (index 0 unused); < 0: never seen
   std::vector<int64_t> runs_;                  // by rows: runs observed, the cold one included
   std::optional<int64_t> last_arrival_us_;

@@ -46,7 +46,7 @@ TEST(BatchEstimatesTest, OneBatchSizeSeenCountsWhollyAsFixedAndNoiseNeverGoesNeg
 // runs of both sizes.
 TEST(BatchEstimatesTest, TheMergedPerRowRatioNeedsEvidence) {
   BatchEstimates e(8);
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 3; ++i) {  // a cold run and two warm ones of each size
     e.ObserveRun(1, 6000);
     e.ObserveRun(8, 8 * 6600);
   }
