@@ -165,6 +165,8 @@ TEST_F(TiersTest, CallerOwnedBuffersGiveTheSameAnswers) {
   std::string error;
   auto c = client::Client::Open(plan, {}, &error);
   ASSERT_NE(c, nullptr) << error;
+  EXPECT_EQ(c->model_path(), model);  // what an application checks answers against
+  EXPECT_FALSE(c->optimized());       // deployed bitwise (LoopbackTiers::Deploy's default)
   const client::InputInfo info = c->inputs().at(0);
   const Tensor input =
       runtime::RandomTensor({info.name, *DTypeFromName(info.datatype), info.shape}, 4);

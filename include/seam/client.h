@@ -95,6 +95,11 @@ class Client {
 
   std::vector<InputInfo> inputs() const;
   std::string plan_id() const;
+  // The whole model the plan was made for, as the plan file records it, and whether the stages run
+  // with ONNX Runtime's graph optimisations (false: outputs are bitwise those of the whole model
+  // run unoptimised): what an application needs to check answers against the whole model.
+  std::string model_path() const;
+  bool optimized() const;
   // The device and, when the plan sends anything, the tier it sends to.
   std::vector<std::string> tiers() const;
 

@@ -11,7 +11,6 @@
 #include "cli/cpu_limit.h"
 #include "common/file_util.h"
 #include "common/npy.h"
-#include "pipeline/deployment.h"
 #include "pipeline/trace.h"
 #include "runtime/segment_chain.h"
 #include "runtime/session.h"
@@ -142,15 +141,9 @@ int RunRun(const RunFlags& f) {
   // The reference for --check: the whole model on this machine, optimised as the stages were.
   std::unique_ptr<runtime::Session> whole;
   if (f.check) {
-    auto plan = plan::ReadExecutablePlan(f.plan);
-    if (!plan.ok()) return ReportError(plan.status());
-    auto stage_path = plan::DeviceStagePath(*plan);
-    if (!stage_path.ok()) return ReportError(stage_path.status());
-    auto stage = pipeline::ReadStage(*stage_path);
-    if (!stage.ok()) return ReportError(stage.status());
-    const std::string model = f.model.empty() ? plan->model_path : f.model;
+    const std::string model = f.model.empty() ? c->model_path() : f.model;
     runtime::SessionOptions so;
-    so.optimize = stage->optimize;
+    so.optimize = c->optimized();
     auto session = runtime::Session::Open(model, so);
     if (!session.ok()) return ReportError(session.status());
     whole = std::move(session).value();

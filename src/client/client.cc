@@ -12,6 +12,7 @@ namespace seam::client {
 
 struct Client::Impl {
   pipeline::StageSpec spec;
+  std::string model_path;  // from the plan file
   std::unique_ptr<pipeline::StageRunner> runner;
   std::vector<InputInfo> inputs;
 };
@@ -115,6 +116,7 @@ Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
   }
   auto impl = std::make_shared<Client::Impl>();
   impl->spec = *spec;
+  impl->model_path = plan->model_path;
   impl->runner = std::move(runner).value();
   for (const auto& t : spec->inputs) impl->inputs.push_back({t.name, DTypeName(t.dtype), t.shape});
   return impl;
@@ -124,6 +126,8 @@ Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
 
 std::vector<InputInfo> Client::inputs() const { return Current()->inputs; }
 std::string Client::plan_id() const { return Current()->spec.plan_id; }
+std::string Client::model_path() const { return Current()->model_path; }
+bool Client::optimized() const { return Current()->spec.optimize; }
 
 std::vector<std::string> Client::tiers() const {
   auto impl = Current();
