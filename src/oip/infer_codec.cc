@@ -289,11 +289,6 @@ Result<DecodedRequest> DecodeInferRequest(const ModelInferRequest& request,
       batch = rows;
     }
   }
-  for (const auto& [key, value] : request.parameters()) {
-    if (value.parameter_choice_case() == inference::InferParameter::kStringParam) {
-      decoded.parameters.emplace(key, value.string_param());
-    }
-  }
   for (const auto& spec : metadata.inputs) {
     if (!decoded.inputs.contains(spec.name) && !decoded.coded.contains(spec.name)) {
       return InvalidArgument("input '" + spec.name +

@@ -57,7 +57,6 @@ struct DecodedRequest {
   CodedMap coded;                    // inputs kept coded (by `keep`)
   std::vector<std::string> outputs;  // to return, in this order (all of them if none requested)
   std::map<std::string, std::string> output_codecs;  // non-identity codecs asked for outputs
-  std::map<std::string, std::string> parameters;     // the request's string parameters
 };
 
 // `keep` (may be empty) is asked for every input that arrives in a non-identity codec.

@@ -36,8 +36,6 @@ struct RequestContext {
   double decode_ms = 0;  // time the server spent decoding the inputs
   // Codecs the caller asked for outputs (non-identity only), by output name.
   std::map<std::string, std::string> output_codecs;
-  // Request parameters as sent (e.g. a plan id); read-only for backends.
-  std::map<std::string, std::string> parameters;
   // Inputs left in the codec they arrived in (Backend::KeepsCoded), and outputs a backend passes
   // back coded; the server writes the latter's bytes into the answer untouched when the caller
   // asked for that codec (oip/infer_codec.h).

@@ -61,7 +61,6 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   context->accepted = accepted;
   context->decode_ms = decode_ms;
   context->output_codecs = std::move(decoded->output_codecs);
-  context->parameters = std::move(decoded->parameters);
   context->coded_inputs = std::move(decoded->coded);
   InferJob job;
   job.model = *model;
