@@ -23,6 +23,8 @@ enum class StatusCode {
   kUnavailable,         // a resource or peer that is not reachable now
   kInternal,            // a bug in seam or in a library it calls
   kUnauthenticated,     // a request without valid credentials (a bearer token)
+  kDeadlineExceeded,    // a request whose deadline passed before it could be answered
+  kCancelled,           // a request its caller gave up on
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -60,6 +62,8 @@ Status DataLoss(std::string message);
 Status Unavailable(std::string message);
 Status Internal(std::string message);
 Status Unauthenticated(std::string message);
+Status DeadlineExceeded(std::string message);
+Status Cancelled(std::string message);
 
 // Result<T> holds a T or a non-OK Status.
 template <typename T>

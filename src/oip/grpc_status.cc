@@ -23,6 +23,10 @@ grpc::StatusCode GrpcCode(StatusCode code) {
       return grpc::StatusCode::INTERNAL;
     case StatusCode::kUnauthenticated:
       return grpc::StatusCode::UNAUTHENTICATED;
+    case StatusCode::kDeadlineExceeded:
+      return grpc::StatusCode::DEADLINE_EXCEEDED;
+    case StatusCode::kCancelled:
+      return grpc::StatusCode::CANCELLED;
   }
   return grpc::StatusCode::UNKNOWN;
 }
@@ -47,9 +51,11 @@ StatusCode SeamCode(grpc::StatusCode code) {
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::PERMISSION_DENIED:
       return StatusCode::kUnauthenticated;
-    case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return StatusCode::kDeadlineExceeded;
     case grpc::StatusCode::CANCELLED:
+      return StatusCode::kCancelled;
+    case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return StatusCode::kUnavailable;
     default:

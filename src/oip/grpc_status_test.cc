@@ -10,7 +10,8 @@ TEST(GrpcStatusTest, EverySeamCodeSurvivesTheRoundTrip) {
   for (StatusCode code :
        {StatusCode::kInvalidArgument, StatusCode::kNotFound, StatusCode::kFailedPrecondition,
         StatusCode::kUnimplemented, StatusCode::kDataLoss, StatusCode::kUnavailable,
-        StatusCode::kInternal, StatusCode::kUnauthenticated}) {
+        StatusCode::kInternal, StatusCode::kUnauthenticated, StatusCode::kDeadlineExceeded,
+        StatusCode::kCancelled}) {
     const Status original(code, "input 'x': wrong");
     const grpc::Status wire = ToGrpcStatus(original);
     EXPECT_EQ(wire.error_message(), "input 'x': wrong");
@@ -32,10 +33,14 @@ TEST(GrpcStatusTest, EverySeamCodeSurvivesTheRoundTrip) {
 
 TEST(GrpcStatusTest, TransportFailuresAreUnavailable) {
   for (grpc::StatusCode code :
-       {grpc::StatusCode::UNAVAILABLE, grpc::StatusCode::DEADLINE_EXCEEDED,
-        grpc::StatusCode::CANCELLED, grpc::StatusCode::RESOURCE_EXHAUSTED}) {
+       {grpc::StatusCode::UNAVAILABLE, grpc::StatusCode::RESOURCE_EXHAUSTED}) {
     EXPECT_EQ(FromGrpcStatus(grpc::Status(code, "x"), "edge").code(), StatusCode::kUnavailable);
   }
+  // Running out of time is not a transport failure: it keeps its code both ways.
+  EXPECT_EQ(FromGrpcStatus(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "x"), "e").code(),
+            StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(FromGrpcStatus(grpc::Status(grpc::StatusCode::CANCELLED, "x"), "e").code(),
+            StatusCode::kCancelled);
   EXPECT_EQ(FromGrpcStatus(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "x"), "e").code(),
             StatusCode::kUnauthenticated);
 }

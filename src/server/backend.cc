@@ -48,3 +48,22 @@ Result<std::unique_ptr<Backend>> OpenBackend(const std::string& path,
 }
 
 }  // namespace seam::server
+
+namespace seam::server {
+
+Status RequestContext::StillWanted(std::chrono::steady_clock::time_point now) const {
+  const double in_server_ms = std::chrono::duration<double, std::milli>(now - accepted).count();
+  auto waited = [&] {
+    return " after " + std::to_string(static_cast<int64_t>(in_server_ms)) + " ms in the server";
+  };
+  if (cancelled && cancelled->load(std::memory_order_relaxed)) {
+    return Cancelled("request " + request_id + " was cancelled by its caller" + waited());
+  }
+  if (oip::MsLeft(deadline, now) <= 0) {
+    return DeadlineExceeded("request " + request_id + " reached its deadline" + waited() +
+                            " before it could run; dropped unrun");
+  }
+  return Status::Ok();
+}
+
+}  // namespace seam::server

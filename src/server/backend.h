@@ -14,6 +14,7 @@
 
 #include <inference.pb.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -23,6 +24,7 @@
 
 #include "common/status.h"
 #include "common/tensor.h"
+#include "oip/deadline.h"
 #include "oip/infer_codec.h"
 #include "repository/model_config.h"
 
@@ -33,6 +35,12 @@ namespace seam::server {
 struct RequestContext {
   std::string request_id;  // the client's, or one the server made up
   std::chrono::steady_clock::time_point accepted;
+  // When the caller stops waiting: the request's timeout parameter or the call's gRPC deadline,
+  // whichever is earlier (oip/deadline.h). A backend that calls further servers gives them only
+  // what is left.
+  oip::Deadline deadline;
+  // Set when the caller cancelled the call (or its stream) while the request was in the server.
+  std::shared_ptr<const std::atomic<bool>> cancelled;
   double decode_ms = 0;  // time the server spent decoding the inputs
   // Codecs the caller asked for outputs (non-identity only), by output name.
   std::map<std::string, std::string> output_codecs;
@@ -46,6 +54,10 @@ struct RequestContext {
   // with the time spent encoding and the time since acceptance, it may add response parameters.
   std::function<void(double encode_ms, double total_ms, inference::ModelInferResponse* response)>
       finish;
+
+  // OK while the caller still wants the answer at `now`; otherwise DEADLINE_EXCEEDED or CANCELLED
+  // saying how long the request had been in the server. Schedulers ask this before running.
+  Status StillWanted(std::chrono::steady_clock::time_point now) const;
 };
 
 class Backend {

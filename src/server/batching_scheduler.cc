@@ -45,15 +45,29 @@ Status BatchingScheduler::Enqueue(DynamicBatcher& batcher, InferJob& job) {
   queued->model = job.model;
   queued->done = std::move(job.done);
   queued->before_queue_us = MicrosSince(job.accepted);
+  // The batcher's clock is batching::SteadyNowUs: microseconds of the steady clock.
+  int64_t deadline_us = 0;
+  if (job.context && job.context->deadline) {
+    deadline_us = std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(
+                                           job.context->deadline->time_since_epoch())
+                                           .count());
+  }
   Status accepted = batcher.Submit(
-      std::move(job.inputs), [queued, observer = options_.observer](
-                                 Result<TensorMap> outputs, const batching::RequestStats& stats) {
+      std::move(job.inputs),
+      [queued, observer = options_.observer](Result<TensorMap> outputs,
+                                             const batching::RequestStats& stats) {
+        // Dropped unrun by the batcher (it never joined a batch): its deadline passed.
+        const bool dropped = !outputs.ok() &&
+                             outputs.status().code() == StatusCode::kDeadlineExceeded &&
+                             stats.batch_requests == 0;
         Notify(observer, [&](ServerObserver& o) {
+          if (dropped) o.OnDropped(queued->model->model_name(), queued->model->version(), false);
           o.OnRequest(queued->model->model_name(), queued->model->version(), outputs.ok(),
                       queued->before_queue_us + stats.queue_us, stats.compute_us);
         });
         queued->done(std::move(outputs));
-      });
+      },
+      deadline_us);
   // Refused: the batcher dropped its callback; the job's answer is still ours to give.
   if (!accepted.ok()) job.done = std::move(queued->done);
   return accepted;

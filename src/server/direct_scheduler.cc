@@ -73,6 +73,19 @@ void DirectScheduler::Work() {
       queue_.pop_front();
     }
     const auto start = std::chrono::steady_clock::now();
+    if (job.context) {
+      // A request whose caller stopped waiting is answered at once, not run for no one.
+      if (Status wanted = job.context->StillWanted(start); !wanted.ok()) {
+        const ModelVersion& m = *job.model;
+        const bool cancelled = wanted.code() == StatusCode::kCancelled;
+        Notify(observer_, [&](ServerObserver& o) {
+          o.OnDropped(m.model_name(), m.version(), cancelled);
+          o.OnRequest(m.model_name(), m.version(), false, 0, 0);
+        });
+        job.done(std::move(wanted));
+        continue;
+      }
+    }
     Result<TensorMap> outputs = Internal("no result");
     try {
       outputs = job.model->Run(job.inputs, job.context.get());

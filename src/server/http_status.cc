@@ -17,6 +17,10 @@ int ToHttpStatus(const Status& status) {
       return 503;
     case StatusCode::kUnauthenticated:
       return 401;
+    case StatusCode::kDeadlineExceeded:
+      return 504;  // as a gateway whose upstream did not answer in time
+    case StatusCode::kCancelled:
+      return 499;  // client closed request (nginx's convention; no one reads it)
     case StatusCode::kDataLoss:
     case StatusCode::kInternal:
       return 500;

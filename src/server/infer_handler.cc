@@ -22,7 +22,7 @@ InferHandler::InferHandler(const ModelRepository& repository, InferenceScheduler
 
 void InferHandler::Infer(const inference::ModelInferRequest& request,
                          inference::ModelInferResponse* response,
-                         std::function<void(const Status&)> done) {
+                         std::function<void(const Status&)> done, const CallInfo& call) {
   const auto accepted = std::chrono::steady_clock::now();
   // Logs always carry a request id: the client's, or one made up here (not sent back).
   std::string request_id =
@@ -38,6 +38,27 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   if (!model.ok()) return reject(model.status());
   const int64_t version = (*model)->version();
   if (metrics_) metrics_->RequestAccepted(request.model_name(), version);
+  auto timeout = oip::ReadDeadline(request, accepted);
+  if (!timeout.ok()) {
+    if (metrics_) {
+      metrics_->RequestRefused(request.model_name(), version);
+      metrics_->RequestAnswered(request.model_name(), version, MicrosSince(accepted));
+    }
+    return reject(timeout.status());
+  }
+  auto context = std::make_shared<RequestContext>();
+  context->request_id = request_id;
+  context->accepted = accepted;
+  context->deadline = oip::Earliest(*timeout, call.deadline);
+  context->cancelled = call.cancelled;
+  if (Status wanted = context->StillWanted(accepted); !wanted.ok()) {
+    if (metrics_) {
+      metrics_->OnDropped(request.model_name(), version, wanted.code() == StatusCode::kCancelled);
+      metrics_->RequestRefused(request.model_name(), version);
+      metrics_->RequestAnswered(request.model_name(), version, MicrosSince(accepted));
+    }
+    return reject(wanted);
+  }
   const auto decode_start = std::chrono::steady_clock::now();
   const Backend& backend = (*model)->backend();
   auto decoded = oip::DecodeInferRequest(
@@ -56,9 +77,6 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   response->set_model_name(request.model_name());
   response->set_model_version(std::to_string((*model)->version()));
   response->set_id(request.id());
-  auto context = std::make_shared<RequestContext>();
-  context->request_id = request_id;
-  context->accepted = accepted;
   context->decode_ms = decode_ms;
   context->output_codecs = std::move(decoded->output_codecs);
   context->coded_inputs = std::move(decoded->coded);

@@ -13,11 +13,18 @@
 #include <functional>
 
 #include "common/status.h"
+#include "oip/deadline.h"
 #include "server/metrics.h"
 #include "server/model_repository.h"
 #include "server/scheduler.h"
 
 namespace seam::server {
+
+// What the front end knows about the call that carried a request.
+struct CallInfo {
+  oip::Deadline deadline;  // the call's own (a unary gRPC deadline); none for streams and HTTP
+  std::shared_ptr<const std::atomic<bool>> cancelled;  // set when the caller cancels; may be null
+};
 
 class InferHandler {
  public:
@@ -27,8 +34,10 @@ class InferHandler {
 
   // Reads `request` only during the call. Fills `response`, which must stay valid until `done`
   // is called; `done` is called exactly once, from any thread, possibly before Infer returns.
+  // The request's deadline is the earlier of its timeout parameter (oip/deadline.h) and the
+  // call's; one already past is answered DEADLINE_EXCEEDED without running (and counted dropped).
   void Infer(const inference::ModelInferRequest& request, inference::ModelInferResponse* response,
-             std::function<void(const Status&)> done);
+             std::function<void(const Status&)> done, const CallInfo& call = {});
 
  private:
   const ModelRepository& repository_;

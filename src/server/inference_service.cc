@@ -26,17 +26,22 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const cha
   return reactor;
 }
 
-// A unary call counted by the drain gate until gRPC is done with it (status sent).
+// A unary call counted by the drain gate until gRPC is done with it (status sent). It raises
+// `cancelled` when the client cancels or the call's deadline passes, so that a request still
+// waiting for a worker is dropped rather than run for no one.
 class GatedUnaryReactor final : public grpc::ServerUnaryReactor {
  public:
   explicit GatedUnaryReactor(DrainGate& gate) : gate_(gate) {}
+  void OnCancel() override { cancelled_->store(true, std::memory_order_relaxed); }
   void OnDone() override {
     gate_.Leave();
     delete this;
   }
+  std::shared_ptr<const std::atomic<bool>> cancelled() const { return cancelled_; }
 
  private:
   DrainGate& gate_;
+  std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 // A reactor already finished with `status`.
@@ -48,9 +53,17 @@ grpc::ServerUnaryReactor* Refused(grpc::CallbackServerContext* context, const St
 
 // A reactor for a call that does work, or one already finished UNAVAILABLE during shutdown.
 grpc::ServerUnaryReactor* EnterOrRefuse(grpc::CallbackServerContext* context, DrainGate& gate,
-                                        bool* admitted) {
+                                        bool* admitted, CallInfo* call = nullptr) {
   *admitted = gate.TryEnter();
-  if (*admitted) return new GatedUnaryReactor(gate);
+  if (*admitted) {
+    auto* reactor = new GatedUnaryReactor(gate);
+    if (call) {
+      call->deadline =
+          oip::FromSystemDeadline(context->deadline(), std::chrono::steady_clock::now());
+      call->cancelled = reactor->cancelled();
+    }
+    return reactor;
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(oip::ToGrpcStatus(Unavailable("the server is shutting down")));
   return reactor;
@@ -189,7 +202,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
                                                        inference::ModelInferResponse* response) {
   if (Status s = Authorize(context); !s.ok()) return Refused(context, s);
   bool admitted = false;
-  grpc::ServerUnaryReactor* reactor = EnterOrRefuse(context, gate_, &admitted);
+  CallInfo call;
+  grpc::ServerUnaryReactor* reactor = EnterOrRefuse(context, gate_, &admitted, &call);
   if (!admitted) return reactor;
   // `finished` guards against finishing twice if Infer threw after calling done.
   auto finished = std::make_shared<std::atomic<bool>>(false);
@@ -197,7 +211,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
     if (!finished->exchange(true)) reactor->Finish(oip::ToGrpcStatus(status));
   };
   try {
-    handler_.Infer(*request, response, finish);
+    handler_.Infer(*request, response, finish, call);
   } catch (const std::exception& e) {
     spdlog::error("event=rpc_exception rpc=ModelInfer error={}", LogValue(e.what()));
     finish(Internal(std::string("ModelInfer: ") + e.what()));

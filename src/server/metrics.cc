@@ -56,7 +56,12 @@ struct ServerMetrics::Families {
         batch_size(prometheus::BuildHistogram()
                        .Name("seam_inference_batch_size")
                        .Help("Rows (batch dimension) per model execution")
-                       .Register(r)) {}
+                       .Register(r)),
+        dropped(prometheus::BuildCounter()
+                    .Name("seam_inference_dropped_total")
+                    .Help("Requests dropped unrun because their deadline passed (reason "
+                          "deadline) or their caller cancelled (reason cancelled) first")
+                    .Register(r)) {}
 
   Family<Counter>& requests;
   Family<Gauge>& inflight;
@@ -64,6 +69,7 @@ struct ServerMetrics::Families {
   Family<Histogram>& queue_seconds;
   Family<Histogram>& compute_seconds;
   Family<Histogram>& batch_size;
+  Family<Counter>& dropped;
 };
 
 struct ServerMetrics::Series {
@@ -74,6 +80,8 @@ struct ServerMetrics::Series {
   Histogram* queue_seconds;
   Histogram* compute_seconds;
   Histogram* batch_size;
+  Counter* dropped_deadline;
+  Counter* dropped_cancelled;
 };
 
 ServerMetrics::ServerMetrics()
@@ -101,6 +109,8 @@ ServerMetrics::Series& ServerMetrics::For(const std::string& model, int64_t vers
         &f.queue_seconds.Add(labels, TimeBuckets()),
         &f.compute_seconds.Add(labels, TimeBuckets()),
         &f.batch_size.Add(labels, BatchBuckets()),
+        &f.dropped.Add(with("reason", "deadline")),
+        &f.dropped.Add(with("reason", "cancelled")),
     });
   }
   return *slot;
@@ -119,6 +129,11 @@ void ServerMetrics::OnRequest(const std::string& model, int64_t version, bool ok
 
 void ServerMetrics::OnBatch(const std::string& model, int64_t version, int64_t rows, int64_t) {
   For(model, version).batch_size->Observe(static_cast<double>(rows));
+}
+
+void ServerMetrics::OnDropped(const std::string& model, int64_t version, bool cancelled) {
+  Series& s = For(model, version);
+  (cancelled ? s.dropped_cancelled : s.dropped_deadline)->Increment();
 }
 
 void ServerMetrics::RequestAccepted(const std::string& model, int64_t version) noexcept {

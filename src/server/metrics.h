@@ -40,6 +40,7 @@ class ServerMetrics final : public ServerObserver {
   void OnRequest(const std::string& model, int64_t version, bool ok, int64_t queue_us,
                  int64_t compute_us) override;
   void OnBatch(const std::string& model, int64_t version, int64_t rows, int64_t requests) override;
+  void OnDropped(const std::string& model, int64_t version, bool cancelled) override;
 
   // From the InferHandler: a request for a served version was accepted (in flight until
   // RequestAnswered), and, for one refused before scheduling, RequestRefused. They never throw:

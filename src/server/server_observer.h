@@ -35,6 +35,10 @@ class ServerObserver {
   // One execution of `rows` rows on behalf of `requests` jobs (1 on the direct path).
   virtual void OnBatch(const std::string& model, int64_t version, int64_t rows,
                        int64_t requests) = 0;
+
+  // A job dropped unrun because its deadline passed (or, `cancelled`, its caller gave up) while
+  // it waited; reported just before that job's OnRequest (ok = false).
+  virtual void OnDropped(const std::string& /*model*/, int64_t /*version*/, bool /*cancelled*/) {}
 };
 
 // For the schedulers: call `observer` (may be null), swallowing what it throws.

@@ -49,7 +49,8 @@ void StreamInferReactor::OnReadDone(bool ok) {
     if (!admitted) {
       done(Unavailable("the server is shutting down"));
     } else {
-      handler_.Infer(request_, response->mutable_infer_response(), done);
+      handler_.Infer(request_, response->mutable_infer_response(), done,
+                     CallInfo{.cancelled = cancelled_});
     }
   } catch (const std::exception& e) {
     spdlog::error("event=rpc_exception rpc=ModelStreamInfer error={}", LogValue(e.what()));

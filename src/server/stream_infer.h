@@ -16,6 +16,7 @@
 #include <grpcpp/grpcpp.h>
 #include <inference.grpc.pb.h>
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,8 @@ class StreamInferReactor final
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnDone() override;
+  // The client cancelled the stream (or it broke): requests of it still waiting are dropped.
+  void OnCancel() override { cancelled_->store(true, std::memory_order_relaxed); }
 
  private:
   // What to do once mu_ is released.
@@ -56,6 +59,7 @@ class StreamInferReactor final
   InferHandler& handler_;
   DrainGate& gate_;
   inference::ModelInferRequest request_;  // the read buffer; reused for every read
+  std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
 
   std::mutex mu_;
   int in_flight_ = 0;          // requests submitted, not yet answered

@@ -60,7 +60,7 @@ DynamicBatcher::DynamicBatcher(BatcherConfig config, Executor executor, Clock cl
 
 DynamicBatcher::~DynamicBatcher() { Shutdown(); }
 
-Status DynamicBatcher::Submit(TensorMap inputs, Callback done) {
+Status DynamicBatcher::Submit(TensorMap inputs, Callback done, int64_t deadline_us) {
   PendingRequest request;
   if (config_.batching.max_batch_size > 0) {
     Result<int64_t> rows = BatchSizeOf(inputs);
@@ -88,7 +88,7 @@ Status DynamicBatcher::Submit(TensorMap inputs, Callback done) {
     }
     estimates_.ObserveArrival(request.arrival_us);
     pending_.push_back(std::move(request));
-    queued_.push_back(Queued{std::move(inputs), std::move(done)});
+    queued_.push_back(Queued{std::move(inputs), std::move(done), deadline_us});
     ++accepted_;
   }
   wake_.notify_one();
@@ -129,10 +129,53 @@ BatcherCounters DynamicBatcher::counters() const {
   return c;
 }
 
+std::vector<DynamicBatcher::Queued> DynamicBatcher::TakeExpired(int64_t now,
+                                                                int64_t* next_deadline_us) {
+  std::vector<Queued> expired;
+  *next_deadline_us = 0;
+  size_t kept = 0;
+  for (size_t i = 0; i < queued_.size(); ++i) {
+    const int64_t deadline = queued_[i].deadline_us;
+    if (deadline > 0 && deadline <= now) {
+      expired.push_back(std::move(queued_[i]));
+      continue;
+    }
+    if (deadline > 0 && (*next_deadline_us == 0 || deadline < *next_deadline_us)) {
+      *next_deadline_us = deadline;
+    }
+    if (kept != i) {
+      pending_[kept] = std::move(pending_[i]);
+      queued_[kept] = std::move(queued_[i]);
+    }
+    ++kept;
+  }
+  pending_.resize(kept);
+  queued_.resize(kept);
+  return expired;
+}
+
 void DynamicBatcher::WorkerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     const int64_t now = clock_();
+    int64_t next_deadline_us = 0;
+    if (std::vector<Queued> expired = TakeExpired(now, &next_deadline_us); !expired.empty()) {
+      lock.unlock();
+      for (Queued& q : expired) {
+        ++completed_;
+        ++failed_;
+        try {
+          q.done(DeadlineExceeded(ModelName(config_.batching) +
+                                  ": the request's deadline passed while it was queued; dropped "
+                                  "unrun"),
+                 RequestStats{});
+        } catch (...) {
+          // As in RunBatch: a throwing callback must not take the worker down.
+        }
+      }
+      lock.lock();
+      continue;
+    }
     BatchAction action = DecideBatch(
         config_.batching, QueueSnapshot{.requests = pending_,
                                         .now_us = now,
@@ -145,7 +188,10 @@ void DynamicBatcher::WorkerLoop() {
       continue;
     }
     if (action.kind == BatchAction::Kind::kWait) {
-      const int64_t sleep_us = std::clamp<int64_t>(action.wake_at_us - now, 0, kMaxSleepUs);
+      // Wake for the next deadline too, so that an expired request is answered when it expires.
+      const int64_t wake_at =
+          next_deadline_us > 0 ? std::min(action.wake_at_us, next_deadline_us) : action.wake_at_us;
+      const int64_t sleep_us = std::clamp<int64_t>(wake_at - now, 0, kMaxSleepUs);
       wake_.wait_for(lock, std::chrono::microseconds(sleep_us));
       continue;
     }

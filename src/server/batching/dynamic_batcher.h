@@ -89,7 +89,9 @@ class DynamicBatcher {
   // Queues a request; takes ownership of `inputs`. OK: `done` will be called exactly once.
   // Otherwise `done` is never called: INVALID_ARGUMENT for inputs without a common batch dim or a
   // batch size outside [1, max_batch_size], UNAVAILABLE for a full queue or a shutdown.
-  Status Submit(TensorMap inputs, Callback done);
+  // `deadline_us` (on the batcher's clock; 0: none): a request still queued then is completed
+  // DEADLINE_EXCEEDED and never merged into a batch.
+  Status Submit(TensorMap inputs, Callback done, int64_t deadline_us = 0);
   // The same, with both a rejection and the completion delivered through the future.
   std::future<Result<TensorMap>> Submit(TensorMap inputs);
 
@@ -103,12 +105,16 @@ class DynamicBatcher {
   struct Queued {
     TensorMap inputs;
     Callback done;
+    int64_t deadline_us = 0;
   };
   struct Taken;
 
   DynamicBatcher(BatcherConfig config, Executor executor, Clock clock);
   void WorkerLoop();
   void RunBatch(Taken& batch);
+  // Removes the queued requests whose deadline is <= now (caller holds mu_), and the earliest
+  // deadline left (0: none) in *next_deadline_us.
+  std::vector<Queued> TakeExpired(int64_t now, int64_t* next_deadline_us);
   Result<std::vector<TensorMap>> Execute(Taken& batch);
 
   const BatcherConfig config_;

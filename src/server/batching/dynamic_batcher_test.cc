@@ -277,3 +277,48 @@ TEST(DynamicBatcherTest, CreateRejectsBadConfigs) {
 
 }  // namespace
 }  // namespace seam::batching
+
+namespace seam::batching {
+namespace {
+
+// A request whose deadline passes while it waits behind a slow batch is answered
+// DEADLINE_EXCEEDED and never joins a batch; one with time left runs as usual.
+TEST(DynamicBatcherTest, RequestsPastTheirDeadlineAreDroppedUnrun) {
+  FakeModel model(std::chrono::milliseconds(60));
+  auto batcher = Make(Config(/*max=*/1, /*delay_us=*/0), model.AsExecutor());
+  ASSERT_NE(batcher, nullptr);
+  auto first = batcher->Submit(Input(1, 0));  // occupies the one worker for 60 ms
+  std::this_thread::sleep_for(milliseconds(5));
+  std::promise<Result<TensorMap>> short_promise, long_promise;
+  const int64_t now = SteadyNowUs();
+  ASSERT_TRUE(batcher
+                  ->Submit(
+                      Input(1, 10),
+                      [&](Result<TensorMap> out, const RequestStats&) {
+                        short_promise.set_value(std::move(out));
+                      },
+                      now + 10'000)  // 10 ms: passes while the first batch runs
+                  .ok());
+  ASSERT_TRUE(batcher
+                  ->Submit(
+                      Input(1, 20),
+                      [&](Result<TensorMap> out, const RequestStats&) {
+                        long_promise.set_value(std::move(out));
+                      },
+                      now + 10'000'000)  // 10 s
+                  .ok());
+  ASSERT_TRUE(first.get().ok());
+  Result<TensorMap> dropped = short_promise.get_future().get();
+  ASSERT_FALSE(dropped.ok());
+  EXPECT_EQ(dropped.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(dropped.status().message().find("dropped unrun"), std::string::npos);
+  EXPECT_TRUE(long_promise.get_future().get().ok());
+  // Two runs: the first request and the one with time left; the expired one never ran.
+  EXPECT_EQ(model.runs().size(), 2u);
+  const BatcherCounters c = batcher->counters();
+  EXPECT_EQ(c.completed, 3u);
+  EXPECT_EQ(c.failed, 1u);
+}
+
+}  // namespace
+}  // namespace seam::batching
