@@ -1,0 +1,63 @@
+#include "adapt/route_policy.h"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace seam::adapt {
+namespace {
+
+std::string Ms(double ms) {
+  if (std::isinf(ms)) return "no deadline";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f ms", ms);
+  return buffer;
+}
+
+Route Remote(double budget_ms, std::string reason) {
+  return Route{Route::Kind::kRemote, budget_ms, std::move(reason)};
+}
+Route Local(std::string reason) { return Route{Route::Kind::kLocal, 0, std::move(reason)}; }
+
+}  // namespace
+
+Status RouteConfig::Validate() const {
+  if (!(fallback_margin >= 0) || !(slack_ms >= 0)) {
+    return InvalidArgument("fallback margin and slack must not be negative");
+  }
+  return Status::Ok();
+}
+
+Route DecideRoute(const RouteSnapshot& s, const RouteConfig& config) {
+  if (!s.fallback_ms) return Remote(s.ms_left, "sent: this device has no fallback");
+  if (!s.next_allowed) return Local("local: the next tier's circuit is open (it failed lately)");
+  const double reserve = *s.fallback_ms * (1 + config.fallback_margin) + config.slack_ms;
+  const double local_total = s.device_ms + *s.fallback_ms;
+  const double budget = s.ms_left - reserve;
+  if (!s.remote_ms || s.remote_stale) {
+    if (budget > s.device_ms) {
+      return Remote(budget, s.remote_ms ? "sent: re-measuring the remote part (last estimate " +
+                                              Ms(*s.remote_ms) + " is stale)"
+                                        : "sent: no estimate of the remote part yet");
+    }
+    if (local_total <= s.ms_left) {
+      return Local("local: " + Ms(s.ms_left) + " left is too little to try the tiers above");
+    }
+    return Remote(s.ms_left, "sent: nothing is predicted to meet the deadline");
+  }
+  const double remote_total = s.device_ms + *s.remote_ms;
+  if (remote_total <= budget) {
+    return Remote(budget, "sent: predicted " + Ms(remote_total) + ", fallback in reserve");
+  }
+  if (local_total <= s.ms_left) {
+    return Local("local: predicted remote " + Ms(remote_total) +
+                 " leaves no time to fall back in " + Ms(s.ms_left) + "; the device takes " +
+                 Ms(local_total));
+  }
+  if (remote_total < local_total) {
+    return Remote(s.ms_left, "sent: nothing meets " + Ms(s.ms_left) + "; remote is faster");
+  }
+  return Local("local: nothing meets " + Ms(s.ms_left) + "; the device is faster");
+}
+
+}  // namespace seam::adapt
