@@ -115,9 +115,18 @@ TEST_F(TiersCliTest, AnUnreachableTierIsNamed) {
               " --repository cloud=" + tiers_->cloud_repository().root() +
               " --address edge=" + dead + " --address cloud=" + tiers_->cloud().address());
   ASSERT_EQ(deploy.exit_code, 0) << deploy.output;
-  const Outcome run = RunSeam("run --plan " + plan + " --random 1 --ready-timeout-s 1");
+  // Without a fallback the run fails, naming the tier.
+  const Outcome run =
+      RunSeam("run --plan " + plan + " --random 1 --ready-timeout-s 1 --no-fallback");
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find("edge at " + dead), std::string::npos) << run.output;
+  // With it (the default), the device answers by itself, flagged degraded, and says why.
+  const Outcome degraded =
+      RunSeam("run --plan " + plan + " --random 2 --ready-timeout-s 1 --check");
+  EXPECT_EQ(degraded.exit_code, 0) << degraded.output;
+  EXPECT_NE(degraded.output.find("2 sent, 0 ok, 2 degraded"), std::string::npos) << degraded.output;
+  EXPECT_NE(degraded.output.find("edge at " + dead), std::string::npos) << degraded.output;
+  EXPECT_NE(degraded.output.find("bitwise"), std::string::npos) << degraded.output;
 }
 
 TEST_F(TiersCliTest, AWrongShapeIsNamedWithBothShapes) {

@@ -72,6 +72,13 @@ struct Trace {
   std::vector<TierTiming> tiers;  // the device first
   std::vector<LinkTiming> links;
   double total_ms = 0;
+  // How the device routed this request and why: "sent: ..." (to the tiers above) or "local: ..."
+  // (finished on the device), with the prediction or the failure that decided.
+  std::string route;
+  // True when the device finished the request itself because the tiers above could not answer
+  // in time (a fallback); the outputs are those of the same model, computed on the device.
+  bool degraded = false;
+  std::string degraded_reason;
 };
 
 struct Options {
@@ -79,8 +86,17 @@ struct Options {
   std::string next_address;
   // How long Open waits for the next tier to serve its stage.
   double ready_timeout_ms = 10000;
-  // How long one request may take end to end before it fails.
+  // How long one request may take end to end before it fails, when it has no deadline.
   double call_timeout_ms = 60000;
+  // Every request's deadline, counted from the start of Infer: it is answered by then (from the
+  // tiers above, or by the device's fallback) or fails DEADLINE_EXCEEDED, never later; the tiers
+  // above get what is left of it and drop the request when it passes. 0: the plan's SLO (seam
+  // plan --slo-ms) when it has one, else call_timeout_ms. Negative is an error.
+  double deadline_ms = 0;
+  // Let the device finish a request itself (the rest of the model, deployed beside its stage)
+  // when the tiers above fail, are unreachable or are predicted too slow for the deadline. Such
+  // an answer is flagged degraded in the trace.
+  bool fallback = true;
 };
 
 class Client {
@@ -107,6 +123,9 @@ class Client {
   // its mismatch, or the tier that failed). `trace` may be null. If the next tier no longer serves
   // this client's deployment (the plan was redeployed several times since), the client reads the
   // plan file again and, if it holds a newer deployment, switches to it and retries the request.
+  // Each request is routed by what the client has measured so far (adaptive: the remote part's
+  // latency, the device's, the fallback's, and a circuit breaker on the next tier); the trace says
+  // how and why.
   bool Infer(const Tensors& inputs, Tensors* outputs, Trace* trace, std::string* error) const;
 
   // The same on caller-owned memory: inputs are read where they are; each output named in
@@ -115,7 +134,7 @@ class Client {
   bool Infer(const TensorViews& inputs, OutputBuffers* outputs, Tensors* others, Trace* trace,
              std::string* error) const;
 
-  struct Impl;  // opaque: the device's stage and its runner
+  struct Impl;  // opaque: the device's stage, its runner, its fallback and its estimates
 
  private:
   Client(std::shared_ptr<Impl> impl, std::string plan_path, Options options);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/cpu_limit.h"
@@ -33,6 +34,9 @@ struct RunFlags {
   std::string json;
   double ready_timeout_s = 10;
   double cpu_quota = 0;
+  std::optional<double> deadline_ms;
+  bool no_fallback = false;
+  double tolerance = 1e-2;
 };
 
 client::Tensor ToClient(const Tensor& t) {
@@ -126,12 +130,19 @@ pipeline::RequestTrace ToPipeline(const client::Trace& t) {
 int RunRun(const RunFlags& f) {
   if (f.repeat < 1) return ReportError(InvalidArgument("--repeat must be at least 1"));
   if (f.random < 0) return ReportError(InvalidArgument("--random must not be negative"));
+  if (f.deadline_ms && !(*f.deadline_ms > 0)) {
+    return ReportError(
+        InvalidArgument("--deadline-ms must be positive, got " + std::to_string(*f.deadline_ms)));
+  }
+  if (!(f.tolerance >= 0)) return ReportError(InvalidArgument("--tolerance must not be negative"));
   // The device's CPU, emulated with a cgroup quota on this process (ONNX Runtime's threads too).
   auto quota = LimitCpu(f.cpu_quota);
   if (!quota.ok()) return ReportError(quota.status());
   client::Options options;
   options.next_address = f.next_address;
   options.ready_timeout_ms = f.ready_timeout_s * 1e3;
+  options.deadline_ms = f.deadline_ms.value_or(0);
+  options.fallback = !f.no_fallback;
   std::string error;
   auto c = client::Client::Open(f.plan, options, &error);
   if (!c) return ReportError(Unavailable(error));
@@ -164,17 +175,31 @@ int RunRun(const RunFlags& f) {
   std::vector<client::Trace> traces;
   Difference worst;
   nlohmann::json requests = nlohmann::json::array();
+  int sent = 0, ok = 0, degraded = 0, failed = 0;
   for (int r = 0; r < f.repeat; ++r) {
     for (size_t i = 0; i < inputs->size(); ++i) {
       client::Tensors outputs;
       client::Trace trace;
+      ++sent;
+      // A failed request is counted and reported; the run goes on (nothing else is lost with it).
       if (!c->Infer((*inputs)[i], &outputs, &trace, &error)) {
-        return ReportError(
-            Unavailable("request " + std::to_string(totals.size() + 1) + ": " + error));
+        ++failed;
+        if (failed <= 5) std::printf("request %d failed: %s\n", sent, error.c_str());
+        requests.push_back({{"request", sent}, {"error", error}});
+        continue;
+      }
+      if (trace.degraded) {
+        ++degraded;
+        if (degraded <= 5) {
+          std::printf("request %d degraded: %s\n", sent, trace.degraded_reason.c_str());
+        }
+      } else {
+        ++ok;
       }
       totals.push_back(trace.total_ms);
       traces.push_back(trace);
       requests.push_back(pipeline::TraceToJson(ToPipeline(trace)));
+      requests.back()["request"] = sent;
       requests.back()["total_ms"] = trace.total_ms;
       if (whole && r == 0) {
         TensorMap feed;
@@ -198,6 +223,16 @@ int RunRun(const RunFlags& f) {
       }
     }
   }
+  std::printf("outcomes: %d sent, %d ok, %d degraded (finished on the device), %d failed\n", sent,
+              ok, degraded, failed);
+  nlohmann::json out = {{"plan_id", c->plan_id()}, {"sent", sent},     {"ok", ok},
+                        {"degraded", degraded},    {"failed", failed}, {"requests", requests}};
+  if (totals.empty()) {
+    if (!f.json.empty()) {
+      if (Status s = WriteFileAtomic(f.json, out.dump(2) + "\n"); !s.ok()) return ReportError(s);
+    }
+    return ReportError(Unavailable("every request failed"));
+  }
   // The trace of the median request: what a typical request spent where.
   std::vector<size_t> order(totals.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -208,20 +243,28 @@ int RunRun(const RunFlags& f) {
               Percentile(totals, 0.5), Percentile(totals, 0.99),
               *std::min_element(totals.begin(), totals.end()));
   if (!f.json.empty()) {
-    const nlohmann::json out = {{"plan_id", c->plan_id()},
-                                {"p50_ms", Percentile(totals, 0.5)},
-                                {"p99_ms", Percentile(totals, 0.99)},
-                                {"requests", requests}};
+    out["p50_ms"] = Percentile(totals, 0.5);
+    out["p99_ms"] = Percentile(totals, 0.99);
     if (Status s = WriteFileAtomic(f.json, out.dump(2) + "\n"); !s.ok()) return ReportError(s);
   }
+  bool outside = false;
   if (whole) {
     if (worst.bitwise) {
       std::printf("check: outputs equal the whole model's, bitwise\n");
     } else {
+      outside = !(worst.relative_l2 <= f.tolerance);
       std::printf(
-          "check: outputs differ from the whole model's: max |diff| %.3g, relative L2 %.3g\n",
-          worst.max_abs, worst.relative_l2);
+          "check: outputs differ from the whole model's: max |diff| %.3g, relative L2 %.3g (%s "
+          "the tolerance %.3g)\n",
+          worst.max_abs, worst.relative_l2, outside ? "OUTSIDE" : "within", f.tolerance);
     }
+  }
+  if (failed > 0) {
+    return ReportError(
+        Unavailable(std::to_string(failed) + " of " + std::to_string(sent) + " requests failed"));
+  }
+  if (outside) {
+    return ReportError(FailedPrecondition("--check: outputs are outside the tolerance"));
   }
   return 0;
 }
@@ -247,6 +290,12 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--json", f->json, "write latencies and every request's trace here");
   cmd->add_option("--ready-timeout-s", f->ready_timeout_s,
                   "how long to wait for the next tier to serve its stage");
+  cmd->add_option("--deadline-ms", f->deadline_ms,
+                  "every request's deadline (default: the plan's SLO, else 60000)");
+  cmd->add_flag("--no-fallback", f->no_fallback,
+                "never finish a request on the device when the tiers above cannot answer in time");
+  cmd->add_option("--tolerance", f->tolerance,
+                  "--check fails when the relative L2 error exceeds this (default 1e-2)");
   cmd->add_option("--cpu-quota", f->cpu_quota,
                   "limit the device to this many cores (cgroup), to emulate a weaker device");
   cmd->callback([f, &exit_code] { exit_code = RunRun(*f); });

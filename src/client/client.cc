@@ -3,17 +3,15 @@
 #include <cstring>
 #include <filesystem>
 
+#include "client/device_runtime.h"
 #include "common/dtype.h"
 #include "common/tensor.h"
-#include "pipeline/deployment.h"
-#include "pipeline/stage_runner.h"
+#include "plan/plan_file.h"
 
 namespace seam::client {
 
 struct Client::Impl {
-  pipeline::StageSpec spec;
-  std::string model_path;  // from the plan file
-  std::unique_ptr<pipeline::StageRunner> runner;
+  std::unique_ptr<DeviceRuntime> device;
   std::vector<InputInfo> inputs;
 };
 
@@ -65,15 +63,31 @@ std::shared_ptr<Client::Impl> Client::Current() const {
 
 namespace {
 
-// Which deployment a device stage belongs to: its plan and the version it sends to.
-std::string DeploymentKey(const Client::Impl& impl) {
-  const auto& s = impl.spec;
-  return s.plan_id + (s.next ? "|" + s.next->model + "|" + std::to_string(s.next->version) : "");
+Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
+                                               const Options& options) {
+  SEAM_ASSIGN_OR_RETURN(auto device, DeviceRuntime::Open(plan_path, options));
+  auto impl = std::make_shared<Client::Impl>();
+  for (const auto& t : device->spec().inputs) {
+    impl->inputs.push_back({t.name, DTypeName(t.dtype), t.shape});
+  }
+  impl->device = std::move(device);
+  return impl;
 }
 
-// The device's side of the deployment recorded in the plan file.
-Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
-                                               const Options& options);
+// The deployment the plan file records now, if it is another than `current` (a cheap look at the
+// files: nothing is opened and nothing waits).
+bool Redeployed(const std::string& plan_path, const DeviceRuntime& current) {
+  auto plan = plan::ReadExecutablePlan(plan_path);
+  if (!plan.ok()) return false;
+  auto stage_path = plan::DeviceStagePath(*plan);
+  if (!stage_path.ok()) return false;
+  auto spec = pipeline::ReadStage(*stage_path);
+  if (!spec.ok()) return false;
+  const std::string key =
+      spec->plan_id +
+      (spec->next ? "|" + spec->next->model + "|" + std::to_string(spec->next->version) : "");
+  return key != current.DeploymentKey();
+}
 
 }  // namespace
 
@@ -87,52 +101,16 @@ std::unique_ptr<Client> Client::Open(const std::string& plan_path, const Options
   return std::unique_ptr<Client>(new Client(std::move(impl).value(), plan_path, options));
 }
 
-namespace {
-
-Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
-                                               const Options& options) {
-  auto fail = [&](const Status& status) -> Result<std::shared_ptr<Client::Impl>> { return status; };
-  auto plan = plan::ReadExecutablePlan(plan_path);
-  if (!plan.ok()) return fail(plan.status());
-  auto stage_path = plan::DeviceStagePath(*plan);
-  if (!stage_path.ok()) return fail(stage_path.status());
-  auto spec = pipeline::ReadStage(*stage_path);
-  if (!spec.ok()) return fail(spec.status());
-  if (spec->plan_id != plan->id) {
-    return fail(FailedPrecondition(*stage_path + " belongs to plan " + spec->plan_id + ", not to " +
-                                   plan_path + " (" + plan->id + "); deploy the plan again"));
-  }
-  if (spec->next && !options.next_address.empty()) spec->next->address = options.next_address;
-  pipeline::StageOptions stage_options;
-  stage_options.hop.call_timeout_ms = options.call_timeout_ms;
-  stage_options.hop.connect_timeout_ms = options.ready_timeout_ms;
-  auto runner = pipeline::StageRunner::Open(
-      *spec, std::filesystem::path(*stage_path).parent_path().string(), stage_options);
-  if (!runner.ok()) return fail(runner.status());
-  if (spec->next) {
-    Status ready = (*runner)->hop()->WaitReady(spec->next->model, spec->next->version,
-                                               options.ready_timeout_ms);
-    if (!ready.ok()) return fail(ready);
-  }
-  auto impl = std::make_shared<Client::Impl>();
-  impl->spec = *spec;
-  impl->model_path = plan->model_path;
-  impl->runner = std::move(runner).value();
-  for (const auto& t : spec->inputs) impl->inputs.push_back({t.name, DTypeName(t.dtype), t.shape});
-  return impl;
-}
-
-}  // namespace
-
 std::vector<InputInfo> Client::inputs() const { return Current()->inputs; }
-std::string Client::plan_id() const { return Current()->spec.plan_id; }
-std::string Client::model_path() const { return Current()->model_path; }
-bool Client::optimized() const { return Current()->spec.optimize; }
+std::string Client::plan_id() const { return Current()->device->spec().plan_id; }
+std::string Client::model_path() const { return Current()->device->model_path(); }
+bool Client::optimized() const { return Current()->device->spec().optimize; }
 
 std::vector<std::string> Client::tiers() const {
   auto impl = Current();
-  std::vector<std::string> tiers{impl->spec.tier};
-  if (impl->spec.next) tiers.push_back(impl->spec.next->tier);
+  const auto& spec = impl->device->spec();
+  std::vector<std::string> tiers{spec.tier};
+  if (spec.next) tiers.push_back(spec.next->tier);
   return tiers;
 }
 
@@ -155,7 +133,7 @@ bool Client::Infer(const TensorViews& inputs, OutputBuffers* outputs, Tensors* o
   };
   auto impl = Current();
   TensorMap internal;
-  for (const auto& spec : impl->spec.inputs) {
+  for (const auto& spec : impl->device->spec().inputs) {
     auto it = inputs.find(spec.name);
     if (it == inputs.end()) {
       return fail(InvalidArgument("input '" + spec.name + "' is missing"));
@@ -170,20 +148,21 @@ bool Client::Infer(const TensorViews& inputs, OutputBuffers* outputs, Tensors* o
     }
   }
   pipeline::RequestTrace request_trace;
-  auto result = impl->runner->Run(internal, &request_trace);
-  if (!result.ok() && impl->spec.next &&
-      (result.status().code() == StatusCode::kNotFound ||
-       result.status().code() == StatusCode::kUnavailable)) {
-    // The next tier no longer serves this deployment: follow the plan file to a newer one.
+  Status remote_error;
+  auto result = impl->device->Run(internal, &request_trace, &remote_error);
+  if ((remote_error.code() == StatusCode::kNotFound ||
+       remote_error.code() == StatusCode::kUnavailable) &&
+      Redeployed(plan_path_, *impl->device)) {
+    // The next tier no longer serves this deployment and the plan file holds a newer one: follow
+    // it (the answer from the fallback, if any, is replaced by the new deployment's).
     auto fresh = OpenImpl(plan_path_, options_);
-    if (fresh.ok() && DeploymentKey(**fresh) != DeploymentKey(*impl)) {
+    if (fresh.ok()) {
       {
         std::lock_guard lock(mu_);
         impl_ = *fresh;
       }
       impl = *fresh;
-      request_trace = {};
-      result = impl->runner->Run(internal, &request_trace);
+      result = impl->device->Run(internal, &request_trace);
     }
   }
   if (!result.ok()) return fail(result.status());
@@ -217,6 +196,9 @@ bool Client::Infer(const TensorViews& inputs, OutputBuffers* outputs, Tensors* o
       trace->links.push_back({l.from, l.to, l.up_bytes, l.down_bytes, l.ms});
     }
     trace->total_ms = request_trace.TotalMs();
+    trace->route = request_trace.route;
+    trace->degraded = request_trace.degraded;
+    trace->degraded_reason = request_trace.degraded_reason;
   }
   return true;
 }

@@ -14,6 +14,9 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& address,
   // Reconnect quickly after a server restart instead of gRPC's default back-off of up to 2 min.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Each channel its own connections: gRPC otherwise shares one TCP connection among channels to
+  // the same address, and a new channel could not replace a connection that went silent.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   if (options.keepalive_ms > 0) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, options.keepalive_ms);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);

@@ -9,6 +9,31 @@
 #include "oip/grpc_status.h"
 
 namespace seam::oip {
+namespace {
+
+enum class ConnectOutcome { kReady, kRefused, kTimedOut };
+
+// Waits until `channel` is connected, it fails to connect (a refused or reset connection: the
+// tier is down, which waiting longer will not mend), or `until`.
+ConnectOutcome WaitConnected(grpc::Channel& channel, SteadyClock::time_point until) {
+  grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
+  while (true) {
+    if (state == GRPC_CHANNEL_READY) return ConnectOutcome::kReady;
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
+      return ConnectOutcome::kRefused;
+    }
+    const auto left = until - SteadyClock::now();
+    if (left <= SteadyClock::duration::zero()) return ConnectOutcome::kTimedOut;
+    if (!channel.WaitForStateChange(
+            state, std::chrono::system_clock::now() +
+                       std::chrono::duration_cast<std::chrono::system_clock::duration>(left))) {
+      return ConnectOutcome::kTimedOut;
+    }
+    state = channel.GetState(/*try_to_connect=*/true);
+  }
+}
+
+}  // namespace
 
 // A call waiting for its answer.
 struct HopClient::Pending {
@@ -28,13 +53,15 @@ struct HopClient::Stream {
   std::condition_variable cv;
   std::map<std::string, std::shared_ptr<Pending>> pending;
   bool broken = false;
+  uint64_t answers = 0;     // messages read so far
+  int silent_expiries = 0;  // calls in a row that expired with no message read meanwhile
   std::thread reader;
 };
 
 HopClient::HopClient(std::string tier, std::string address, HopOptions options)
     : tier_(std::move(tier)), address_(std::move(address)), options_(options) {
-  channel_ = OpenChannel(address_, {.max_message_bytes = options_.max_message_bytes});
-  stub_ = inference::GRPCInferenceService::NewStub(channel_);
+  connection_.channel = OpenChannel(address_, {.max_message_bytes = options_.max_message_bytes});
+  connection_.stub = inference::GRPCInferenceService::NewStub(connection_.channel);
 }
 
 HopClient::~HopClient() {
@@ -68,7 +95,7 @@ Status HopClient::WaitReady(const std::string& model, int64_t version, double ti
     request.set_name(model);
     request.set_version(std::to_string(version));
     inference::ModelReadyResponse response;
-    const grpc::Status status = stub_->ModelReady(&context, request, &response);
+    const grpc::Status status = Current().stub->ModelReady(&context, request, &response);
     if (status.ok() && response.ready()) return Status::Ok();
     if (status.ok() || status.error_code() == grpc::StatusCode::NOT_FOUND) {
       last = NotFound(tier_ + " at " + address_ + " does not serve model '" + model + "' version " +
@@ -89,13 +116,26 @@ Status HopClient::RequestLoad(const std::string& model, double timeout_ms) {
   inference::RepositoryModelLoadRequest request;
   request.set_model_name(model);
   inference::RepositoryModelLoadResponse response;
-  const grpc::Status status = stub_->RepositoryModelLoad(&context, request, &response);
+  const grpc::Status status = Current().stub->RepositoryModelLoad(&context, request, &response);
   if (status.ok()) return Status::Ok();
   return FromGrpcStatus(status, tier_ + " at " + address_ + " could not load '" + model + "'");
 }
 
-Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream() {
-  std::lock_guard connect_lock(connect_mu_);
+HopClient::Connection HopClient::Current() {
+  std::lock_guard lock(mu_);
+  return connection_;
+}
+
+Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(const Deadline& deadline) {
+  const auto connect_by = Earliest(
+      deadline, SteadyClock::now() + std::chrono::microseconds(
+                                         static_cast<int64_t>(options_.connect_timeout_ms * 1e3)));
+  std::unique_lock connect_lock(connect_mu_, std::defer_lock);
+  // Another caller is connecting: wait for its outcome, but not past this request's deadline.
+  if (!connect_lock.try_lock_until(*connect_by)) {
+    return DeadlineExceeded(tier_ + " at " + address_ +
+                            ": still connecting when the request's deadline passed");
+  }
   std::shared_ptr<Stream> old;
   {
     std::lock_guard lock(mu_);
@@ -109,16 +149,44 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream() {
       return last_connect_error_;
     }
     old = std::move(stream_);
+    if (recycle_connection_) {
+      // The old connection swallowed requests without a word: dial a new one.
+      connection_.channel =
+          OpenChannel(address_, {.max_message_bytes = options_.max_message_bytes});
+      connection_.stub = inference::GRPCInferenceService::NewStub(connection_.channel);
+      recycle_connection_ = false;
+    }
   }
+  const Connection connection = Current();
   if (old) {
     old->context.TryCancel();
     if (old->reader.joinable()) old->reader.join();
   }
   // Fail fast when the next tier cannot be reached at all, rather than waiting for ever. Other
   // callers wait on connect_mu_ meanwhile, then see this attempt's outcome.
-  if (!channel_->WaitForConnected(
-          std::chrono::system_clock::now() +
-          std::chrono::microseconds(static_cast<int64_t>(options_.connect_timeout_ms * 1e3)))) {
+  const auto connect_started = SteadyClock::now();
+  const ConnectOutcome outcome = WaitConnected(*connection.channel, *connect_by);
+  if (outcome == ConnectOutcome::kRefused) {
+    std::lock_guard lock(mu_);
+    last_connect_error_ = Unavailable(tier_ + " at " + address_ +
+                                      " is unreachable (the connection failed; is it running?)");
+    last_connect_failure_ = std::chrono::steady_clock::now();
+    return last_connect_error_;
+  }
+  if (outcome == ConnectOutcome::kTimedOut) {
+    if (deadline && *deadline <= *connect_by &&
+        MsLeft(connect_started + std::chrono::microseconds(
+                                     static_cast<int64_t>(options_.connect_timeout_ms * 1e3)),
+               SteadyClock::now()) > 0) {
+      // Cut short by the request's deadline: not a verdict on the tier (but on a link that
+      // already swallowed a stream, the next attempt gets a fresh connection).
+      {
+        std::lock_guard lock(mu_);
+        if (suspect_link_) recycle_connection_ = true;
+      }
+      return DeadlineExceeded(tier_ + " at " + address_ +
+                              ": not connected when the request's deadline passed");
+    }
     std::lock_guard lock(mu_);
     last_connect_error_ =
         Unavailable(tier_ + " at " + address_ + " is unreachable (no connection within " +
@@ -127,7 +195,7 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream() {
     return last_connect_error_;
   }
   auto stream = std::make_shared<Stream>();
-  stream->rw = stub_->ModelStreamInfer(&stream->context);
+  stream->rw = connection.stub->ModelStreamInfer(&stream->context);
   stream->reader = std::thread([this, stream] { ReadLoop(stream); });
   std::lock_guard lock(mu_);
   last_connect_error_ = Status::Ok();
@@ -138,7 +206,13 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream() {
 void HopClient::ReadLoop(std::shared_ptr<Stream> stream) {
   inference::ModelStreamInferResponse response;
   while (stream->rw->Read(&response)) {
+    {
+      std::lock_guard lock(mu_);
+      suspect_link_ = false;  // answers flow again
+    }
     std::lock_guard lock(stream->mu);
+    ++stream->answers;
+    stream->silent_expiries = 0;
     auto it = stream->pending.find(response.infer_response().id());
     if (it == stream->pending.end()) continue;  // a call that already timed out
     auto& pending = *it->second;
@@ -168,10 +242,19 @@ void HopClient::ReadLoop(std::shared_ptr<Stream> stream) {
   stream->cv.notify_all();
 }
 
-Result<inference::ModelInferResponse> HopClient::InferOnce(
-    const inference::ModelInferRequest& request, bool* stream_broke) {
+Result<inference::ModelInferResponse> HopClient::InferOnce(inference::ModelInferRequest& request,
+                                                           const Deadline& deadline,
+                                                           bool* stream_broke) {
   *stream_broke = false;
-  SEAM_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, CurrentStream());
+  auto expired = [&] {
+    return DeadlineExceeded(tier_ + " at " + address_ + ": the request's deadline passed before " +
+                            tier_ + " answered");
+  };
+  if (MsLeft(deadline, SteadyClock::now()) <= 0) return expired();
+  SEAM_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, CurrentStream(deadline));
+  const auto now = SteadyClock::now();
+  if (MsLeft(deadline, now) <= 0) return expired();
+  SetTimeout(deadline, now, &request);
   if (request.ByteSizeLong() > static_cast<size_t>(options_.max_message_bytes)) {
     return InvalidArgument("the request to " + tier_ + " is " +
                            std::to_string(request.ByteSizeLong()) + " bytes, over the " +
@@ -193,16 +276,35 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(
     written = stream->rw->Write(request);
   }
   std::unique_lock lock(stream->mu);
+  const uint64_t answers_before = stream->answers;
   if (!written && !pending->done) {
     stream->pending.erase(request.id());
     stream->broken = true;
     *stream_broke = true;
     return Unavailable(tier_ + " at " + address_ + ": the stream refused the request");
   }
-  const auto timeout =
-      std::chrono::microseconds(static_cast<int64_t>(options_.call_timeout_ms * 1e3));
-  if (!stream->cv.wait_for(lock, timeout, [&] { return pending->done; })) {
+  const auto timeout_at =
+      now + std::chrono::microseconds(static_cast<int64_t>(options_.call_timeout_ms * 1e3));
+  const bool deadline_first = deadline && *deadline < timeout_at;
+  if (!stream->cv.wait_until(lock, deadline_first ? *deadline : timeout_at,
+                             [&] { return pending->done; })) {
     stream->pending.erase(request.id());
+    // The tier drops the request itself when its deadline passes; the link may be fine, unless
+    // it has delivered nothing through several deadlines in a row.
+    if (deadline_first) {
+      if (stream->answers == answers_before) {
+        ++stream->silent_expiries;
+        lock.unlock();
+        std::lock_guard hop_lock(mu_);
+        // On a link that already swallowed a stream, one silent expiry is enough.
+        if (stream->silent_expiries >= (suspect_link_ ? 1 : kSilentExpiries)) {
+          std::lock_guard stream_lock(stream->mu);
+          stream->broken = true;
+          recycle_connection_ = suspect_link_ = true;
+        }
+      }
+      return expired();
+    }
     stream->broken = true;  // perhaps a silently dead link: the next call opens a new stream
     return Unavailable(tier_ + " at " + address_ + ": no answer within " +
                        std::to_string(static_cast<int>(options_.call_timeout_ms)) + " ms");
@@ -211,11 +313,12 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(
   return std::move(pending->result);
 }
 
-Result<inference::ModelInferResponse> HopClient::Infer(inference::ModelInferRequest request) {
+Result<inference::ModelInferResponse> HopClient::Infer(inference::ModelInferRequest request,
+                                                       const Deadline& deadline) {
   request.set_id("hop-" + std::to_string(next_id_.fetch_add(1)));
   bool stream_broke = false;
-  auto result = InferOnce(request, &stream_broke);
-  if (!result.ok() && stream_broke) result = InferOnce(request, &stream_broke);  // one retry
+  auto result = InferOnce(request, deadline, &stream_broke);
+  if (!result.ok() && stream_broke) result = InferOnce(request, deadline, &stream_broke);  // once
   return result;
 }
 

@@ -11,6 +11,12 @@
 // keepalive pings find dead links between calls. A request over max_message_bytes fails alone,
 // before it is sent, rather than breaking the stream that others share.
 //
+// Deadlines: a call with a deadline waits no longer than that, and the stream stays (a slow
+// answer is not a dead link) -- unless kSilentExpiries calls in a row expire on a stream that
+// delivered nothing meanwhile: then the link is taken for a black hole (a stalled relay or
+// middlebox keeps TCP open and forwards nothing), and the next call opens a new connection; until
+// an answer arrives again, one silent expiry is enough to redial.
+//
 // Thread safety: Infer may be called from any number of threads at once.
 #pragma once
 
@@ -26,6 +32,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "oip/deadline.h"
 
 namespace seam::oip {
 
@@ -40,6 +47,8 @@ struct HopOptions {
 
 class HopClient {
  public:
+  static constexpr int kSilentExpiries = 3;
+
   // Does not connect yet: the stream opens on the first call (or WaitReady).
   HopClient(std::string tier, std::string address, HopOptions options = {});
   ~HopClient();
@@ -56,7 +65,12 @@ class HopClient {
 
   // Sends `request` (its id is replaced by the hop's own) and returns the answer. An answer with
   // an error becomes a Status with the server's code and message, prefixed by the tier's name.
-  Result<inference::ModelInferResponse> Infer(inference::ModelInferRequest request);
+  // With a `deadline`, the request carries the time it has left (oip/deadline.h), so the tier
+  // drops it rather than work for a caller who gave up, and the call waits no longer than that:
+  // DEADLINE_EXCEEDED, and the stream stays up (a slow answer is not a dead link). A deadline
+  // already past fails at once without sending.
+  Result<inference::ModelInferResponse> Infer(inference::ModelInferRequest request,
+                                              const Deadline& deadline = {});
 
   const std::string& tier() const { return tier_; }
   const std::string& address() const { return address_; }
@@ -64,18 +78,30 @@ class HopClient {
  private:
   struct Stream;
   struct Pending;
-  Result<std::shared_ptr<Stream>> CurrentStream();
-  Result<inference::ModelInferResponse> InferOnce(const inference::ModelInferRequest& request,
-                                                  bool* stream_broke);
+  // The open stream, or a new one; a connection attempt waits no longer than `deadline`.
+  Result<std::shared_ptr<Stream>> CurrentStream(const Deadline& deadline);
+  Result<inference::ModelInferResponse> InferOnce(inference::ModelInferRequest& request,
+                                                  const Deadline& deadline, bool* stream_broke);
   void ReadLoop(std::shared_ptr<Stream> stream);
 
   const std::string tier_;
   const std::string address_;
   const HopOptions options_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+  // The connection: replaced (under mu_) when a stream went silent (see InferOnce); users take a
+  // copy of the pointers under mu_.
+  struct Connection {
+    std::shared_ptr<grpc::Channel> channel;
+    std::shared_ptr<inference::GRPCInferenceService::Stub> stub;
+  };
+  Connection Current();
+  Connection connection_;
+  bool recycle_connection_ = false;  // guarded by mu_
+  // A silent stream made us recycle the connection: until an answer arrives again, one silent
+  // expiry or a connection attempt that stalls until the deadline recycles it again (it went
+  // into the same black hole).
+  bool suspect_link_ = false;  // guarded by mu_
 
-  std::mutex connect_mu_;  // one connection attempt at a time; taken before mu_
+  std::timed_mutex connect_mu_;  // one connection attempt at a time; taken before mu_
   std::mutex mu_;
   std::shared_ptr<Stream> stream_;  // null until first use or after it broke
   Status last_connect_error_;

@@ -38,6 +38,15 @@ Result<std::string> WriteStage(const fs::path& dir, TierStage& stage) {
     stage.spec.segment_sha256 = Sha256Hex(bytes);
     SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kSegmentFile).string(), bytes));
   }
+  if (stage.fallback) {
+    std::string bytes;
+    if (!stage.fallback->SerializeToString(&bytes)) {
+      return FailedPrecondition("the device's fallback segment is over protobuf's 2 GiB limit");
+    }
+    stage.spec.fallback->file = kFallbackFile;
+    stage.spec.fallback->sha256 = Sha256Hex(bytes);
+    SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kFallbackFile).string(), bytes));
+  }
   const std::string text = StageToJson(stage.spec).dump(2) + "\n";
   SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kStageFile).string(), text));
   return Sha256Hex(text);
@@ -106,6 +115,21 @@ Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
   SEAM_ASSIGN_OR_RETURN(auto segments, graph::BuildSegments(model, view, partition, types));
 
   std::vector<TierStage> stages(num_tiers);
+  if (num_tiers > 1) {
+    // The device's fallback: every node above it, as one segment (its own nodes, if any, are the
+    // other side of this two-way partition).
+    bool device_runs = false;
+    for (graph::NodeId n : view.order()) device_runs |= tier_of_node[n] == 0;
+    const int rest = device_runs ? 1 : 0;
+    std::vector<int> side(view.nodes().size(), -1);
+    for (graph::NodeId n : view.order()) side[n] = tier_of_node[n] == 0 ? 0 : rest;
+    SEAM_ASSIGN_OR_RETURN(graph::Partition split,
+                          graph::PartitionFromAssignment(view, side, rest + 1));
+    SEAM_ASSIGN_OR_RETURN(auto halves, graph::BuildSegments(model, view, split, types));
+    stages[0].fallback = std::move(halves[rest].model);
+    stages[0].spec.fallback =
+        FallbackSegment{.nodes = static_cast<int>(split.segment_nodes[rest].size())};
+  }
   for (int t = 0; t < num_tiers; ++t) {
     StageSpec& s = stages[t].spec;
     s.plan_id = plan.id;

@@ -5,8 +5,10 @@
 //                  --tensors' tiers and the plan's codecs--> StageSpec per tier
 //   server tiers:  REPO/NAME-TIER/VERSION/{stage.json, model.onnx} + REPO/NAME-TIER/config.json
 //                  (platform seam_stage, the three newest versions served, sha256 of stage.json)
-//   the device:    DEVICE_DIR/PLAN_ID/{stage.json, model.onnx}; the plan file gains a
-//                  "deployment" section that `seam run` reads.
+//   the device:    DEVICE_DIR/PLAN_ID/{stage.json, model.onnx, fallback.onnx}; the plan file
+//                  gains a "deployment" section that `seam run` reads. fallback.onnx holds every
+//                  node placed above the device, so that the device can finish a request itself
+//                  when the tiers above cannot answer in time.
 //
 // Stages are written from the top tier down, each new version beside the previous one, so a
 // redeploy never pulls a stage from under a request in flight: requests name the version they
@@ -33,6 +35,8 @@ namespace seam::pipeline {
 struct TierStage {
   StageSpec spec;
   std::optional<onnx::ModelProto> segment;
+  // The device's only: every node above it, for its fallback (stage_spec.h, FallbackSegment).
+  std::optional<onnx::ModelProto> fallback;
 };
 
 // The stages of every tier from the device up to the highest one that runs a node (tiers above

@@ -28,7 +28,10 @@ class StageBackend final : public server::Backend {
     coded.inputs = std::move(context->coded_inputs);
     coded.output_codecs = context->output_codecs;
     auto trace = std::make_shared<RequestTrace>();
-    auto outputs = runner_->Run(inputs, trace.get(), context->decode_ms, &coded);
+    auto outputs = runner_->Run(
+        inputs, trace.get(),
+        RunContext{
+            .decode_ms = context->decode_ms, .coded = &coded, .deadline = context->deadline});
     context->coded_outputs = std::move(coded.outputs);
     if (outputs.ok()) {
       context->finish = [trace](double encode_ms, double total_ms,

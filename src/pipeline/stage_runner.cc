@@ -68,7 +68,8 @@ bool StageRunner::KeepsCodedInput(const std::string& name, const std::string& co
 }
 
 Status StageRunner::CallNext(const TensorMap& inputs, TensorMap& made, CodedTensors* coded,
-                             TierTrace& mine, LinkTrace& link, RequestTrace& above) const {
+                             const oip::Deadline& deadline, TierTrace& mine, LinkTrace& link,
+                             RequestTrace& above) const {
   const NextHop& next = *spec_.next;
   inference::ModelInferRequest request;
   request.set_model_name(next.model);
@@ -98,7 +99,7 @@ Status StageRunner::CallNext(const TensorMap& inputs, TensorMap& made, CodedTens
   mine.encode_ms += MsSince(encode_start);
 
   const auto call_start = Clock::now();
-  auto response = hop_->Infer(std::move(request));
+  auto response = hop_->Infer(std::move(request), deadline);
   const double call_ms = MsSince(call_start);
   if (!response.ok()) return response.status();
 
@@ -131,10 +132,14 @@ Status StageRunner::CallNext(const TensorMap& inputs, TensorMap& made, CodedTens
   return Status::Ok();
 }
 
-Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace, double decode_ms,
-                                   CodedTensors* coded) const {
+Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
+                                   const RunContext& context) const {
   const auto start = Clock::now();
-  TierTrace mine{.tier = spec_.tier, .decode_ms = decode_ms};
+  CodedTensors* coded = context.coded;
+  TierTrace mine{.tier = spec_.tier, .decode_ms = context.decode_ms};
+  if (oip::MsLeft(context.deadline, start) <= 0) {
+    return DeadlineExceeded(spec_.tier + ": the request's deadline passed before its stage ran");
+  }
   // Tensors made on this tier or received from above; `inputs` are read in place, never copied
   // (a tensor is copied only when it passes straight through to the tier below).
   TensorMap made;
@@ -149,7 +154,14 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
 
   RequestTrace above;
   LinkTrace link;
-  if (spec_.next) SEAM_RETURN_IF_ERROR(CallNext(inputs, made, coded, mine, link, above));
+  if (spec_.next) {
+    Status called = CallNext(inputs, made, coded, context.deadline, mine, link, above);
+    if (!called.ok()) {
+      if (context.next_failed) *context.next_failed = true;
+      if (context.computed) *context.computed = std::move(made);
+      return called;
+    }
+  }
 
   TensorMap outputs;
   for (const StageTensor& t : spec_.outputs) {

@@ -44,6 +44,20 @@ struct CodedTensors {
   oip::CodedMap outputs;  // filled by Run: outputs from above passed down as they came
 };
 
+// What one Run is given besides its inputs, and what it leaves behind when the tiers above fail.
+struct RunContext {
+  double decode_ms = 0;           // what the caller spent decoding the inputs
+  CodedTensors* coded = nullptr;  // null: nothing stays coded
+  // The caller's deadline: the segment does not start after it, and the next tier is given only
+  // what is left of it (oip/deadline.h).
+  oip::Deadline deadline;
+  // When set and the call to the next tier fails, receives the tensors this tier computed (its
+  // segment's outputs), so that the caller can finish the request another way (the device's
+  // fallback), and `next_failed` becomes true.
+  TensorMap* computed = nullptr;
+  bool* next_failed = nullptr;
+};
+
 class StageRunner {
  public:
   // Opens the segment (DIRECTORY/spec.segment_file, checked against its sha256) and prepares the
@@ -52,12 +66,12 @@ class StageRunner {
                                                    const std::string& directory,
                                                    const StageOptions& options = {});
 
-  // `inputs` holds every tensor of spec().inputs, decoded, except those in coded->inputs.
-  // Returns every tensor of spec().outputs, except those in coded->outputs. `coded` may be null
-  // (nothing stays coded). `trace` (may be null) receives this tier's entry first, then the link
-  // to the next tier and that tier's trace. `decode_ms` is what the caller spent decoding.
-  Result<TensorMap> Run(const TensorMap& inputs, RequestTrace* trace, double decode_ms = 0,
-                        CodedTensors* coded = nullptr) const;
+  // `inputs` holds every tensor of spec().inputs, decoded, except those in context.coded->inputs.
+  // Returns every tensor of spec().outputs, except those in context.coded->outputs. `trace` (may
+  // be null) receives this tier's entry first, then the link to the next tier and that tier's
+  // trace. DEADLINE_EXCEEDED when the deadline passes before the segment or the next tier is done.
+  Result<TensorMap> Run(const TensorMap& inputs, RequestTrace* trace,
+                        const RunContext& context = {}) const;
 
   // Whether input `name`, arriving in `codec`, may stay coded: this tier's segment does not read
   // it, it is not returned below, and it goes up in that same codec.
@@ -70,8 +84,9 @@ class StageRunner {
  private:
   StageRunner() = default;
   // Sends what the next tier needs, and puts what it answers into `made` (or coded->outputs).
-  Status CallNext(const TensorMap& inputs, TensorMap& made, CodedTensors* coded, TierTrace& mine,
-                  LinkTrace& link, RequestTrace& above) const;
+  Status CallNext(const TensorMap& inputs, TensorMap& made, CodedTensors* coded,
+                  const oip::Deadline& deadline, TierTrace& mine, LinkTrace& link,
+                  RequestTrace& above) const;
 
   StageSpec spec_;
   bool pass_through_ = true;

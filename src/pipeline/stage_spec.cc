@@ -74,6 +74,10 @@ json StageToJson(const StageSpec& s) {
     out["segment"] = {
         {"file", s.segment_file}, {"sha256", s.segment_sha256}, {"nodes", s.segment_nodes}};
   }
+  if (s.fallback) {
+    out["fallback"] = {
+        {"file", s.fallback->file}, {"sha256", s.fallback->sha256}, {"nodes", s.fallback->nodes}};
+  }
   if (s.next) {
     out["next"] = {{"tier", s.next->tier},
                    {"address", s.next->address},
@@ -124,6 +128,22 @@ Result<StageSpec> StageFromJson(const json& j, const std::string& where) {
     SEAM_ASSIGN_OR_RETURN(hop.send, TensorsFromJson(next, "send", at));
     SEAM_ASSIGN_OR_RETURN(hop.receive, TensorsFromJson(next, "receive", at));
     s.next = std::move(hop);
+  }
+  if (j.contains("fallback") && !j.at("fallback").is_null()) {
+    const std::string at = where + ": fallback";
+    const json& f = j.at("fallback");
+    FallbackSegment fallback;
+    SEAM_ASSIGN_OR_RETURN(fallback.file, Field<std::string>(f, "file", at));
+    SEAM_ASSIGN_OR_RETURN(fallback.sha256, Field<std::string>(f, "sha256", at));
+    SEAM_ASSIGN_OR_RETURN(fallback.nodes, Field<int>(f, "nodes", at));
+    if (fallback.file.empty() || fallback.file.find('/') != std::string::npos ||
+        fallback.file.find("..") != std::string::npos) {
+      return InvalidArgument(at + ": 'file' must be a plain file name in the stage's directory");
+    }
+    if (!s.next || s.tier_index != 0) {
+      return InvalidArgument(at + ": only the device's stage, with a next hop, has a fallback");
+    }
+    s.fallback = std::move(fallback);
   }
   if (s.segment_file.empty() && !s.next) {
     // Nothing runs and nothing is forwarded: every output must simply be an input.

@@ -23,6 +23,7 @@ namespace seam::pipeline {
 inline constexpr char kStageSchema[] = "seam.stage/v1";
 inline constexpr char kStageFile[] = "stage.json";
 inline constexpr char kSegmentFile[] = "model.onnx";
+inline constexpr char kFallbackFile[] = "fallback.onnx";
 // OIP request parameters: the plan a request belongs to, and the trace a stage answers with.
 inline constexpr char kPlanParameter[] = "seam_plan";
 inline constexpr char kTraceParameter[] = "seam_trace";
@@ -47,6 +48,17 @@ struct NextHop {
   bool operator==(const NextHop&) const = default;
 };
 
+// On the device: every node the plan places above it, as one segment the device can run itself
+// when the tiers above cannot answer in time (the client's fallback). It reads exactly what the
+// device sends up (next.send, decoded) and makes the model outputs the tiers above return.
+struct FallbackSegment {
+  std::string file;
+  std::string sha256;
+  int nodes = 0;
+
+  bool operator==(const FallbackSegment&) const = default;
+};
+
 struct StageSpec {
   std::string plan_id;
   std::string model_sha256;  // of the whole model the plan was made for
@@ -61,6 +73,7 @@ struct StageSpec {
   std::vector<StageTensor> inputs;   // arriving from below, with the codec of the link below
   std::vector<StageTensor> outputs;  // returned below, with the codec of the link below
   std::optional<NextHop> next;
+  std::optional<FallbackSegment> fallback;  // only on the device, only with a next hop
 
   bool operator==(const StageSpec&) const = default;
 };

@@ -20,7 +20,13 @@ nlohmann::json TraceToJson(const RequestTrace& trace) {
                      {"down_bytes", l.down_bytes},
                      {"ms", l.ms}});
   }
-  return {{"tiers", tiers}, {"links", links}};
+  nlohmann::json out = {{"tiers", tiers}, {"links", links}};
+  if (!trace.route.empty()) out["route"] = trace.route;
+  if (trace.degraded) {
+    out["degraded"] = true;
+    out["degraded_reason"] = trace.degraded_reason;
+  }
+  return out;
 }
 
 Result<RequestTrace> TraceFromJson(const std::string& text) {
@@ -60,6 +66,8 @@ std::string TraceToText(const RequestTrace& trace) {
                   static_cast<unsigned long long>(l.down_bytes), l.ms);
     out += line;
   }
+  if (!trace.route.empty()) out += "  route: " + trace.route + "\n";
+  if (trace.degraded) out += "  DEGRADED: " + trace.degraded_reason + "\n";
   return out;
 }
 

@@ -32,6 +32,11 @@ struct LinkTrace {
 struct RequestTrace {
   std::vector<TierTrace> tiers;  // from the device up
   std::vector<LinkTrace> links;  // links[k] joins tiers[k] and tiers[k + 1]
+  // Set by the device: how it routed the request and why ("sent: ..." or "local: ..."), and
+  // whether it finished the request itself instead of the tiers above (a fallback) and why.
+  std::string route;
+  bool degraded = false;
+  std::string degraded_reason;
 
   double TotalMs() const { return tiers.empty() ? 0 : tiers.front().total_ms; }
 };

@@ -31,6 +31,9 @@ Result<ExecutablePlan> ReadExecutablePlan(const std::string& path) {
     }
     plan.model_sha256 = j.at("model").at("sha256").get<std::string>();
     plan.model_path = j.at("model").value("path", "");
+    if (j.contains("constraints") && j.at("constraints").contains("slo_ms")) {
+      plan.slo_ms = j.at("constraints").at("slo_ms").get<double>();
+    }
     for (const auto& t : j.at("tiers")) plan.tiers.push_back(t.at("name").get<std::string>());
     if (plan.tiers.empty()) return InvalidArgument(path + ": the plan has no tier");
     std::map<std::string, int> index;

@@ -19,6 +19,7 @@ struct ExecutablePlan {
   std::string id;  // 16 hex digits: a hash of the model, the placement and the codecs
   std::string model_sha256;
   std::string model_path;                     // as `seam plan` recorded it
+  double slo_ms = 0;                          // the latency bound it was planned for; 0: none
   std::vector<std::string> tiers;             // chain order, the device first
   std::map<std::string, int> tier_of_node;    // node name -> index in tiers
   std::map<std::string, std::string> codecs;  // CodecKey(...) -> codec

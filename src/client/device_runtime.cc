@@ -1,0 +1,274 @@
+#include "client/device_runtime.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "common/file_util.h"
+#include "pipeline/stage_spec.h"
+#include "plan/plan_file.h"
+
+namespace seam::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A remote estimate without a sample for this long is re-measured (route_policy.h).
+constexpr auto kStaleAfter = std::chrono::seconds(1);
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// Times a run of `session` on zeros (dynamic dimensions 1), after one untimed run.
+Result<double> WarmUp(const runtime::Session& session) {
+  TensorMap feed;
+  for (const auto& in : session.inputs()) {
+    std::vector<int64_t> shape = in.shape;
+    for (auto& d : shape) d = d < 0 ? 1 : d;
+    feed.emplace(in.name, seam::Tensor::Zeros(in.dtype, shape));
+  }
+  SEAM_RETURN_IF_ERROR(session.Run(feed).status());
+  const auto start = Clock::now();
+  SEAM_RETURN_IF_ERROR(session.Run(feed).status());
+  return MsSince(start);
+}
+
+// Failures from above that say the tier is not delivering (as opposed to a bad request).
+bool CountsAgainstTheTier(StatusCode code) {
+  return code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded ||
+         code == StatusCode::kCancelled || code == StatusCode::kInternal ||
+         code == StatusCode::kDataLoss;
+}
+
+}  // namespace
+
+Result<double> RequestDeadlineMs(const Options& options, double plan_slo_ms) {
+  if (options.deadline_ms < 0 || std::isnan(options.deadline_ms)) {
+    return InvalidArgument("the deadline must be positive (milliseconds), got " +
+                           std::to_string(options.deadline_ms));
+  }
+  if (options.call_timeout_ms <= 0) {
+    return InvalidArgument("the call timeout must be positive (milliseconds), got " +
+                           std::to_string(options.call_timeout_ms));
+  }
+  if (options.deadline_ms > 0) return options.deadline_ms;
+  if (plan_slo_ms > 0) return plan_slo_ms;
+  return options.call_timeout_ms;
+}
+
+Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& plan_path,
+                                                           const Options& options) {
+  SEAM_ASSIGN_OR_RETURN(plan::ExecutablePlan plan, plan::ReadExecutablePlan(plan_path));
+  SEAM_ASSIGN_OR_RETURN(std::string stage_path, plan::DeviceStagePath(plan));
+  SEAM_ASSIGN_OR_RETURN(pipeline::StageSpec spec, pipeline::ReadStage(stage_path));
+  if (spec.plan_id != plan.id) {
+    return FailedPrecondition(stage_path + " belongs to plan " + spec.plan_id + ", not to " +
+                              plan_path + " (" + plan.id + "); deploy the plan again");
+  }
+  std::unique_ptr<DeviceRuntime> device(new DeviceRuntime());
+  SEAM_ASSIGN_OR_RETURN(device->deadline_ms_, RequestDeadlineMs(options, plan.slo_ms));
+  device->model_path_ = plan.model_path;
+  if (spec.next && !options.next_address.empty()) spec.next->address = options.next_address;
+  const std::string directory = std::filesystem::path(stage_path).parent_path().string();
+  pipeline::StageOptions stage_options;
+  stage_options.hop.call_timeout_ms = options.call_timeout_ms;
+  stage_options.hop.connect_timeout_ms = options.ready_timeout_ms;
+  SEAM_ASSIGN_OR_RETURN(device->runner_,
+                        pipeline::StageRunner::Open(spec, directory, stage_options));
+  if (options.fallback && spec.fallback) {
+    const std::string path = directory + "/" + spec.fallback->file;
+    SEAM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+    if (const std::string actual = Sha256Hex(bytes); actual != spec.fallback->sha256) {
+      return DataLoss(path + ": sha256 is " + actual + " but its stage expects " +
+                      spec.fallback->sha256 + "; refusing to load it");
+    }
+    runtime::SessionOptions session_options;
+    session_options.optimize = spec.optimize;
+    session_options.intra_op_threads = spec.intra_op_threads;
+    SEAM_ASSIGN_OR_RETURN(device->fallback_, runtime::Session::Open(path, session_options));
+    SEAM_ASSIGN_OR_RETURN(double fallback_ms, WarmUp(*device->fallback_));
+    device->fallback_ms_.Prime(fallback_ms);
+  }
+  if (const runtime::Session* segment = device->runner_->session()) {
+    SEAM_ASSIGN_OR_RETURN(double device_ms, WarmUp(*segment));
+    device->device_ms_.Prime(device_ms);
+  }
+  if (spec.next) {
+    Status ready = device->runner_->hop()->WaitReady(spec.next->model, spec.next->version,
+                                                     options.ready_timeout_ms);
+    if (!ready.ok()) {
+      if (!device->fallback_) return ready;
+      // The device can answer alone: start with the tier's circuit open, not with a failure.
+      device->breaker_.Trip(NowUs());
+      device->last_remote_error_ = ready.message();
+    }
+  }
+  return device;
+}
+
+std::string DeviceRuntime::DeploymentKey() const {
+  const auto& s = spec();
+  return s.plan_id + (s.next ? "|" + s.next->model + "|" + std::to_string(s.next->version) : "");
+}
+
+adapt::RouteSnapshot DeviceRuntime::Snapshot(double ms_left) const {
+  adapt::RouteSnapshot s;
+  s.ms_left = ms_left;
+  s.device_ms = device_ms_.value();
+  if (remote_ms_.known()) {
+    s.remote_ms = remote_ms_.value();
+    s.remote_stale = !remeasuring_ && Clock::now() - last_remote_sample_ >= kStaleAfter;
+  }
+  if (fallback_) s.fallback_ms = fallback_ms_.value();
+  s.next_allowed = breaker_.state(NowUs()) != adapt::CircuitBreaker::State::kOpen;
+  return s;
+}
+
+Result<TensorMap> DeviceRuntime::RunLocally(const TensorMap& inputs, TensorMap computed,
+                                            bool device_ran, pipeline::TierTrace& mine) const {
+  TensorMap made = std::move(computed);
+  if (!device_ran && runner_->session()) {
+    const auto start = Clock::now();
+    SEAM_ASSIGN_OR_RETURN(made, runner_->session()->Run(inputs));
+    const double ms = MsSince(start);
+    mine.compute_ms += ms;
+    std::lock_guard lock(mu_);
+    device_ms_.Observe(ms);
+  }
+  // The fallback reads what the device would have sent up: tensors it made, or model inputs.
+  TensorMap feed;
+  for (const auto& in : fallback_->inputs()) {
+    if (auto it = made.find(in.name); it != made.end()) {
+      feed.emplace(in.name, it->second);
+    } else if (auto it = inputs.find(in.name); it != inputs.end()) {
+      feed.emplace(in.name, it->second);
+    } else {
+      return Internal("the device's fallback reads '" + in.name +
+                      "', which the device neither received nor made");
+    }
+  }
+  const auto start = Clock::now();
+  auto rest = fallback_->Run(feed);
+  if (!rest.ok()) return rest.status().WithContext(spec().tier + " fallback");
+  const double ms = MsSince(start);
+  mine.compute_ms += ms;
+  {
+    std::lock_guard lock(mu_);
+    fallback_ms_.Observe(ms);
+  }
+  TensorMap outputs;
+  for (const auto& out : spec().outputs) {
+    if (auto it = rest->find(out.name); it != rest->end()) {
+      outputs.emplace(out.name, std::move(it->second));
+    } else if (auto it = made.find(out.name); it != made.end()) {
+      outputs.emplace(out.name, std::move(it->second));
+    } else if (auto it = inputs.find(out.name); it != inputs.end()) {
+      outputs.emplace(out.name, it->second);
+    } else {
+      return Internal("output '" + out.name + "' was made neither by the device nor its fallback");
+    }
+  }
+  return outputs;
+}
+
+Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestTrace* trace,
+                                     Status* remote_error) const {
+  const auto start = Clock::now();
+  const oip::Deadline deadline =
+      start + std::chrono::microseconds(static_cast<int64_t>(deadline_ms_ * 1e3));
+  pipeline::RequestTrace scratch;
+  pipeline::RequestTrace& t = trace ? *trace : scratch;
+  t = {};
+  if (!spec().next) return runner_->Run(inputs, &t, {.deadline = deadline});
+
+  adapt::Route route;
+  bool remeasure = false;
+  {
+    std::lock_guard lock(mu_);
+    const adapt::RouteSnapshot snapshot = Snapshot(deadline_ms_);
+    route = adapt::DecideRoute(snapshot);
+    if (snapshot.remote_stale && route.kind == adapt::Route::Kind::kRemote) {
+      remeasure = remeasuring_ = true;  // one request at a time re-measures
+    }
+    if (!snapshot.next_allowed && !last_remote_error_.empty()) {
+      route.reason += "; last error: " + last_remote_error_;
+    }
+    // Half-open: only one request probes the tier; the others stay local meanwhile.
+    if (route.kind == adapt::Route::Kind::kRemote && fallback_ && !breaker_.Allow(NowUs())) {
+      route = {adapt::Route::Kind::kLocal, 0,
+               "local: the next tier's circuit is half-open and "
+               "another request is probing it"};
+    }
+  }
+  t.route = route.reason;
+  auto finish_locally = [&](TensorMap computed, bool device_ran,
+                            const std::string& reason) -> Result<TensorMap> {
+    pipeline::TierTrace mine{.tier = spec().tier};
+    auto outputs = RunLocally(inputs, std::move(computed), device_ran, mine);
+    mine.total_ms = MsSince(start);
+    t.tiers = {mine};
+    t.links.clear();
+    t.degraded = true;
+    t.degraded_reason = reason;
+    return outputs;
+  };
+  if (route.kind == adapt::Route::Kind::kLocal) return finish_locally({}, false, route.reason);
+
+  const oip::Deadline remote_deadline =
+      std::isinf(route.remote_budget_ms)
+          ? deadline
+          : oip::Deadline{start + std::chrono::microseconds(
+                                      static_cast<int64_t>(route.remote_budget_ms * 1e3))};
+  TensorMap computed;
+  bool next_failed = false;
+  auto result = runner_->Run(inputs, &t,
+                             {.deadline = oip::Earliest(remote_deadline, deadline),
+                              .computed = &computed,
+                              .next_failed = &next_failed});
+  // A fresh sample replaces a stale estimate outright; otherwise it is one more observation.
+  auto observe_remote = [&](double ms) {
+    if (remeasure) {
+      remote_ms_.Prime(ms);
+    } else {
+      remote_ms_.Observe(ms);
+    }
+    last_remote_sample_ = Clock::now();
+  };
+  if (result.ok()) {
+    std::lock_guard lock(mu_);
+    if (remeasure) remeasuring_ = false;
+    breaker_.OnSuccess();
+    const pipeline::TierTrace& mine = t.tiers.front();
+    if (mine.compute_ms > 0) device_ms_.Observe(mine.compute_ms);
+    observe_remote(mine.total_ms - mine.compute_ms - mine.encode_ms - mine.decode_ms);
+    return result;
+  }
+  if (remeasure) {
+    std::lock_guard lock(mu_);
+    remeasuring_ = false;
+  }
+  if (!next_failed) return result;  // the device's own segment failed: nothing to fall back on
+  if (remote_error) *remote_error = result.status();
+  {
+    std::lock_guard lock(mu_);
+    if (CountsAgainstTheTier(result.status().code())) {
+      breaker_.OnFailure(NowUs());
+      last_remote_error_ = result.status().message();
+    }
+    // A remote part that ran out of its budget took at least that long.
+    if (result.status().code() == StatusCode::kDeadlineExceeded) {
+      observe_remote(MsSince(start) - device_ms_.value());
+    }
+  }
+  if (!fallback_) return result;
+  return finish_locally(std::move(computed), runner_->session() != nullptr,
+                        "fallback: " + result.status().message());
+}
+
+}  // namespace seam::client

@@ -1,0 +1,79 @@
+// DeviceRuntime: the device's side of one deployed plan, behind client::Client. It owns the
+// device's stage (its segment and the hop to the next tier), the fallback segment (the rest of
+// the model, deployed beside the stage), and what the device has measured so far: the latency of
+// its own segment, of the remote part (from sending to the answer), of the fallback, and a circuit
+// breaker on the next tier. Each request is routed from those (adapt::DecideRoute): sent with the
+// fallback in reserve, or finished on the device; a remote part that fails or runs out of its
+// budget is finished by the fallback, flagged degraded. Nothing here prints.
+//
+// Thread safety: Run may be called from any number of threads at once.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "adapt/circuit_breaker.h"
+#include "adapt/route_policy.h"
+#include "adapt/tracked_value.h"
+#include "common/status.h"
+#include "common/tensor.h"
+#include "pipeline/stage_runner.h"
+#include "pipeline/trace.h"
+#include "runtime/session.h"
+#include "seam/client.h"
+
+namespace seam::client {
+
+class DeviceRuntime {
+ public:
+  // Reads the plan and its deployment, opens the device's segment and fallback, measures both
+  // once (warm-up), and waits for the next tier to serve its stage (without a fallback, a tier
+  // that is not ready fails Open; with one, its circuit starts open and requests run locally
+  // until it answers).
+  static Result<std::unique_ptr<DeviceRuntime>> Open(const std::string& plan_path,
+                                                     const Options& options);
+
+  // `inputs`: every input of the device stage, already checked against it. When the tiers above
+  // failed, `*remote_error` (may be null) receives their error, whether or not the fallback then
+  // answered (the client uses it to notice a redeployment).
+  Result<TensorMap> Run(const TensorMap& inputs, pipeline::RequestTrace* trace,
+                        Status* remote_error = nullptr) const;
+
+  const pipeline::StageSpec& spec() const { return runner_->spec(); }
+  const std::string& model_path() const { return model_path_; }
+  // Which deployment this is: its plan and the version it sends to.
+  std::string DeploymentKey() const;
+  bool has_fallback() const { return fallback_ != nullptr; }
+
+ private:
+  DeviceRuntime() = default;
+  // The device segment then the fallback, from `inputs` (and `computed`, the device segment's
+  // outputs when it already ran).
+  Result<TensorMap> RunLocally(const TensorMap& inputs, TensorMap computed, bool device_ran,
+                               pipeline::TierTrace& mine) const;
+  adapt::RouteSnapshot Snapshot(double ms_left) const;  // caller holds mu_
+
+  std::string model_path_;
+  double deadline_ms_ = 0;
+  std::unique_ptr<pipeline::StageRunner> runner_;
+  std::unique_ptr<runtime::Session> fallback_;  // null: none deployed, or disabled
+
+  mutable std::mutex mu_;  // guards the estimates and the breaker
+  mutable adapt::TrackedValue device_ms_, remote_ms_, fallback_ms_;
+  // Probes a tier that failed at least once a second: with the fallback in reserve a probe costs
+  // little, and a returning tier is used again soon.
+  mutable adapt::CircuitBreaker breaker_{
+      {.failures_to_open = 3, .open_ms = 200, .max_open_ms = 1000}};
+  mutable std::string last_remote_error_;  // why the breaker counted a failure, for the trace
+  // When remote_ms_ last had a sample, and whether a request is re-measuring a stale one now.
+  mutable std::chrono::steady_clock::time_point last_remote_sample_{};
+  mutable bool remeasuring_ = false;
+};
+
+// The deadline a client applies to every request: Options::deadline_ms, else the plan's SLO, else
+// call_timeout_ms. INVALID_ARGUMENT for a negative one.
+Result<double> RequestDeadlineMs(const Options& options, double plan_slo_ms);
+
+}  // namespace seam::client

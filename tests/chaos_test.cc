@@ -1,0 +1,180 @@
+// Faults under load, on loopback: a plan in thirds (device | edge | cloud), the device client in
+// this process, edge and cloud `seam serve` children, and a shaped relay on the edge->cloud link.
+// 1,000 requests with a deadline the device alone can meet, while the cloud is killed (-9) and
+// restarted and the edge->cloud link is black-holed and restored. Nothing may be lost: every
+// request is answered, none later than its deadline + 10%, every answer the device finished
+// itself is flagged degraded (and still equals the whole model), and the three-tier path comes
+// back after each fault.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "graph/model_loader.h"
+#include "graph/test_models.h"
+#include "lab/shaped_relay.h"
+#include "pipeline/deployment.h"
+#include "runtime/segment_chain.h"
+#include "runtime/session.h"
+#include "seam/client.h"
+#include "tests/support/tier_plans.h"
+
+namespace seam::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kDeadlineMs = 100;
+constexpr auto kPeriod = std::chrono::milliseconds(10);
+
+client::Tensor ToClient(const Tensor& t) {
+  return {DTypeName(t.dtype), t.shape,
+          std::string(reinterpret_cast<const char*>(t.data.data()), t.data.size())};
+}
+
+struct Tally {
+  int ok = 0, degraded = 0, failed = 0, late = 0, wrong = 0;
+  double worst_ms = 0;
+};
+
+class ChaosTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    cloud_ = ServerProcess::Start(CloudArgs(0), &error);
+    ASSERT_TRUE(cloud_) << error;
+    cloud_port_ = cloud_->port();
+    auto relay =
+        lab::ShapedRelay::Start({.listen = {"127.0.0.1", 0}, .target = {"127.0.0.1", cloud_port_}});
+    ASSERT_TRUE(relay.ok()) << relay.status().ToString();
+    relay_ = std::move(relay).value();
+    edge_ = ServerProcess::Start(
+        {"--repo", edge_repo_.root(), "--http-port", "-1", "--log-level", "error"}, &error);
+    ASSERT_TRUE(edge_) << error;
+
+    model_ = graph::testing::BundledModel("cnn_chain.onnx");
+    const int n = ComputeNodeCount(model_);
+    plan_ = WritePlacementPlan(model_, scratch_.root(), "chaos", n / 3, 2 * n / 3);
+    auto plan = plan::ReadExecutablePlan(plan_);
+    ASSERT_TRUE(plan.ok());
+    auto loaded = graph::LoadModel(model_);
+    ASSERT_TRUE(loaded.ok());
+    pipeline::DeployOptions options;
+    options.name = "chaos";
+    options.repositories = {{"edge", edge_repo_.root()}, {"cloud", cloud_repo_.root()}};
+    options.addresses = {{"edge", edge_->address()},
+                         {"cloud", "127.0.0.1:" + std::to_string(relay_->port())}};
+    options.control = {{"edge", edge_->address()}, {"cloud", cloud_->address()}};
+    options.device_directory = scratch_.root() + "/device";
+    options.optimize = false;
+    auto deployed = pipeline::Deploy(*loaded, *plan, options);
+    ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+
+    runtime::SessionOptions so;
+    so.optimize = false;
+    auto whole = runtime::Session::Open(model_, so);
+    ASSERT_TRUE(whole.ok());
+    for (const auto& spec : (*whole)->inputs()) {
+      Tensor t = runtime::RandomTensor(spec, 5);
+      inputs_[spec.name] = ToClient(t);
+      feed_[spec.name] = std::move(t);
+    }
+    auto want = (*whole)->Run(feed_);
+    ASSERT_TRUE(want.ok());
+    want_ = std::move(want).value();
+  }
+
+  std::vector<std::string> CloudArgs(int port) {
+    return {"--repo", cloud_repo_.root(), "--http-port",       "-1", "--log-level",
+            "error",  "--grpc-port",      std::to_string(port)};
+  }
+
+  // Sends `count` requests, one every kPeriod (as frames of a camera), and tallies them.
+  void Send(client::Client& c, int count, Tally& tally) {
+    auto next = Clock::now();
+    for (int i = 0; i < count; ++i) {
+      std::this_thread::sleep_until(next);
+      next += kPeriod;
+      client::Tensors outputs;
+      client::Trace trace;
+      std::string error;
+      const auto start = Clock::now();
+      const bool ok = c.Infer(inputs_, &outputs, &trace, &error);
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      tally.worst_ms = std::max(tally.worst_ms, ms);
+      if (ms > kDeadlineMs * 1.1) ++tally.late;
+      if (!ok) {
+        ++tally.failed;
+        ADD_FAILURE() << "request failed: " << error;
+        continue;
+      }
+      (trace.degraded ? tally.degraded : tally.ok)++;
+      if (trace.degraded && trace.degraded_reason.empty()) ADD_FAILURE() << "degraded, no reason";
+      for (const auto& [name, t] : want_) {
+        const auto& got = outputs.at(name).data;
+        if (got.size() != t.data.size() || std::memcmp(got.data(), t.data.data(), got.size()) != 0)
+          ++tally.wrong;
+      }
+    }
+  }
+
+  TestRepository edge_repo_, cloud_repo_, scratch_;
+  std::unique_ptr<ServerProcess> cloud_, edge_;
+  std::unique_ptr<lab::ShapedRelay> relay_;
+  int cloud_port_ = 0;
+  std::string model_, plan_;
+  client::Tensors inputs_;
+  TensorMap feed_, want_;
+};
+
+TEST_F(ChaosTest, KillRestartAndBlackHoleLoseNothingAndMissNoDeadline) {
+  client::Options options;
+  options.deadline_ms = kDeadlineMs;
+  std::string error;
+  auto c = client::Client::Open(plan_, options, &error);
+  ASSERT_NE(c, nullptr) << error;
+
+  Tally healthy, killed, restarted, holed, restored;
+  Send(*c, 100, healthy);
+  ASSERT_EQ(::kill(cloud_->pid(), SIGKILL), 0);
+  Send(*c, 200, killed);
+  cloud_ = ServerProcess::Start(CloudArgs(cloud_port_), &error);
+  ASSERT_TRUE(cloud_) << error;
+  Send(*c, 250, restarted);
+  ASSERT_TRUE(relay_->SetLink({.rate_bps = 1}, {.rate_bps = 1}).ok());  // a black hole
+  Send(*c, 200, holed);
+  ASSERT_TRUE(relay_->SetLink({}, {}).ok());
+  Send(*c, 250, restored);
+
+  const Tally* phases[] = {&healthy, &killed, &restarted, &holed, &restored};
+  const char* names[] = {"healthy", "cloud killed", "cloud restarted", "black hole", "restored"};
+  int total = 0;
+  for (int p = 0; p < 5; ++p) {
+    const Tally& t = *phases[p];
+    std::printf("%-16s ok %3d  degraded %3d  failed %d  late %d  worst %.1f ms\n", names[p], t.ok,
+                t.degraded, t.failed, t.late, t.worst_ms);
+    EXPECT_EQ(t.failed, 0) << names[p];
+    EXPECT_EQ(t.late, 0) << names[p] << ": worst " << t.worst_ms << " ms";
+    EXPECT_EQ(t.wrong, 0) << names[p];
+    total += t.ok + t.degraded + t.failed;
+  }
+  EXPECT_EQ(total, 1000);
+  EXPECT_GT(healthy.ok, 90);
+  // The dead cloud and the black hole: the device answered by itself.
+  EXPECT_GT(killed.degraded, 150);
+  EXPECT_GT(holed.degraded, 150);
+  // The three-tier path came back after each fault (the device probes a failed tier at least
+  // once a second; the edge reconnects to the restarted cloud, and redials through the link
+  // that swallowed its stream).
+  EXPECT_GT(restarted.ok, 50);
+  EXPECT_GT(restored.ok, 50);
+
+  c.reset();
+  EXPECT_EQ(edge_->Stop(), 0);
+  EXPECT_EQ(cloud_->Stop(), 0);
+  relay_->Stop();
+}
+
+}  // namespace
+}  // namespace seam::testing
