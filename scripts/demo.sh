@@ -165,6 +165,8 @@ for name in seam device-only edge-only cloud-only thirds; do
     "${control[@]}" --device-dir "$out/device" --name demo >"$out/$name.deploy" ||
     { cat "$out/$name.deploy"; exit 1; }
   args=(--plan "$out/$name.json" --random 1 --warmup 1 --repeat "$requests")
+  # The single-tier and thirds plans run as planned (the comparison); seam's adapts per request.
+  [ $name = seam ] || args+=(--no-adapt)
   if [ $name = seam ] || [ $name = thirds ]; then
     if [ $name = seam ]; then
       say "seam deploy + seam run: $requests requests through seam's plan"

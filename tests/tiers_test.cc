@@ -25,6 +25,14 @@ client::Tensor ToClient(const Tensor& t) {
           std::string(reinterpret_cast<const char*>(t.data.data()), t.data.size())};
 }
 
+// These tests are about the tiers' path itself: every request goes up as the plan says, even
+// where this machine would finish it faster on the device (adaptation is chaos_test's subject).
+client::Options AsPlanned() {
+  client::Options options;
+  options.adaptive = false;
+  return options;
+}
+
 double RelativeL2(const std::string& got, const Tensor& want) {
   const float* a = reinterpret_cast<const float*>(got.data());
   const float* b = want.data_as<float>();
@@ -56,7 +64,7 @@ class TiersTest : public ::testing::Test {
     auto deployed = tiers_->Deploy(plan);
     ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
     std::string error;
-    auto c = client::Client::Open(plan, {}, &error);
+    auto c = client::Client::Open(plan, AsPlanned(), &error);
     ASSERT_NE(c, nullptr) << error;
     runtime::SessionOptions options;
     options.optimize = false;
@@ -163,7 +171,7 @@ TEST_F(TiersTest, CallerOwnedBuffersGiveTheSameAnswers) {
       WritePlacementPlan(model, ::testing::TempDir(), "caller_buffers", n / 3, 2 * n / 3);
   ASSERT_TRUE(tiers_->Deploy(plan).ok());
   std::string error;
-  auto c = client::Client::Open(plan, {}, &error);
+  auto c = client::Client::Open(plan, AsPlanned(), &error);
   ASSERT_NE(c, nullptr) << error;
   EXPECT_EQ(c->model_path(), model);  // what an application checks answers against
   EXPECT_FALSE(c->optimized());       // deployed bitwise (LoopbackTiers::Deploy's default)
@@ -205,7 +213,7 @@ TEST_F(TiersTest, AClientFollowsItsPlanFileAcrossRedeploys) {
       WritePlacementPlan(model, ::testing::TempDir(), "followed", n / 3, 2 * n / 3);
   ASSERT_TRUE(tiers_->Deploy(plan).ok());
   std::string error;
-  auto c = client::Client::Open(plan, {}, &error);
+  auto c = client::Client::Open(plan, AsPlanned(), &error);
   ASSERT_NE(c, nullptr) << error;
   const std::string first_id = c->plan_id();
   client::Tensors inputs, reference;
@@ -250,7 +258,7 @@ TEST(TiersRestartTest, TheEdgeReconnectsToARestartedCloud) {
   options.control = options.addresses;
   options.device_directory = scratch.root() + "/device";
   ASSERT_TRUE(pipeline::Deploy(*loaded, *parsed, options).ok());
-  auto c = client::Client::Open(plan, {}, &error);
+  auto c = client::Client::Open(plan, AsPlanned(), &error);
   ASSERT_NE(c, nullptr) << error;
   client::Tensors inputs, before, after;
   runtime::IoSpec spec{c->inputs()[0].name, DType::kFloat32, c->inputs()[0].shape};
@@ -277,7 +285,7 @@ TEST_F(TiersTest, ConcurrentDevicesEachGetTheirOwnAnswers) {
       WritePlacementPlan(model, ::testing::TempDir(), "concurrent", n / 3, 2 * n / 3);
   ASSERT_TRUE(tiers_->Deploy(plan).ok());
   std::string error;
-  std::shared_ptr<client::Client> c = client::Client::Open(plan, {}, &error);
+  std::shared_ptr<client::Client> c = client::Client::Open(plan, AsPlanned(), &error);
   ASSERT_NE(c, nullptr) << error;
   runtime::IoSpec spec{c->inputs()[0].name, DType::kFloat32, c->inputs()[0].shape};
   constexpr int kThreads = 8, kRequests = 10;
@@ -316,7 +324,7 @@ TEST_F(TiersTest, RedeployingUnderLoadLosesNoRequest) {
       WritePlacementPlan(model, ::testing::TempDir(), "redeploy_a", n / 3, 2 * n / 3);
   ASSERT_TRUE(tiers_->Deploy(first).ok());
   std::string error;
-  auto c = client::Client::Open(first, {}, &error);
+  auto c = client::Client::Open(first, AsPlanned(), &error);
   ASSERT_NE(c, nullptr) << error;
   client::Tensors inputs;
   runtime::IoSpec spec{c->inputs()[0].name, DType::kFloat32, c->inputs()[0].shape};
@@ -353,7 +361,7 @@ TEST_F(TiersTest, RedeployingUnderLoadLosesNoRequest) {
                            (k + 1) * n / 6, (k + 2) * n / 6 + 1);
     auto deployed = tiers_->Deploy(next);
     ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
-    std::shared_ptr<client::Client> fresh = client::Client::Open(next, {}, &error);
+    std::shared_ptr<client::Client> fresh = client::Client::Open(next, AsPlanned(), &error);
     ASSERT_NE(fresh, nullptr) << error;
     client::Tensors outputs;
     ASSERT_TRUE(fresh->Infer(inputs, &outputs, nullptr, &error)) << error;

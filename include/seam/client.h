@@ -97,6 +97,13 @@ struct Options {
   // when the tiers above fail, are unreachable or are predicted too slow for the deadline. Such
   // an answer is flagged degraded in the trace.
   bool fallback = true;
+  // Route each request by what the client measures (send it, or finish it on the device when
+  // that is predicted faster). false: always send as the plan says, finishing on the device only
+  // when the tiers above fail or cannot answer in time (fault tolerance stays).
+  bool adaptive = true;
+  // For benchmarks and tests: emulate a slower, dedicated device CPU by stretching each device
+  // run (its segment, its fallback) to this many times its measured time. 1: off.
+  double device_slowdown = 1;
 };
 
 class Client {

@@ -17,13 +17,19 @@ std::string Ms(double ms) {
 Route Remote(double budget_ms, std::string reason) {
   return Route{Route::Kind::kRemote, budget_ms, std::move(reason)};
 }
-Route Local(std::string reason) { return Route{Route::Kind::kLocal, 0, std::move(reason)}; }
+// Local because the tiers above cannot be relied on in time: a degraded answer.
+Route Local(std::string reason) {
+  return Route{Route::Kind::kLocal, 0, std::move(reason), /*degraded=*/true};
+}
 
 }  // namespace
 
 Status RouteConfig::Validate() const {
   if (!(fallback_margin >= 0) || !(slack_ms >= 0)) {
     return InvalidArgument("fallback margin and slack must not be negative");
+  }
+  if (!(hysteresis >= 0 && hysteresis < 1)) {
+    return InvalidArgument("hysteresis must be in [0, 1), got " + std::to_string(hysteresis));
   }
   return Status::Ok();
 }
@@ -46,6 +52,14 @@ Route DecideRoute(const RouteSnapshot& s, const RouteConfig& config) {
     return Remote(s.ms_left, "sent: nothing is predicted to meet the deadline");
   }
   const double remote_total = s.device_ms + *s.remote_ms;
+  const bool device_faster = s.was_local ? local_total <= remote_total * (1 + config.hysteresis)
+                                         : local_total < remote_total * (1 - config.hysteresis);
+  if (device_faster && local_total <= s.ms_left) {
+    return Route{Route::Kind::kLocal, 0,
+                 "local: the device is predicted faster (" + Ms(local_total) + " vs " +
+                     Ms(remote_total) + " sent)",
+                 /*degraded=*/false};
+  }
   if (remote_total <= budget) {
     return Remote(budget, "sent: predicted " + Ms(remote_total) + ", fallback in reserve");
   }

@@ -25,10 +25,11 @@ TEST(RoutePolicyTest, SendsWhileTheFallbackStaysInReserve) {
 }
 
 TEST(RoutePolicyTest, FinishesLocallyWhenTheRemotePartIsPredictedTooSlow) {
-  // The uplink collapsed: remote predicted 400 ms, the device alone meets 100 ms.
-  const Route r =
-      DecideRoute({.ms_left = 100, .device_ms = 5, .remote_ms = 400, .fallback_ms = 60});
+  // Remote 50 ms would be faster than local 55 ms, but with the fallback's 64.5 ms in reserve it
+  // does not fit 100 ms: the device answers, degraded.
+  const Route r = DecideRoute({.ms_left = 100, .device_ms = 5, .remote_ms = 45, .fallback_ms = 50});
   EXPECT_EQ(r.kind, Route::Kind::kLocal);
+  EXPECT_TRUE(r.degraded);
   EXPECT_NE(r.reason.find("leaves no time"), std::string::npos) << r.reason;
 }
 
@@ -73,7 +74,31 @@ TEST(RoutePolicyTest, WhenNothingMeetsTheDeadlineTheFasterIsTaken) {
   EXPECT_EQ(local.kind, Route::Kind::kLocal);
 }
 
+TEST(RoutePolicyTest, TheFasterWinsWithHysteresisAndIsNotDegraded) {
+  // Sent: 5 + 25 = 30 ms. Local 5 + 22 = 27 ms is faster, but within 15%: keep sending.
+  EXPECT_EQ(DecideRoute({.ms_left = kInf, .device_ms = 5, .remote_ms = 25, .fallback_ms = 22}).kind,
+            Route::Kind::kRemote);
+  // Local 5 + 10 = 15 ms vs 30 ms: clearly faster, switch; not a degraded answer.
+  const Route local =
+      DecideRoute({.ms_left = kInf, .device_ms = 5, .remote_ms = 25, .fallback_ms = 10});
+  EXPECT_EQ(local.kind, Route::Kind::kLocal);
+  EXPECT_FALSE(local.degraded);
+  EXPECT_NE(local.reason.find("predicted faster"), std::string::npos) << local.reason;
+  // Once local, stay while within 15% of remote (33 ms vs 30 ms); leave when clearly slower.
+  EXPECT_EQ(
+      DecideRoute(
+          {.ms_left = kInf, .device_ms = 5, .remote_ms = 25, .fallback_ms = 28, .was_local = true})
+          .kind,
+      Route::Kind::kLocal);
+  EXPECT_EQ(
+      DecideRoute(
+          {.ms_left = kInf, .device_ms = 5, .remote_ms = 25, .fallback_ms = 40, .was_local = true})
+          .kind,
+      Route::Kind::kRemote);
+}
+
 TEST(RoutePolicyTest, ConfigIsValidated) {
+  EXPECT_FALSE(RouteConfig{.hysteresis = 1}.Validate().ok());
   EXPECT_TRUE(RouteConfig{}.Validate().ok());
   EXPECT_FALSE(RouteConfig{.fallback_margin = -1}.Validate().ok());
 }

@@ -35,7 +35,9 @@ struct RunFlags {
   double ready_timeout_s = 10;
   double cpu_quota = 0;
   std::optional<double> deadline_ms;
+  double device_slowdown = 1;
   bool no_fallback = false;
+  bool no_adapt = false;
   double tolerance = 1e-2;
 };
 
@@ -143,6 +145,8 @@ int RunRun(const RunFlags& f) {
   options.ready_timeout_ms = f.ready_timeout_s * 1e3;
   options.deadline_ms = f.deadline_ms.value_or(0);
   options.fallback = !f.no_fallback;
+  options.adaptive = !f.no_adapt;
+  options.device_slowdown = f.device_slowdown;
   std::string error;
   auto c = client::Client::Open(f.plan, options, &error);
   if (!c) return ReportError(Unavailable(error));
@@ -294,8 +298,14 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
                   "every request's deadline (default: the plan's SLO, else 60000)");
   cmd->add_flag("--no-fallback", f->no_fallback,
                 "never finish a request on the device when the tiers above cannot answer in time");
+  cmd->add_flag("--no-adapt", f->no_adapt,
+                "send every request as the plan says (still finishing on the device when the "
+                "tiers above fail)");
   cmd->add_option("--tolerance", f->tolerance,
                   "--check fails when the relative L2 error exceeds this (default 1e-2)");
+  cmd->add_option("--device-slowdown", f->device_slowdown,
+                  "emulate a slower dedicated device CPU: stretch each device run F times "
+                  "(steadier than --cpu-quota on shared cores)");
   cmd->add_option("--cpu-quota", f->cpu_quota,
                   "limit the device to this many cores (cgroup), to emulate a weaker device");
   cmd->callback([f, &exit_code] { exit_code = RunRun(*f); });

@@ -26,7 +26,7 @@ int64_t NowUs() {
 }
 
 // Times a run of `session` on zeros (dynamic dimensions 1), after one untimed run.
-Result<double> WarmUp(const runtime::Session& session) {
+Result<double> WarmUp(const runtime::Session& session, pipeline::ComputeStretch& stretch) {
   TensorMap feed;
   for (const auto& in : session.inputs()) {
     std::vector<int64_t> shape = in.shape;
@@ -36,7 +36,7 @@ Result<double> WarmUp(const runtime::Session& session) {
   SEAM_RETURN_IF_ERROR(session.Run(feed).status());
   const auto start = Clock::now();
   SEAM_RETURN_IF_ERROR(session.Run(feed).status());
-  return MsSince(start);
+  return stretch.Apply(MsSince(start));
 }
 
 // Failures from above that say the tier is not delivering (as opposed to a bad request).
@@ -74,11 +74,15 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
   std::unique_ptr<DeviceRuntime> device(new DeviceRuntime());
   SEAM_ASSIGN_OR_RETURN(device->deadline_ms_, RequestDeadlineMs(options, plan.slo_ms));
   device->model_path_ = plan.model_path;
+  device->adaptive_ = options.adaptive;
   if (spec.next && !options.next_address.empty()) spec.next->address = options.next_address;
   const std::string directory = std::filesystem::path(stage_path).parent_path().string();
   pipeline::StageOptions stage_options;
   stage_options.hop.call_timeout_ms = options.call_timeout_ms;
   stage_options.hop.connect_timeout_ms = options.ready_timeout_ms;
+  stage_options.compute_stretch = options.device_slowdown;
+  device->fallback_stretch_ = std::make_unique<pipeline::ComputeStretch>(options.device_slowdown);
+  device->segment_stretch_ = std::make_unique<pipeline::ComputeStretch>(options.device_slowdown);
   SEAM_ASSIGN_OR_RETURN(device->runner_,
                         pipeline::StageRunner::Open(spec, directory, stage_options));
   if (options.fallback && spec.fallback) {
@@ -92,11 +96,12 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
     session_options.optimize = spec.optimize;
     session_options.intra_op_threads = spec.intra_op_threads;
     SEAM_ASSIGN_OR_RETURN(device->fallback_, runtime::Session::Open(path, session_options));
-    SEAM_ASSIGN_OR_RETURN(double fallback_ms, WarmUp(*device->fallback_));
+    SEAM_ASSIGN_OR_RETURN(double fallback_ms,
+                          WarmUp(*device->fallback_, *device->fallback_stretch_));
     device->fallback_ms_.Prime(fallback_ms);
   }
   if (const runtime::Session* segment = device->runner_->session()) {
-    SEAM_ASSIGN_OR_RETURN(double device_ms, WarmUp(*segment));
+    SEAM_ASSIGN_OR_RETURN(double device_ms, WarmUp(*segment, *device->segment_stretch_));
     device->device_ms_.Prime(device_ms);
   }
   if (spec.next) {
@@ -121,12 +126,13 @@ adapt::RouteSnapshot DeviceRuntime::Snapshot(double ms_left) const {
   adapt::RouteSnapshot s;
   s.ms_left = ms_left;
   s.device_ms = device_ms_.value();
-  if (remote_ms_.known()) {
+  if (remote_ms_.known() && adaptive_) {  // not adaptive: always tried, as if unknown
     s.remote_ms = remote_ms_.value();
     s.remote_stale = !remeasuring_ && Clock::now() - last_remote_sample_ >= kStaleAfter;
   }
   if (fallback_) s.fallback_ms = fallback_ms_.value();
   s.next_allowed = breaker_.state(NowUs()) != adapt::CircuitBreaker::State::kOpen;
+  s.was_local = was_local_;
   return s;
 }
 
@@ -136,7 +142,7 @@ Result<TensorMap> DeviceRuntime::RunLocally(const TensorMap& inputs, TensorMap c
   if (!device_ran && runner_->session()) {
     const auto start = Clock::now();
     SEAM_ASSIGN_OR_RETURN(made, runner_->session()->Run(inputs));
-    const double ms = MsSince(start);
+    const double ms = segment_stretch_->Apply(MsSince(start));
     mine.compute_ms += ms;
     std::lock_guard lock(mu_);
     device_ms_.Observe(ms);
@@ -156,7 +162,7 @@ Result<TensorMap> DeviceRuntime::RunLocally(const TensorMap& inputs, TensorMap c
   const auto start = Clock::now();
   auto rest = fallback_->Run(feed);
   if (!rest.ok()) return rest.status().WithContext(spec().tier + " fallback");
-  const double ms = MsSince(start);
+  const double ms = fallback_stretch_->Apply(MsSince(start));
   mine.compute_ms += ms;
   {
     std::lock_guard lock(mu_);
@@ -193,9 +199,13 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
     std::lock_guard lock(mu_);
     const adapt::RouteSnapshot snapshot = Snapshot(deadline_ms_);
     route = adapt::DecideRoute(snapshot);
+    if (!adaptive_ && route.kind == adapt::Route::Kind::kRemote) {
+      route.reason = "sent: as planned (adaptation off)";
+    }
     if (snapshot.remote_stale && route.kind == adapt::Route::Kind::kRemote) {
       remeasure = remeasuring_ = true;  // one request at a time re-measures
     }
+    was_local_ = route.kind == adapt::Route::Kind::kLocal && !route.degraded;
     if (!snapshot.next_allowed && !last_remote_error_.empty()) {
       route.reason += "; last error: " + last_remote_error_;
     }
@@ -207,18 +217,20 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
     }
   }
   t.route = route.reason;
-  auto finish_locally = [&](TensorMap computed, bool device_ran,
+  auto finish_locally = [&](TensorMap computed, bool device_ran, bool degraded,
                             const std::string& reason) -> Result<TensorMap> {
     pipeline::TierTrace mine{.tier = spec().tier};
     auto outputs = RunLocally(inputs, std::move(computed), device_ran, mine);
     mine.total_ms = MsSince(start);
     t.tiers = {mine};
     t.links.clear();
-    t.degraded = true;
-    t.degraded_reason = reason;
+    t.degraded = degraded;
+    t.degraded_reason = degraded ? reason : "";
     return outputs;
   };
-  if (route.kind == adapt::Route::Kind::kLocal) return finish_locally({}, false, route.reason);
+  if (route.kind == adapt::Route::Kind::kLocal) {
+    return finish_locally({}, false, route.degraded, route.reason);
+  }
 
   const oip::Deadline remote_deadline =
       std::isinf(route.remote_budget_ms)
@@ -267,7 +279,7 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
     }
   }
   if (!fallback_) return result;
-  return finish_locally(std::move(computed), runner_->session() != nullptr,
+  return finish_locally(std::move(computed), runner_->session() != nullptr, /*degraded=*/true,
                         "fallback: " + result.status().message());
 }
 

@@ -57,6 +57,10 @@ class DeviceRuntime {
 
   std::string model_path_;
   double deadline_ms_ = 0;
+  bool adaptive_ = true;
+  // Options::device_slowdown for the fallback's runs (the runner stretches the segment's); for
+  // the segment's runs outside the runner, segment_stretch_.
+  std::unique_ptr<pipeline::ComputeStretch> fallback_stretch_, segment_stretch_;
   std::unique_ptr<pipeline::StageRunner> runner_;
   std::unique_ptr<runtime::Session> fallback_;  // null: none deployed, or disabled
 
@@ -70,6 +74,7 @@ class DeviceRuntime {
   // When remote_ms_ last had a sample, and whether a request is re-measuring a stale one now.
   mutable std::chrono::steady_clock::time_point last_remote_sample_{};
   mutable bool remeasuring_ = false;
+  mutable bool was_local_ = false;  // the last route was local by choice (hysteresis)
 };
 
 // The deadline a client applies to every request: Options::deadline_ms, else the plan's SLO, else

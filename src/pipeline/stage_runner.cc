@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "common/file_util.h"
 
@@ -31,12 +32,32 @@ const StageTensor* Find(const std::vector<StageTensor>& tensors, const std::stri
 
 }  // namespace
 
+double ComputeStretch::Apply(double ms) {
+  if (!(factor_ > 1) || !(ms > 0)) return ms;
+  double fastest = fastest_ms_.load(std::memory_order_relaxed);
+  while ((fastest == 0 || ms < fastest) &&
+         !fastest_ms_.compare_exchange_weak(fastest, ms, std::memory_order_relaxed)) {
+  }
+  fastest = fastest == 0 ? ms : std::min(fastest, ms);
+  const double target = factor_ * fastest;
+  if (target > ms) {
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(static_cast<int64_t>((target - ms) * 1e3)));
+  }
+  return std::max(target, ms);
+}
+
 Result<std::unique_ptr<StageRunner>> StageRunner::Open(const StageSpec& spec,
                                                        const std::string& directory,
                                                        const StageOptions& options) {
   std::unique_ptr<StageRunner> runner(new StageRunner());
   runner->spec_ = spec;
   runner->pass_through_ = options.pass_through;
+  if (!(options.compute_stretch >= 1)) {
+    return InvalidArgument("the compute stretch (device slowdown) must be >= 1, got " +
+                           std::to_string(options.compute_stretch));
+  }
+  runner->stretch_ = std::make_unique<ComputeStretch>(options.compute_stretch);
   if (!spec.segment_file.empty()) {
     const std::string path = directory + "/" + spec.segment_file;
     SEAM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
@@ -148,7 +169,7 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
     const auto compute_start = Clock::now();
     auto outputs = session_->Run(inputs);
     if (!outputs.ok()) return outputs.status().WithContext(spec_.tier + " segment");
-    mine.compute_ms = MsSince(compute_start);
+    mine.compute_ms = stretch_->Apply(MsSince(compute_start));
     made = std::move(outputs).value();
   }
 

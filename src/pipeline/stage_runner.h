@@ -15,6 +15,7 @@
 // Thread safety: Run may be called from any number of threads at once.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -34,6 +35,26 @@ struct StageOptions {
   // Forward tensors in the codec they arrived in without decoding them (see above). Off only to
   // measure what pass-through saves (bench/relay_bench).
   bool pass_through = true;
+  // Emulates a slower, dedicated CPU for this tier (the device, in benchmarks and tests): each
+  // run of the segment is stretched to `compute_stretch` times its measured time by waiting after
+  // it. Steady, unlike a cgroup CPU quota on shared cores (101-240 ms for one plan in one run).
+  double compute_stretch = 1;
+};
+
+// The emulation behind compute_stretch, for one workload (one session's runs): after a run that
+// took `ms`, waits until it appears to have taken `factor` times the fastest this workload has
+// been seen to run, and returns that time. The fastest, not this run's own time, because a
+// dedicated CPU does not feel the host's load (stretching each measured time would multiply the
+// host's noise by the factor). Thread-safe.
+class ComputeStretch {
+ public:
+  explicit ComputeStretch(double factor = 1) : factor_(factor) {}
+  double Apply(double ms);
+  double factor() const { return factor_; }
+
+ private:
+  const double factor_;
+  std::atomic<double> fastest_ms_{0};  // 0: no run yet
 };
 
 // The tensors of one request that stay coded through this tier.
@@ -90,6 +111,7 @@ class StageRunner {
 
   StageSpec spec_;
   bool pass_through_ = true;
+  std::unique_ptr<ComputeStretch> stretch_;
   std::unique_ptr<runtime::Session> session_;  // null when the tier only relays
   std::unique_ptr<oip::HopClient> hop_;        // null on the last tier
 };
