@@ -40,12 +40,8 @@ Route DecideRoute(const RouteSnapshot& s, const RouteConfig& config) {
   const double reserve = *s.fallback_ms * (1 + config.fallback_margin) + config.slack_ms;
   const double local_total = s.device_ms + *s.fallback_ms;
   const double budget = s.ms_left - reserve;
-  if (!s.remote_ms || s.remote_stale) {
-    if (budget > s.device_ms) {
-      return Remote(budget, s.remote_ms ? "sent: re-measuring the remote part (last estimate " +
-                                              Ms(*s.remote_ms) + " is stale)"
-                                        : "sent: no estimate of the remote part yet");
-    }
+  if (!s.remote_ms) {
+    if (budget > s.device_ms) return Remote(budget, "sent: no estimate of the remote part yet");
     if (local_total <= s.ms_left) {
       return Local("local: " + Ms(s.ms_left) + " left is too little to try the tiers above");
     }

@@ -20,12 +20,9 @@
 namespace seam::adapt {
 
 struct RouteSnapshot {
-  double ms_left = 0;               // until the request's deadline (+inf: none)
-  double device_ms = 0;             // the device's own segment, predicted
-  std::optional<double> remote_ms;  // from sending to the answer, predicted; none: not known
-  // The remote estimate is too old to trust (nothing was sent for a while, e.g. because it was
-  // predicted too slow): it is re-measured on this request, with the fallback in reserve.
-  bool remote_stale = false;
+  double ms_left = 0;                 // until the request's deadline (+inf: none)
+  double device_ms = 0;               // the device's own segment, predicted
+  std::optional<double> remote_ms;    // from sending to the answer, predicted; none: not known
   std::optional<double> fallback_ms;  // the fallback segment, predicted; none: no fallback
   bool next_allowed = true;           // the next hop's circuit breaker lets a call through
   bool was_local = false;  // the previous request was finished locally by choice (hysteresis)

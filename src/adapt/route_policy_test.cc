@@ -55,15 +55,6 @@ TEST(RoutePolicyTest, UnknownRemoteIsTriedWhenThereIsTimeToFallBack) {
   EXPECT_EQ(local.kind, Route::Kind::kLocal);
 }
 
-TEST(RoutePolicyTest, AStaleEstimateIsReMeasuredWithTheFallbackInReserve) {
-  // Predicted too slow a while ago: without re-measuring, the device would never send again.
-  const Route r = DecideRoute(
-      {.ms_left = 100, .device_ms = 5, .remote_ms = 400, .remote_stale = true, .fallback_ms = 40});
-  EXPECT_EQ(r.kind, Route::Kind::kRemote);
-  EXPECT_DOUBLE_EQ(r.remote_budget_ms, 48);
-  EXPECT_NE(r.reason.find("re-measuring"), std::string::npos) << r.reason;
-}
-
 TEST(RoutePolicyTest, WhenNothingMeetsTheDeadlineTheFasterIsTaken) {
   const Route remote =
       DecideRoute({.ms_left = 20, .device_ms = 5, .remote_ms = 30, .fallback_ms = 60});

@@ -13,8 +13,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A remote estimate without a sample for this long is re-measured (route_policy.h).
-constexpr auto kStaleAfter = std::chrono::seconds(1);
+// A remote estimate without a sample for this long is re-measured by a background probe.
+constexpr auto kRemeasure = std::chrono::milliseconds(250);
+// A probe waits at most this long (a lower bound is enough to know the tiers are slow).
+constexpr double kProbeCapMs = 2000;
 
 double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -117,6 +119,56 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
   return device;
 }
 
+DeviceRuntime::~DeviceRuntime() {
+  std::thread probe;
+  {
+    std::lock_guard lock(mu_);
+    probe = std::move(probe_);
+  }
+  if (probe.joinable()) probe.join();
+}
+
+void DeviceRuntime::RecordRemote(const Status& status, const pipeline::RequestTrace& trace,
+                                 double elapsed_ms, bool fresh) const {
+  // A probe's sample replaces an estimate that went stale; a request's is one more observation.
+  auto observe = [&](double ms) {
+    if (fresh) {
+      remote_ms_.Prime(ms);
+    } else {
+      remote_ms_.Observe(ms);
+    }
+    last_remote_sample_ = Clock::now();
+  };
+  if (status.ok()) {
+    breaker_.OnSuccess();
+    const pipeline::TierTrace& mine = trace.tiers.front();
+    if (mine.compute_ms > 0) device_ms_.Observe(mine.compute_ms);
+    observe(mine.total_ms - mine.compute_ms - mine.encode_ms - mine.decode_ms);
+    return;
+  }
+  if (CountsAgainstTheTier(status.code())) {
+    breaker_.OnFailure(NowUs());
+    last_remote_error_ = status.message();
+  }
+  // A remote part that ran out of its budget took at least that long.
+  if (status.code() == StatusCode::kDeadlineExceeded) observe(elapsed_ms - device_ms_.value());
+}
+
+void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
+  if (probe_.joinable()) probe_.join();  // the previous probe has finished (probing_ was false)
+  probe_ = std::thread([this, inputs] {
+    const auto start = Clock::now();
+    const double cap_ms = std::min(deadline_ms_, kProbeCapMs);
+    pipeline::RequestTrace trace;
+    auto result = runner_->Run(
+        inputs, &trace,
+        {.deadline = start + std::chrono::microseconds(static_cast<int64_t>(cap_ms * 1e3))});
+    std::lock_guard lock(mu_);
+    RecordRemote(result.status(), trace, MsSince(start), /*fresh=*/true);
+    probing_ = false;
+  });
+}
+
 std::string DeviceRuntime::DeploymentKey() const {
   const auto& s = spec();
   return s.plan_id + (s.next ? "|" + s.next->model + "|" + std::to_string(s.next->version) : "");
@@ -126,10 +178,7 @@ adapt::RouteSnapshot DeviceRuntime::Snapshot(double ms_left) const {
   adapt::RouteSnapshot s;
   s.ms_left = ms_left;
   s.device_ms = device_ms_.value();
-  if (remote_ms_.known() && adaptive_) {  // not adaptive: always tried, as if unknown
-    s.remote_ms = remote_ms_.value();
-    s.remote_stale = !remeasuring_ && Clock::now() - last_remote_sample_ >= kStaleAfter;
-  }
+  if (remote_ms_.known() && adaptive_) s.remote_ms = remote_ms_.value();  // else always tried
   if (fallback_) s.fallback_ms = fallback_ms_.value();
   s.next_allowed = breaker_.state(NowUs()) != adapt::CircuitBreaker::State::kOpen;
   s.was_local = was_local_;
@@ -194,7 +243,6 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
   if (!spec().next) return runner_->Run(inputs, &t, {.deadline = deadline});
 
   adapt::Route route;
-  bool remeasure = false;
   {
     std::lock_guard lock(mu_);
     const adapt::RouteSnapshot snapshot = Snapshot(deadline_ms_);
@@ -202,8 +250,12 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
     if (!adaptive_ && route.kind == adapt::Route::Kind::kRemote) {
       route.reason = "sent: as planned (adaptation off)";
     }
-    if (snapshot.remote_stale && route.kind == adapt::Route::Kind::kRemote) {
-      remeasure = remeasuring_ = true;  // one request at a time re-measures
+    // Staying local with a remote estimate that is getting old (not for an open circuit, whose
+    // half-open probe is a real request): measure the tiers above in the background.
+    if (route.kind == adapt::Route::Kind::kLocal && snapshot.next_allowed && !probing_ &&
+        Clock::now() - last_remote_sample_ >= kRemeasure) {
+      probing_ = true;
+      StartProbe(inputs);
     }
     was_local_ = route.kind == adapt::Route::Kind::kLocal && !route.degraded;
     if (!snapshot.next_allowed && !last_remote_error_.empty()) {
@@ -243,41 +295,13 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
                              {.deadline = oip::Earliest(remote_deadline, deadline),
                               .computed = &computed,
                               .next_failed = &next_failed});
-  // A fresh sample replaces a stale estimate outright; otherwise it is one more observation.
-  auto observe_remote = [&](double ms) {
-    if (remeasure) {
-      remote_ms_.Prime(ms);
-    } else {
-      remote_ms_.Observe(ms);
-    }
-    last_remote_sample_ = Clock::now();
-  };
-  if (result.ok()) {
+  if (result.ok() || next_failed) {
     std::lock_guard lock(mu_);
-    if (remeasure) remeasuring_ = false;
-    breaker_.OnSuccess();
-    const pipeline::TierTrace& mine = t.tiers.front();
-    if (mine.compute_ms > 0) device_ms_.Observe(mine.compute_ms);
-    observe_remote(mine.total_ms - mine.compute_ms - mine.encode_ms - mine.decode_ms);
-    return result;
+    RecordRemote(result.status(), t, MsSince(start), /*fresh=*/false);
   }
-  if (remeasure) {
-    std::lock_guard lock(mu_);
-    remeasuring_ = false;
-  }
+  if (result.ok()) return result;
   if (!next_failed) return result;  // the device's own segment failed: nothing to fall back on
   if (remote_error) *remote_error = result.status();
-  {
-    std::lock_guard lock(mu_);
-    if (CountsAgainstTheTier(result.status().code())) {
-      breaker_.OnFailure(NowUs());
-      last_remote_error_ = result.status().message();
-    }
-    // A remote part that ran out of its budget took at least that long.
-    if (result.status().code() == StatusCode::kDeadlineExceeded) {
-      observe_remote(MsSince(start) - device_ms_.value());
-    }
-  }
   if (!fallback_) return result;
   return finish_locally(std::move(computed), runner_->session() != nullptr, /*degraded=*/true,
                         "fallback: " + result.status().message());

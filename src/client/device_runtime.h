@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "adapt/circuit_breaker.h"
 #include "adapt/route_policy.h"
@@ -34,6 +35,7 @@ class DeviceRuntime {
   // until it answers).
   static Result<std::unique_ptr<DeviceRuntime>> Open(const std::string& plan_path,
                                                      const Options& options);
+  ~DeviceRuntime();  // waits for a probe in flight (at most kProbeCapMs)
 
   // `inputs`: every input of the device stage, already checked against it. When the tiers above
   // failed, `*remote_error` (may be null) receives their error, whether or not the fallback then
@@ -54,6 +56,13 @@ class DeviceRuntime {
   Result<TensorMap> RunLocally(const TensorMap& inputs, TensorMap computed, bool device_ran,
                                pipeline::TierTrace& mine) const;
   adapt::RouteSnapshot Snapshot(double ms_left) const;  // caller holds mu_
+  // While requests stay on the device, the remote estimate would never change: every
+  // kRemeasureMs one request is also sent up in the background (a copy; its answer only feeds the
+  // estimates), so that a link or tier that recovered is noticed without a request paying for it.
+  // Caller holds mu_ and has set probing_.
+  void StartProbe(const TensorMap& inputs) const;
+  void RecordRemote(const Status& status, const pipeline::RequestTrace& trace, double elapsed_ms,
+                    bool fresh) const;  // caller holds mu_
 
   std::string model_path_;
   double deadline_ms_ = 0;
@@ -71,9 +80,10 @@ class DeviceRuntime {
   mutable adapt::CircuitBreaker breaker_{
       {.failures_to_open = 3, .open_ms = 200, .max_open_ms = 1000}};
   mutable std::string last_remote_error_;  // why the breaker counted a failure, for the trace
-  // When remote_ms_ last had a sample, and whether a request is re-measuring a stale one now.
+  // When remote_ms_ last had a sample, and the background probe (StartProbe).
   mutable std::chrono::steady_clock::time_point last_remote_sample_{};
-  mutable bool remeasuring_ = false;
+  mutable bool probing_ = false;
+  mutable std::thread probe_;
   mutable bool was_local_ = false;  // the last route was local by choice (hysteresis)
 };
 
