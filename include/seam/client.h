@@ -101,6 +101,10 @@ struct Options {
   // that is predicted faster). false: always send as the plan says, finishing on the device only
   // when the tiers above fail or cannot answer in time (fault tolerance stays).
   bool adaptive = true;
+  // While requests stay on the device, the tiers above are re-measured in the background (one
+  // request's copy, its answer discarded) at most this often, so that a recovered link or tier is
+  // used again within about this long.
+  double probe_interval_ms = 100;
   // For benchmarks and tests: emulate a slower, dedicated device CPU by stretching each device
   // run (its segment, its fallback) to this many times its measured time. 1: off.
   double device_slowdown = 1;

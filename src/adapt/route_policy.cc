@@ -1,5 +1,6 @@
 #include "adapt/route_policy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -27,6 +28,9 @@ Route Local(std::string reason) {
 Status RouteConfig::Validate() const {
   if (!(fallback_margin >= 0) || !(slack_ms >= 0)) {
     return InvalidArgument("fallback margin and slack must not be negative");
+  }
+  if (!(too_slow >= 1)) {
+    return InvalidArgument("too_slow must be >= 1, got " + std::to_string(too_slow));
   }
   if (!(hysteresis >= 0 && hysteresis < 1)) {
     return InvalidArgument("hysteresis must be in [0, 1), got " + std::to_string(hysteresis));
@@ -57,7 +61,9 @@ Route DecideRoute(const RouteSnapshot& s, const RouteConfig& config) {
                  /*degraded=*/false};
   }
   if (remote_total <= budget) {
-    return Remote(budget, "sent: predicted " + Ms(remote_total) + ", fallback in reserve");
+    const double give_up = std::max(config.too_slow * remote_total, local_total);
+    return Remote(std::min(budget, give_up),
+                  "sent: predicted " + Ms(remote_total) + ", fallback in reserve");
   }
   if (local_total <= s.ms_left) {
     return Local("local: predicted remote " + Ms(remote_total) +

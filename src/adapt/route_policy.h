@@ -6,10 +6,11 @@
 // switch; within it, to stay). Otherwise send, when the predicted remote answer leaves time to
 // fall back if it does not come (the fallback's predicted time plus a margin stays in reserve;
 // the remote call is given up when only that reserve is left); otherwise finish locally if that
-// meets the deadline (degraded); if nothing is predicted to meet it, take the faster. A tier whose
-// circuit is open is not tried. A remote estimate that has gone stale is re-measured on a request
-// that keeps the fallback in reserve, so that a link that recovered is noticed (otherwise "too
-// slow" would never be retried).
+// meets the deadline (degraded); if nothing is predicted to meet it, take the faster. A request
+// sent with a known estimate is given up when it runs too slow (RouteConfig::too_slow). A tier
+// whose circuit is open is not tried. A remote estimate that has gone stale is re-measured on a
+// request that keeps the fallback in reserve, so that a link that recovered is noticed (otherwise
+// "too slow" would never be retried).
 #pragma once
 
 #include <optional>
@@ -34,6 +35,10 @@ struct RouteConfig {
   // Switch between sending and finishing locally only when the other is predicted faster by
   // this share, so that noise in the estimates does not make the choice flap.
   double hysteresis = 0.15;
+  // A remote part this many times slower than predicted is given up (and the fallback answers)
+  // once it has also taken as long as the device alone would: a link that just faded must not
+  // hold a request for its whole deadline.
+  double too_slow = 2;
 
   Status Validate() const;
 };

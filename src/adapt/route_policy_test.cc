@@ -20,7 +20,8 @@ TEST(RoutePolicyTest, SendsWhileTheFallbackStaysInReserve) {
   // 100 ms left; remote predicted 30 ms; fallback 40 ms -> reserve 40*1.25+2 = 52 ms.
   const Route r = DecideRoute({.ms_left = 100, .device_ms = 5, .remote_ms = 30, .fallback_ms = 40});
   EXPECT_EQ(r.kind, Route::Kind::kRemote);
-  EXPECT_DOUBLE_EQ(r.remote_budget_ms, 48);  // give up on the remote answer with 52 ms left
+  // Given up when only the 52 ms reserve is left, or once it runs too slow: 2 x 35 ms.
+  EXPECT_DOUBLE_EQ(r.remote_budget_ms, 48);
   EXPECT_NE(r.reason.find("fallback in reserve"), std::string::npos) << r.reason;
 }
 
@@ -40,11 +41,12 @@ TEST(RoutePolicyTest, AnOpenCircuitMeansLocalAtOnce) {
   EXPECT_NE(r.reason.find("circuit is open"), std::string::npos);
 }
 
-TEST(RoutePolicyTest, NoDeadlineSendsWithoutLimit) {
-  const Route r =
-      DecideRoute({.ms_left = kInf, .device_ms = 5, .remote_ms = 30, .fallback_ms = 40});
+TEST(RoutePolicyTest, WithoutADeadlineOnlyTooSlowGivesUp) {
+  const Route r = DecideRoute({.ms_left = kInf, .device_ms = 5, .remote_ms = 30, .fallback_ms = 40});
   EXPECT_EQ(r.kind, Route::Kind::kRemote);
-  EXPECT_TRUE(std::isinf(r.remote_budget_ms));
+  EXPECT_DOUBLE_EQ(r.remote_budget_ms, 70);  // 2 x 35 ms
+  // Without an estimate (the first request), nothing bounds it.
+  EXPECT_TRUE(std::isinf(DecideRoute({.ms_left = kInf, .fallback_ms = 40}).remote_budget_ms));
 }
 
 TEST(RoutePolicyTest, UnknownRemoteIsTriedWhenThereIsTimeToFallBack) {
@@ -88,7 +90,20 @@ TEST(RoutePolicyTest, TheFasterWinsWithHysteresisAndIsNotDegraded) {
       Route::Kind::kRemote);
 }
 
+TEST(RoutePolicyTest, ARemotePartFarSlowerThanPredictedIsGivenUp) {
+  // Predicted 10 ms; the device alone takes 25 ms: wait at most max(2 x 10, 25) = 25 ms, not the
+  // whole 5 s deadline, before the fallback answers (a link that just faded).
+  const Route r =
+      DecideRoute({.ms_left = 5000, .device_ms = 0, .remote_ms = 10, .fallback_ms = 25});
+  EXPECT_EQ(r.kind, Route::Kind::kRemote);
+  EXPECT_DOUBLE_EQ(r.remote_budget_ms, 25);
+  const Route fast_device =
+      DecideRoute({.ms_left = 5000, .device_ms = 0, .remote_ms = 10, .fallback_ms = 12});
+  EXPECT_DOUBLE_EQ(fast_device.remote_budget_ms, 20);
+}
+
 TEST(RoutePolicyTest, ConfigIsValidated) {
+  EXPECT_FALSE(RouteConfig{.too_slow = 0.5}.Validate().ok());
   EXPECT_FALSE(RouteConfig{.hysteresis = 1}.Validate().ok());
   EXPECT_TRUE(RouteConfig{}.Validate().ok());
   EXPECT_FALSE(RouteConfig{.fallback_margin = -1}.Validate().ok());

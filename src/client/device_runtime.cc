@@ -13,8 +13,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A remote estimate without a sample for this long is re-measured by a background probe.
-constexpr auto kRemeasure = std::chrono::milliseconds(250);
 // A probe waits at most this long (a lower bound is enough to know the tiers are slow).
 constexpr double kProbeCapMs = 2000;
 
@@ -77,6 +75,12 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
   SEAM_ASSIGN_OR_RETURN(device->deadline_ms_, RequestDeadlineMs(options, plan.slo_ms));
   device->model_path_ = plan.model_path;
   device->adaptive_ = options.adaptive;
+  if (!(options.probe_interval_ms > 0)) {
+    return InvalidArgument("the probe interval must be positive (milliseconds), got " +
+                           std::to_string(options.probe_interval_ms));
+  }
+  device->probe_interval_ =
+      std::chrono::microseconds(static_cast<int64_t>(options.probe_interval_ms * 1e3));
   if (spec.next && !options.next_address.empty()) spec.next->address = options.next_address;
   const std::string directory = std::filesystem::path(stage_path).parent_path().string();
   pipeline::StageOptions stage_options;
@@ -150,8 +154,15 @@ void DeviceRuntime::RecordRemote(const Status& status, const pipeline::RequestTr
     breaker_.OnFailure(NowUs());
     last_remote_error_ = status.message();
   }
-  // A remote part that ran out of its budget took at least that long.
-  if (status.code() == StatusCode::kDeadlineExceeded) observe(elapsed_ms - device_ms_.value());
+  // A remote part given up after its budget would have taken longer than that, by an unknown
+  // amount: strong evidence that the link or tier slowed down (a single slow answer is not given
+  // up: the budget is twice the prediction). The estimate jumps to 1.5x the time waited, so the
+  // next requests are routed by it at once; probes bring it back down if it was a blip.
+  if (status.code() == StatusCode::kDeadlineExceeded) {
+    const double waited = elapsed_ms - device_ms_.value();
+    remote_ms_.Prime(std::max(remote_ms_.value(), 1.5 * waited));
+    last_remote_sample_ = Clock::now();
+  }
 }
 
 void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
@@ -164,7 +175,18 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
         inputs, &trace,
         {.deadline = start + std::chrono::microseconds(static_cast<int64_t>(cap_ms * 1e3))});
     std::lock_guard lock(mu_);
-    RecordRemote(result.status(), trace, MsSince(start), /*fresh=*/true);
+    // A probe that answered faster than the estimate shows the tiers are at least that fast now
+    // (noise can slow an answer, not speed it up much): it replaces the estimate, so a recovered
+    // link is used at once. A slower answer is one more observation, so a blip does not flip the
+    // route; an estimate with no sample for several intervals is replaced outright too.
+    const double waited = MsSince(start);
+    const bool faster =
+        result.ok() && remote_ms_.known() && !trace.tiers.empty() &&
+        trace.tiers.front().total_ms - trace.tiers.front().compute_ms < remote_ms_.value();
+    const bool stale =
+        Clock::now() - last_remote_sample_ >
+        4 * probe_interval_ + std::chrono::microseconds(static_cast<int64_t>(waited * 1e3));
+    RecordRemote(result.status(), trace, waited, /*fresh=*/faster || stale);
     probing_ = false;
   });
 }
@@ -253,7 +275,7 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
     // Staying local with a remote estimate that is getting old (not for an open circuit, whose
     // half-open probe is a real request): measure the tiers above in the background.
     if (route.kind == adapt::Route::Kind::kLocal && snapshot.next_allowed && !probing_ &&
-        Clock::now() - last_remote_sample_ >= kRemeasure) {
+        Clock::now() - last_remote_sample_ >= probe_interval_) {
       probing_ = true;
       StartProbe(inputs);
     }

@@ -57,7 +57,7 @@ class DeviceRuntime {
                                pipeline::TierTrace& mine) const;
   adapt::RouteSnapshot Snapshot(double ms_left) const;  // caller holds mu_
   // While requests stay on the device, the remote estimate would never change: every
-  // kRemeasureMs one request is also sent up in the background (a copy; its answer only feeds the
+  // probe_interval_ one request is also sent up in the background (a copy; its answer only feeds the
   // estimates), so that a link or tier that recovered is noticed without a request paying for it.
   // Caller holds mu_ and has set probing_.
   void StartProbe(const TensorMap& inputs) const;
@@ -67,6 +67,7 @@ class DeviceRuntime {
   std::string model_path_;
   double deadline_ms_ = 0;
   bool adaptive_ = true;
+  std::chrono::microseconds probe_interval_{100000};
   // Options::device_slowdown for the fallback's runs (the runner stretches the segment's); for
   // the segment's runs outside the runner, segment_stretch_.
   std::unique_ptr<pipeline::ComputeStretch> fallback_stretch_, segment_stretch_;

@@ -93,4 +93,18 @@ Result<std::string> DeviceStagePath(const ExecutablePlan& plan) {
   }
 }
 
+nlohmann::json HandPlacedPlan(const std::string& model_path, const std::string& model_sha256,
+                              const std::vector<std::string>& tiers,
+                              const std::vector<std::pair<std::string, std::string>>& node_tiers,
+                              const nlohmann::json& transfers) {
+  nlohmann::json tier_list = nlohmann::json::array(), placement = nlohmann::json::array();
+  for (const auto& t : tiers) tier_list.push_back({{"name", t}});
+  for (const auto& [node, tier] : node_tiers) placement.push_back({{"node", node}, {"tier", tier}});
+  return {{"schema", "seam.plan/v1"},
+          {"model", {{"path", model_path}, {"sha256", model_sha256}}},
+          {"tiers", tier_list},
+          {"placement", placement},
+          {"transfers", transfers}};
+}
+
 }  // namespace seam::plan

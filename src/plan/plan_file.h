@@ -30,6 +30,15 @@ struct ExecutablePlan {
   std::string CodecFor(const std::string& tensor, int link, bool up) const;
 };
 
+// A plan for a placement chosen by hand (tests, benchmarks, an oracle's candidates): each compute
+// node, by name, on one of `tiers` (chain order, the device first), and `transfers` as the plan
+// file records them (tensor, link, direction, codec); no predictions. seam deploy and the client
+// read it like any plan.
+nlohmann::json HandPlacedPlan(const std::string& model_path, const std::string& model_sha256,
+                              const std::vector<std::string>& tiers,
+                              const std::vector<std::pair<std::string, std::string>>& node_tiers,
+                              const nlohmann::json& transfers = nlohmann::json::array());
+
 // INVALID_ARGUMENT naming the file for anything that is not a seam.plan/v1 plan.
 Result<ExecutablePlan> ReadExecutablePlan(const std::string& path);
 
