@@ -154,5 +154,28 @@ TEST_F(CliTest, SplitThenVerifyAndTamperDetection) {
                   "changed or corrupted after the split");
 }
 
+// Adaptation settings and link traces: one clear line, exit 1, before anything starts.
+TEST_F(CliTest, BadAdaptationSettingsAndTraces) {
+  const Outcome deadline = Seam("run --plan nope.json --random 1 --deadline-ms 0");
+  EXPECT_EQ(deadline.exit_code, 1);
+  EXPECT_NE(deadline.output.find("--deadline-ms must be positive"), std::string::npos)
+      << deadline.output;
+  const Outcome negative = Seam("run --plan nope.json --random 1 --deadline-ms -5");
+  EXPECT_EQ(negative.exit_code, 1) << negative.output;
+  const Outcome slowdown = Seam("run --plan nope.json --random 1 --device-slowdown 0.5");
+  EXPECT_EQ(slowdown.exit_code, 1);
+  EXPECT_NE(slowdown.output.find("--device-slowdown must be at least 1"), std::string::npos)
+      << slowdown.output;
+  const Outcome probe = Seam("run --plan nope.json --random 1 --probe-interval-ms 0");
+  EXPECT_EQ(probe.exit_code, 1);
+  EXPECT_NE(probe.output.find("--probe-interval-ms must be positive"), std::string::npos);
+
+  const std::string not_a_trace = Write("cell.trace", "12\n13\nthirty\n");
+  const Outcome trace = Seam("relay --listen 127.0.0.1:0 --to 127.0.0.1:9 --trace " + not_a_trace);
+  EXPECT_EQ(trace.exit_code, 1);
+  EXPECT_NE(trace.output.find("--trace: " + not_a_trace + ":3"), std::string::npos) << trace.output;
+  EXPECT_NE(trace.output.find("Mahimahi"), std::string::npos) << trace.output;
+}
+
 }  // namespace
 }  // namespace seam

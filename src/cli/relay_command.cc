@@ -6,13 +6,21 @@
 // Prints one line, "relay listening on HOST:PORT -> HOST:PORT", once it is bound (scripts read the
 // port from it), then relays until SIGINT or SIGTERM, which it takes with sigwait as `seam serve`
 // does, closes every connection and exits 0.
+//
+// `--trace FILE [--window-ms W]` replays a link trace in the Mahimahi format (lab/link_trace.h) on
+// the up direction (client -> target, an uplink trace), one rate per window, looping as Mahimahi
+// does; the down direction keeps --rate / --down-rate.
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "cli/commands.h"
+#include "lab/link_trace.h"
 #include "lab/shaped_relay.h"
 #include "plan/link.h"
 
@@ -27,6 +35,8 @@ struct RelayCommandOptions {
   std::string up_rate;
   std::string down_rate;
   double connect_timeout_s = 10;
+  std::string trace;
+  double window_ms = 1000;
 };
 
 // The first non-empty of `specific` and `shared`, parsed; empty means unlimited.
@@ -69,8 +79,32 @@ int RunRelay(const RelayCommandOptions& o) {
     std::fprintf(stderr, "seam relay: %s\n", s.message().c_str());
   };
 
+  lab::LinkTrace trace;
+  if (!o.trace.empty()) {
+    auto read = lab::ReadMahimahi(o.trace);
+    if (!read.ok()) return ReportError(read.status().WithContext("--trace"));
+    trace = std::move(read).value();
+  }
   auto relay = lab::ShapedRelay::Start(std::move(options));
   if (!relay.ok()) return ReportError(relay.status());
+  // The trace's rate per window, on the up direction.
+  std::atomic<bool> stop{false};
+  std::thread replay;
+  if (!o.trace.empty()) {
+    replay = std::thread([&] {
+      const auto start = std::chrono::steady_clock::now();
+      const auto window = std::chrono::microseconds(static_cast<int64_t>(o.window_ms * 1e3));
+      for (int64_t k = 0; !stop.load(); ++k) {
+        const lab::LinkShape down = (*relay)->down();
+        const double bps = std::max(trace.RateBps(k, static_cast<int64_t>(o.window_ms)), 1e3);
+        (void)(*relay)->SetLink({.rate_bps = bps, .delay_ms = o.delay_ms}, down);
+        const auto until = start + (k + 1) * window;
+        while (!stop.load() && std::chrono::steady_clock::now() < until) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
+    });
+  }
   std::printf("relay listening on %s -> %s\n", (*relay)->listen_address().ToString().c_str(),
               to->ToString().c_str());
   std::fflush(stdout);
@@ -78,6 +112,8 @@ int RunRelay(const RelayCommandOptions& o) {
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) != 0) {
   }
+  stop = true;
+  if (replay.joinable()) replay.join();
   (*relay)->Stop();
   return 0;
 }
@@ -103,6 +139,12 @@ void RegisterRelayCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--connect-timeout-s", o->connect_timeout_s,
                   "give up connecting to the target after this long")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--trace", o->trace,
+                  "replay this Mahimahi link trace (one line per 1500-byte delivery, in ms) on "
+                  "the up direction");
+  cmd->add_option("--window-ms", o->window_ms, "--trace: one rate per window of this length")
+      ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = RunRelay(*o); });
 }

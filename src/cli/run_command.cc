@@ -36,6 +36,7 @@ struct RunFlags {
   double cpu_quota = 0;
   std::optional<double> deadline_ms;
   double device_slowdown = 1;
+  double probe_interval_ms = 100;
   bool no_fallback = false;
   bool no_adapt = false;
   double tolerance = 1e-2;
@@ -137,6 +138,14 @@ int RunRun(const RunFlags& f) {
         InvalidArgument("--deadline-ms must be positive, got " + std::to_string(*f.deadline_ms)));
   }
   if (!(f.tolerance >= 0)) return ReportError(InvalidArgument("--tolerance must not be negative"));
+  if (!(f.device_slowdown >= 1)) {
+    return ReportError(InvalidArgument("--device-slowdown must be at least 1, got " +
+                                       std::to_string(f.device_slowdown)));
+  }
+  if (!(f.probe_interval_ms > 0)) {
+    return ReportError(InvalidArgument("--probe-interval-ms must be positive, got " +
+                                       std::to_string(f.probe_interval_ms)));
+  }
   // The device's CPU, emulated with a cgroup quota on this process (ONNX Runtime's threads too).
   auto quota = LimitCpu(f.cpu_quota);
   if (!quota.ok()) return ReportError(quota.status());
@@ -147,6 +156,7 @@ int RunRun(const RunFlags& f) {
   options.fallback = !f.no_fallback;
   options.adaptive = !f.no_adapt;
   options.device_slowdown = f.device_slowdown;
+  options.probe_interval_ms = f.probe_interval_ms;
   std::string error;
   auto c = client::Client::Open(f.plan, options, &error);
   if (!c) return ReportError(Unavailable(error));
@@ -306,6 +316,8 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--device-slowdown", f->device_slowdown,
                   "emulate a slower dedicated device CPU: stretch each device run F times "
                   "(steadier than --cpu-quota on shared cores)");
+  cmd->add_option("--probe-interval-ms", f->probe_interval_ms,
+                  "while requests stay on the device, re-measure the tiers above this often");
   cmd->add_option("--cpu-quota", f->cpu_quota,
                   "limit the device to this many cores (cgroup), to emulate a weaker device");
   cmd->callback([f, &exit_code] { exit_code = RunRun(*f); });
