@@ -5,6 +5,7 @@
 // request is answered, none later than its deadline + 10%, every answer the device finished
 // itself is flagged degraded (and still equals the whole model), and the three-tier path comes
 // back after each fault.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -90,6 +91,18 @@ class ChaosTest : public ::testing::Test {
             "error",  "--grpc-port",      std::to_string(port)};
   }
 
+  bool EdgeReady() {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    inference::ModelReadyRequest request;
+    request.set_name("chaos-edge");
+    request.set_version("1");
+    inference::ModelReadyResponse response;
+    const grpc::Status status = edge_->NewStub()->ModelReady(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.ready();
+  }
+
   // Sends `count` requests, one every kPeriod (as frames of a camera), and tallies them.
   void Send(client::Client& c, int count, Tally& tally) {
     auto next = Clock::now();
@@ -146,6 +159,8 @@ TEST_F(ChaosTest, KillRestartAndBlackHoleLoseNothingAndMissNoDeadline) {
   Send(*c, 100, healthy);
   ASSERT_EQ(::kill(cloud_->pid(), SIGKILL), 0);
   Send(*c, 200, killed);
+  // The edge's stage says it cannot serve while the cloud is down (readiness sees the next hop).
+  EXPECT_FALSE(EdgeReady());
   cloud_ = ServerProcess::Start(CloudArgs(cloud_port_), &error);
   ASSERT_TRUE(cloud_) << error;
   Send(*c, 250, restarted);
@@ -153,6 +168,7 @@ TEST_F(ChaosTest, KillRestartAndBlackHoleLoseNothingAndMissNoDeadline) {
   Send(*c, 200, holed);
   ASSERT_TRUE(relay_->SetLink({}, {}).ok());
   Send(*c, 250, restored);
+  EXPECT_TRUE(EdgeReady());
 
   const Tally* phases[] = {&healthy, &killed, &restarted, &holed, &restored};
   const char* names[] = {"healthy", "cloud killed", "cloud restarted", "black hole", "restored"};

@@ -121,6 +121,15 @@ Status HopClient::RequestLoad(const std::string& model, double timeout_ms) {
   return FromGrpcStatus(status, tier_ + " at " + address_ + " could not load '" + model + "'");
 }
 
+Status HopClient::Health() {
+  std::lock_guard lock(mu_);
+  if (suspect_link_) {
+    return Unavailable(tier_ + " at " + address_ +
+                       " took requests without answering (a black-holed link?)");
+  }
+  return last_connect_error_;
+}
+
 HopClient::Connection HopClient::Current() {
   std::lock_guard lock(mu_);
   return connection_;

@@ -72,6 +72,10 @@ class HopClient {
   Result<inference::ModelInferResponse> Infer(inference::ModelInferRequest request,
                                               const Deadline& deadline = {});
 
+  // OK unless the next tier is known to be unreachable: the last connection attempt failed (and
+  // nothing has connected since), or the link swallowed requests without answering.
+  Status Health();
+
   const std::string& tier() const { return tier_; }
   const std::string& address() const { return address_; }
 

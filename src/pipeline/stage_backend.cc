@@ -18,6 +18,10 @@ class StageBackend final : public server::Backend {
   const std::vector<TensorSpec>& inputs() const override { return inputs_; }
   const std::vector<TensorSpec>& outputs() const override { return outputs_; }
   bool WaitsOnPeers() const override { return true; }
+  Status Health() const override {
+    if (!runner_->hop()) return Status::Ok();
+    return runner_->hop()->Health().WithContext("its next tier");
+  }
   bool KeepsCoded(const std::string& name, const std::string& codec) const override {
     return runner_->KeepsCodedInput(name, codec);
   }

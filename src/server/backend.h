@@ -83,6 +83,10 @@ class Backend {
   // worker pool of their own so that a slow peer never holds up the models this server computes.
   virtual bool WaitsOnPeers() const { return false; }
 
+  // Whether the loaded version can serve now: OK, or why not (a stage whose next tier is known to
+  // be unreachable). Readiness (ModelReady, /v2/models/NAME/ready) reports it.
+  virtual Status Health() const { return Status::Ok(); }
+
   // Sessions the backend runs on (repository::ModelConfig::instance_count for ONNX Runtime).
   virtual int instance_count() const { return 1; }
 };

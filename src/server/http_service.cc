@@ -177,8 +177,11 @@ void HttpService::Route() {
   });
   s.Get(kModelPath + "/ready", [this](const Request& req, Response& res) {
     const std::string name = ModelName(req);
-    Status status = gate_->closed() ? Unavailable("the server is shutting down")
-                                    : repository_->Find(name, Version(req)).status();
+    Status status = Unavailable("the server is shutting down");
+    if (!gate_->closed()) {
+      auto model = repository_->Find(name, Version(req));
+      status = model.ok() ? (*model)->backend().Health() : model.status();
+    }
     nlohmann::json body = {{"name", name}, {"ready", status.ok()}};
     if (!status.ok()) body["error"] = status.message();
     Reply(res, ToHttpStatus(status),

@@ -159,8 +159,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerConte
                                                        inference::ModelReadyResponse* response) {
   return Answer(context, "ModelReady", [&] {
     SEAM_RETURN_IF_ERROR(Authorize(context));
-    response->set_ready(!gate_.closed() &&
-                        repository_.Find(request->name(), request->version()).ok());
+    // Loaded, and able to serve now: a stage whose next tier is unreachable is not ready.
+    auto model = repository_.Find(request->name(), request->version());
+    response->set_ready(!gate_.closed() && model.ok() && (*model)->backend().Health().ok());
     return Status::Ok();
   });
 }
