@@ -129,19 +129,13 @@ BatcherCounters DynamicBatcher::counters() const {
   return c;
 }
 
-std::vector<DynamicBatcher::Queued> DynamicBatcher::TakeExpired(int64_t now,
-                                                                int64_t* next_deadline_us) {
-  std::vector<Queued> expired;
-  *next_deadline_us = 0;
+void DynamicBatcher::RemoveWhere(const std::function<bool(size_t)>& take,
+                                 std::vector<Queued>* taken) {
   size_t kept = 0;
-  for (size_t i = 0; i < queued_.size(); ++i) {
-    const int64_t deadline = queued_[i].deadline_us;
-    if (deadline > 0 && deadline <= now) {
-      expired.push_back(std::move(queued_[i]));
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    if (take(i)) {
+      if (taken) taken->push_back(std::move(queued_[i]));
       continue;
-    }
-    if (deadline > 0 && (*next_deadline_us == 0 || deadline < *next_deadline_us)) {
-      *next_deadline_us = deadline;
     }
     if (kept != i) {
       pending_[kept] = std::move(pending_[i]);
@@ -151,6 +145,22 @@ std::vector<DynamicBatcher::Queued> DynamicBatcher::TakeExpired(int64_t now,
   }
   pending_.resize(kept);
   queued_.resize(kept);
+}
+
+std::vector<DynamicBatcher::Queued> DynamicBatcher::TakeExpired(int64_t now,
+                                                                int64_t* next_deadline_us) {
+  std::vector<Queued> expired;
+  *next_deadline_us = 0;
+  RemoveWhere(
+      [&](size_t i) {
+        const int64_t deadline = queued_[i].deadline_us;
+        if (deadline > 0 && deadline <= now) return true;
+        if (deadline > 0 && (*next_deadline_us == 0 || deadline < *next_deadline_us)) {
+          *next_deadline_us = deadline;
+        }
+        return false;
+      },
+      &expired);
   return expired;
 }
 
@@ -204,20 +214,12 @@ void DynamicBatcher::WorkerLoop() {
       batch.queue_us.push_back(now - pending_[index].arrival_us);
       batch.requests.push_back(std::move(queued_[index]));
     }
-    size_t kept = 0;
-    for (size_t i = 0, next = 0; i < pending_.size(); ++i) {
-      if (next < action.run.size() && action.run[next] == i) {
-        ++next;
-        continue;
-      }
-      if (kept != i) {
-        pending_[kept] = std::move(pending_[i]);
-        queued_[kept] = std::move(queued_[i]);
-      }
-      ++kept;
-    }
-    pending_.resize(kept);
-    queued_.resize(kept);
+    size_t next = 0;  // action.run is in queue order
+    RemoveWhere([&](size_t i) {
+      const bool taken = next < action.run.size() && action.run[next] == i;
+      next += taken;
+      return taken;
+    });
     // Another batch may be ready already; a sleeping worker should look.
     if (!pending_.empty()) wake_.notify_one();
 

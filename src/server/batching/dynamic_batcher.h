@@ -112,6 +112,9 @@ class DynamicBatcher {
   DynamicBatcher(BatcherConfig config, Executor executor, Clock clock);
   void WorkerLoop();
   void RunBatch(Taken& batch);
+  // Removes the queued requests for which take(index) is true (called once per index, in queue
+  // order), keeping the others' order; moves them to *taken when given. Caller holds mu_.
+  void RemoveWhere(const std::function<bool(size_t)>& take, std::vector<Queued>* taken = nullptr);
   // Removes the queued requests whose deadline is <= now (caller holds mu_), and the earliest
   // deadline left (0: none) in *next_deadline_us.
   std::vector<Queued> TakeExpired(int64_t now, int64_t* next_deadline_us);
