@@ -1,15 +1,18 @@
 // `seam run --plan PLAN.json`: the device side of a deployed plan, as an application would call
 // it through include/seam/client.h, with a trace per request and latency percentiles.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "cli/commands.h"
 #include "cli/cpu_limit.h"
+#include "cli/run_report.h"
 #include "common/file_util.h"
 #include "common/npy.h"
 #include "pipeline/trace.h"
@@ -40,6 +43,9 @@ struct RunFlags {
   bool no_fallback = false;
   bool no_adapt = false;
   double tolerance = 1e-2;
+  double duration_s = 0;
+  double report_ms = 0;
+  std::string svg;
 };
 
 client::Tensor ToClient(const Tensor& t) {
@@ -138,6 +144,9 @@ int RunRun(const RunFlags& f) {
         InvalidArgument("--deadline-ms must be positive, got " + std::to_string(*f.deadline_ms)));
   }
   if (!(f.tolerance >= 0)) return ReportError(InvalidArgument("--tolerance must not be negative"));
+  if (f.duration_s < 0 || f.report_ms < 0) {
+    return ReportError(InvalidArgument("--duration-s and --report-ms must not be negative"));
+  }
   if (!(f.device_slowdown >= 1)) {
     return ReportError(InvalidArgument("--device-slowdown must be at least 1, got " +
                                        std::to_string(f.device_slowdown)));
@@ -190,13 +199,24 @@ int RunRun(const RunFlags& f) {
   Difference worst;
   nlohmann::json requests = nlohmann::json::array();
   int sent = 0, ok = 0, degraded = 0, failed = 0;
-  for (int r = 0; r < f.repeat; ++r) {
+  RunReport report(f.report_ms, stdout);
+  const auto run_start = std::chrono::steady_clock::now();
+  auto since_ms = [&](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(t - run_start).count();
+  };
+  const int rounds = f.duration_s > 0 ? std::numeric_limits<int>::max() : f.repeat;
+  for (int r = 0; r < rounds; ++r) {
+    if (f.duration_s > 0 && since_ms(std::chrono::steady_clock::now()) >= f.duration_s * 1e3) break;
     for (size_t i = 0; i < inputs->size(); ++i) {
       client::Tensors outputs;
       client::Trace trace;
       ++sent;
+      const auto started = std::chrono::steady_clock::now();
+      const bool answered = c->Infer((*inputs)[i], &outputs, &trace, &error);
+      report.Add(since_ms(started), since_ms(std::chrono::steady_clock::now()) - since_ms(started),
+                 trace, !answered);
       // A failed request is counted and reported; the run goes on (nothing else is lost with it).
-      if (!c->Infer((*inputs)[i], &outputs, &trace, &error)) {
+      if (!answered) {
         ++failed;
         if (failed <= 5) std::printf("request %d failed: %s\n", sent, error.c_str());
         requests.push_back({{"request", sent}, {"error", error}});
@@ -235,6 +255,12 @@ int RunRun(const RunFlags& f) {
             return ReportError(s);
         }
       }
+    }
+  }
+  report.Finish();
+  if (!f.svg.empty()) {
+    if (Status s = WriteFileAtomic(f.svg, report.Svg("seam run --plan " + f.plan)); !s.ok()) {
+      return ReportError(s);
     }
   }
   std::printf("outcomes: %d sent, %d ok, %d degraded (finished on the device), %d failed\n", sent,
@@ -316,6 +342,12 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--device-slowdown", f->device_slowdown,
                   "emulate a slower dedicated device CPU: stretch each device run F times "
                   "(steadier than --cpu-quota on shared cores)");
+  cmd->add_option("--duration-s", f->duration_s,
+                  "send the input sets over and over for this long (instead of --repeat)");
+  cmd->add_option("--report-ms", f->report_ms,
+                  "print a line per window of this length (requests, p50, p99, routes) and one "
+                  "per route change, as they happen");
+  cmd->add_option("--svg", f->svg, "draw latency over time, each request coloured by its route");
   cmd->add_option("--probe-interval-ms", f->probe_interval_ms,
                   "while requests stay on the device, re-measure the tiers above this often");
   cmd->add_option("--cpu-quota", f->cpu_quota,
