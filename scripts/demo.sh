@@ -11,7 +11,9 @@
 #
 # Settings (environment): SEAM_DEMO_MODEL (default: the pretrained BlazeFace), SEAM_DEMO_DEVICE_EDGE
 # (20mbit,5ms), SEAM_DEMO_EDGE_CLOUD (100mbit,20ms), SEAM_DEMO_DEVICE_CPU (0.1 core),
-# SEAM_DEMO_EDGE_CPU (0.5 core), SEAM_DEMO_REQUESTS (20), SEAM_DEMO_LAB (auto|netns|loopback).
+# SEAM_DEMO_EDGE_CPU (0.5 core), SEAM_DEMO_REQUESTS (20), SEAM_DEMO_LAB (auto|netns|loopback);
+# the adaptive run: SEAM_DEMO_ADAPT_UPLINK (200mbit,2ms), SEAM_DEMO_ADAPT_S (30),
+# SEAM_DEMO_DEADLINE_MS (1000), SEAM_DEMO_SVG (./seam-demo-adapt.svg).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${SEAM_BUILD:-$repo/build}
@@ -197,3 +199,95 @@ for n in device-only edge-only cloud-only; do
     echo "(seam's plan is the $n plan: one execution measured twice, so any difference is noise)"
   fi
 done
+
+# 5. Adapting while the lab changes under it. seam plans again for a fast uplink
+#    (SEAM_DEMO_ADAPT_UPLINK, 200 Mbit/s: sending BlazeFace's 786 KB input beats the 0.1-core
+#    device there), and runs that plan while the uplink drops to 1 Mbit/s and recovers (a link
+#    trace replayed by a second relay in front of the edge), then the cloud is killed (-9) and
+#    restarted. `seam run` prints every route change and a line per second as they happen, and
+#    draws latency over time coloured by route.
+adapt_s=${SEAM_DEMO_ADAPT_S:-30}
+deadline_ms=${SEAM_DEMO_DEADLINE_MS:-1000}
+adapt_uplink=${SEAM_DEMO_ADAPT_UPLINK:-200mbit,2ms}
+svg_out=${SEAM_DEMO_SVG:-$PWD/seam-demo-adapt.svg}
+rate=${adapt_uplink%%,*} rtt=${adapt_uplink#*,}; rtt=${rtt%ms}
+high_bps=$(awk -v r="$rate" 'BEGIN { n = r + 0; u = tolower(r); gsub(/[0-9.]/, "", u);
+  m = u == "gbit" ? 1e9 : u == "mbit" ? 1e6 : u == "kbit" ? 1e3 : 1; print n * m }')
+"$seam" plan "$model" --profile "device=$profiles/device.json" --profile "edge=$profiles/edge.json" \
+  --profile "cloud=$profiles/cloud.json" --link "device-edge=$adapt_uplink" \
+  --link "edge-cloud=$edge_cloud" --output "$out/adapt.json" >"$out/adapt.plan.log"
+[ "$lab" = netns ] && echo "(in the namespace lab the veth still caps the uplink at $device_edge)"
+# A Mahimahi trace (one line per 1500-byte delivery, in ms): full rate, 1 Mbit/s from 17% to 40%
+# of the run, full rate again.
+awk -v T="$((adapt_s * 1000))" -v hi="$high_bps" 'BEGIN {
+  for (t = 1; t <= T; t++) {
+    r = (t >= 0.17 * T && t < 0.4 * T) ? 1e6 : hi
+    owed += r / 8 / 1500 / 1000
+    for (; owed >= 1; owed--) print t
+  } }' >"$out/uplink.trace"
+relay_args=(relay --to "$edge_local" --trace "$out/uplink.trace" --window-ms 250
+  --delay-ms "$(awk -v r="$rtt" 'BEGIN{print r/2}')")
+if [ "$lab" = netns ]; then
+  # In front of the edge, inside its namespace; the veth's tc tbf still caps the rate.
+  "$netlab" exec edge "$seam" "${relay_args[@]}" --listen 10.77.1.2:9005 >"$out/adapt-relay.out" 2>&1 &
+  pids+=($!)
+  listening_address "$out/adapt-relay.out" "relay listening" >/dev/null
+  adapt_edge=10.77.1.2:9005
+else
+  "$seam" "${relay_args[@]}" --listen 127.0.0.1:0 >"$out/adapt-relay.out" 2>&1 &
+  pids+=($!)
+  adapt_edge=$(listening_address "$out/adapt-relay.out" "relay listening")
+fi
+"${deploy[@]}" "$out/adapt.json" --repository "edge=$out/edge-repo" \
+  --repository "cloud=$out/cloud-repo" --address "edge=$edge_addr" --address "cloud=$cloud_addr" \
+  "${control[@]}" --device-dir "$out/device" --name demo >"$out/adapt.deploy"
+if grep -q "deployed on 1 tier" "$out/adapt.deploy"; then
+  say "for a $adapt_uplink uplink seam's plan still runs everything on the device: nothing to adapt"
+  exit 0
+fi
+say "seam's plan for a $adapt_uplink uplink, ${adapt_s} s, deadline ${deadline_ms} ms: the uplink drops to 1 Mbit/s at" \
+  "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.17*T}') s and recovers at" \
+  "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.4*T}') s; its top tier is killed at" \
+  "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.55*T}') s and restarted at" \
+  "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.75*T}') s"
+# The fault: the highest tier the plan uses is killed and restarted on its port (in the namespace
+# lab only the cloud, whose server is restarted the same way it was started).
+victim=edge
+grep -q "  cloud: model" "$out/adapt.deploy" && victim=cloud
+[ "$lab" = netns ] && victim=cloud
+if [ $victim = cloud ]; then
+  victim_local=$cloud_local
+  victim_serve=(serve --repo "$out/cloud-repo" --host 127.0.0.1 --grpc-port "${cloud_local##*:}"
+    --http-port -1 --log-level warn)
+else
+  victim_local=$edge_local
+  victim_serve=(serve --repo "$out/edge-repo" --host 127.0.0.1 --grpc-port "${edge_local##*:}"
+    --http-port -1 --log-level warn --cpu-quota "$edge_cpu")
+fi
+grep -q "  $victim: model" "$out/adapt.deploy" ||
+  echo "(the plan does not use the $victim, so killing it changes nothing here)"
+"${on_device[@]}" --plan "$out/adapt.json" --random 1 --duration-s "$adapt_s" --report-ms 1000 \
+  --deadline-ms "$deadline_ms" --next-address "$adapt_edge" --svg "$out/adapt.svg" \
+  >"$out/adapt.run.log" 2>&1 &
+run_pid=$!
+tail -n +1 -f "$out/adapt.run.log" --pid "$run_pid" | grep --line-buffered -v "^request " &
+tail_pid=$!
+sleep "$(awk -v T="$adapt_s" 'BEGIN{print 0.55*T}')"
+echo "---- kill -9 the $victim ($victim_local)"
+pkill -9 -f "serve --repo $out/$victim-repo" || true
+sleep "$(awk -v T="$adapt_s" 'BEGIN{print 0.2*T}')"
+echo "---- restart the $victim"
+if [ "$lab" = netns ]; then
+  "$netlab" exec cloud "$seam" "${victim_serve[@]}" >"$out/$victim.2.out" 2>"$out/$victim.2.log" &
+else
+  "$seam" "${victim_serve[@]}" >"$out/$victim.2.out" 2>"$out/$victim.2.log" &
+fi
+pids+=($!)
+rc=0
+wait "$run_pid" || rc=$?
+wait "$tail_pid" 2>/dev/null || true
+cp "$out/adapt.svg" "$svg_out" 2>/dev/null && echo "latency over time, by route: $svg_out"
+if [ "$rc" -ne 0 ]; then
+  echo "demo: requests failed during the adaptive run (exit $rc)" >&2
+  exit "$rc"
+fi

@@ -13,8 +13,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A probe waits at most this long (a lower bound is enough to know the tiers are slow).
-constexpr double kProbeCapMs = 2000;
+// A probe waits at most twice what the device alone takes (beyond that the tiers above cannot be
+// the better route, and a lower bound is all the estimate needs), and at least this long.
+constexpr double kMinProbeCapMs = 250;
 
 double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -169,7 +170,12 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
   if (probe_.joinable()) probe_.join();  // the previous probe has finished (probing_ was false)
   probe_ = std::thread([this, inputs] {
     const auto start = Clock::now();
-    const double cap_ms = std::min(deadline_ms_, kProbeCapMs);
+    double cap_ms = kMinProbeCapMs;
+    {
+      std::lock_guard lock(mu_);
+      cap_ms = std::min(deadline_ms_,
+                        std::max(kMinProbeCapMs, 2 * (device_ms_.value() + fallback_ms_.value())));
+    }
     pipeline::RequestTrace trace;
     auto result = runner_->Run(
         inputs, &trace,

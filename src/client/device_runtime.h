@@ -35,7 +35,7 @@ class DeviceRuntime {
   // until it answers).
   static Result<std::unique_ptr<DeviceRuntime>> Open(const std::string& plan_path,
                                                      const Options& options);
-  ~DeviceRuntime();  // waits for a probe in flight (at most kProbeCapMs)
+  ~DeviceRuntime();  // waits for a probe in flight (bounded: see StartProbe)
 
   // `inputs`: every input of the device stage, already checked against it. When the tiers above
   // failed, `*remote_error` (may be null) receives their error, whether or not the fallback then

@@ -158,8 +158,11 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(const Deadli
       return last_connect_error_;
     }
     old = std::move(stream_);
-    if (recycle_connection_) {
-      // The old connection swallowed requests without a word: dial a new one.
+    // A new channel when the old connection swallowed requests without a word, or when the last
+    // attempt failed: gRPC keeps a channel whose connection failed in TRANSIENT_FAILURE and
+    // retries it in the background on its own schedule, so a tier that came back (restarted
+    // behind a relay, say) could stay unreachable to it for long; a fresh channel dials now.
+    if (recycle_connection_ || !last_connect_error_.ok()) {
       connection_.channel =
           OpenChannel(address_, {.max_message_bytes = options_.max_message_bytes});
       connection_.stub = inference::GRPCInferenceService::NewStub(connection_.channel);
