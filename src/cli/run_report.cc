@@ -88,7 +88,7 @@ std::string RunReport::Svg(const std::string& title) const {
                     std::to_string(static_cast<int>(kHeight)) +
                     "' font-family='sans-serif' font-size='12'>\n<rect width='100%' "
                     "height='100%' fill='white'/>\n<text x='" +
-                    std::to_string(kLeft) + "' y='18'>" + title + "</text>\n";
+                    std::to_string(static_cast<int>(kLeft)) + "' y='18'>" + title + "</text>\n";
   char buffer[256];
   for (int d = 0; d <= decades; ++d) {
     const double ms = std::pow(10.0, d);
