@@ -292,8 +292,8 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
     // Half-open: only one request probes the tier; the others stay local meanwhile.
     if (route.kind == adapt::Route::Kind::kRemote && fallback_ && !breaker_.Allow(NowUs())) {
       route = {adapt::Route::Kind::kLocal, 0,
-               "local: the next tier's circuit is half-open and "
-               "another request is probing it"};
+               "local: the next tier's circuit is half-open and another request is probing it",
+               /*degraded=*/true};
     }
   }
   t.route = route.reason;
