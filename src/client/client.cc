@@ -83,10 +83,7 @@ bool Redeployed(const std::string& plan_path, const DeviceRuntime& current) {
   if (!stage_path.ok()) return false;
   auto spec = pipeline::ReadStage(*stage_path);
   if (!spec.ok()) return false;
-  const std::string key =
-      spec->plan_id +
-      (spec->next ? "|" + spec->next->model + "|" + std::to_string(spec->next->version) : "");
-  return key != current.DeploymentKey();
+  return DeploymentKey(*spec) != current.DeploymentKey();
 }
 
 }  // namespace

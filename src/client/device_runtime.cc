@@ -47,6 +47,12 @@ bool CountsAgainstTheTier(StatusCode code) {
          code == StatusCode::kDataLoss;
 }
 
+// The remote part of a request the tiers above answered: the device's time minus its own work.
+double RemoteMs(const pipeline::RequestTrace& trace) {
+  const pipeline::TierTrace& mine = trace.tiers.front();
+  return mine.total_ms - mine.compute_ms - mine.encode_ms - mine.decode_ms;
+}
+
 }  // namespace
 
 Result<double> RequestDeadlineMs(const Options& options, double plan_slo_ms) {
@@ -148,7 +154,7 @@ void DeviceRuntime::RecordRemote(const Status& status, const pipeline::RequestTr
     breaker_.OnSuccess();
     const pipeline::TierTrace& mine = trace.tiers.front();
     if (mine.compute_ms > 0) device_ms_.Observe(mine.compute_ms);
-    observe(mine.total_ms - mine.compute_ms - mine.encode_ms - mine.decode_ms);
+    observe(RemoteMs(trace));
     return;
   }
   if (CountsAgainstTheTier(status.code())) {
@@ -186,9 +192,7 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
     // link is used at once. A slower answer is one more observation, so a blip does not flip the
     // route; an estimate with no sample for several intervals is replaced outright too.
     const double waited = MsSince(start);
-    const bool faster =
-        result.ok() && remote_ms_.known() && !trace.tiers.empty() &&
-        trace.tiers.front().total_ms - trace.tiers.front().compute_ms < remote_ms_.value();
+    const bool faster = result.ok() && remote_ms_.known() && RemoteMs(trace) < remote_ms_.value();
     const bool stale =
         Clock::now() - last_remote_sample_ >
         4 * probe_interval_ + std::chrono::microseconds(static_cast<int64_t>(waited * 1e3));
@@ -197,10 +201,11 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
   });
 }
 
-std::string DeviceRuntime::DeploymentKey() const {
-  const auto& s = spec();
+std::string DeploymentKey(const pipeline::StageSpec& s) {
   return s.plan_id + (s.next ? "|" + s.next->model + "|" + std::to_string(s.next->version) : "");
 }
+
+std::string DeviceRuntime::DeploymentKey() const { return client::DeploymentKey(spec()); }
 
 adapt::RouteSnapshot DeviceRuntime::Snapshot(double ms_left) const {
   adapt::RouteSnapshot s;

@@ -45,7 +45,7 @@ class DeviceRuntime {
 
   const pipeline::StageSpec& spec() const { return runner_->spec(); }
   const std::string& model_path() const { return model_path_; }
-  // Which deployment this is: its plan and the version it sends to.
+  // Which deployment this is (DeploymentKey of its stage).
   std::string DeploymentKey() const;
   bool has_fallback() const { return fallback_ != nullptr; }
 
@@ -57,9 +57,9 @@ class DeviceRuntime {
                                pipeline::TierTrace& mine) const;
   adapt::RouteSnapshot Snapshot(double ms_left) const;  // caller holds mu_
   // While requests stay on the device, the remote estimate would never change: every
-  // probe_interval_ one request is also sent up in the background (a copy; its answer only feeds the
-  // estimates), so that a link or tier that recovered is noticed without a request paying for it.
-  // Caller holds mu_ and has set probing_.
+  // probe_interval_ one request is also sent up in the background (a copy; its answer only feeds
+  // the estimates), so that a link or tier that recovered is noticed without a request paying for
+  // it. Caller holds mu_ and has set probing_.
   void StartProbe(const TensorMap& inputs) const;
   void RecordRemote(const Status& status, const pipeline::RequestTrace& trace, double elapsed_ms,
                     bool fresh) const;  // caller holds mu_
@@ -87,6 +87,9 @@ class DeviceRuntime {
   mutable std::thread probe_;
   mutable bool was_local_ = false;  // the last route was local by choice (hysteresis)
 };
+
+// Which deployment a device stage belongs to: its plan and the version it sends to.
+std::string DeploymentKey(const pipeline::StageSpec& spec);
 
 // The deadline a client applies to every request: Options::deadline_ms, else the plan's SLO, else
 // call_timeout_ms. INVALID_ARGUMENT for a negative one.

@@ -136,12 +136,15 @@ HopClient::Connection HopClient::Current() {
 }
 
 Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(const Deadline& deadline) {
-  const auto connect_by = Earliest(
-      deadline, SteadyClock::now() + std::chrono::microseconds(
-                                         static_cast<int64_t>(options_.connect_timeout_ms * 1e3)));
+  const auto timeout_at =
+      SteadyClock::now() +
+      std::chrono::microseconds(static_cast<int64_t>(options_.connect_timeout_ms * 1e3));
+  // The request's deadline comes first: a failure to connect by then is no verdict on the tier.
+  const bool cut_by_deadline = deadline && *deadline < timeout_at;
+  const auto connect_by = cut_by_deadline ? *deadline : timeout_at;
   std::unique_lock connect_lock(connect_mu_, std::defer_lock);
   // Another caller is connecting: wait for its outcome, but not past this request's deadline.
-  if (!connect_lock.try_lock_until(*connect_by)) {
+  if (!connect_lock.try_lock_until(connect_by)) {
     return DeadlineExceeded(tier_ + " at " + address_ +
                             ": still connecting when the request's deadline passed");
   }
@@ -176,8 +179,7 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(const Deadli
   }
   // Fail fast when the next tier cannot be reached at all, rather than waiting for ever. Other
   // callers wait on connect_mu_ meanwhile, then see this attempt's outcome.
-  const auto connect_started = SteadyClock::now();
-  const ConnectOutcome outcome = WaitConnected(*connection.channel, *connect_by);
+  const ConnectOutcome outcome = WaitConnected(*connection.channel, connect_by);
   if (outcome == ConnectOutcome::kRefused) {
     std::lock_guard lock(mu_);
     last_connect_error_ = Unavailable(tier_ + " at " + address_ +
@@ -186,10 +188,7 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(const Deadli
     return last_connect_error_;
   }
   if (outcome == ConnectOutcome::kTimedOut) {
-    if (deadline && *deadline <= *connect_by &&
-        MsLeft(connect_started + std::chrono::microseconds(
-                                     static_cast<int64_t>(options_.connect_timeout_ms * 1e3)),
-               SteadyClock::now()) > 0) {
+    if (cut_by_deadline) {
       // Cut short by the request's deadline: not a verdict on the tier (but on a link that
       // already swallowed a stream, the next attempt gets a fresh connection).
       {

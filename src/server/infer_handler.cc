@@ -38,14 +38,16 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   if (!model.ok()) return reject(model.status());
   const int64_t version = (*model)->version();
   if (metrics_) metrics_->RequestAccepted(request.model_name(), version);
-  auto timeout = oip::ReadDeadline(request, accepted);
-  if (!timeout.ok()) {
+  // Refused after acceptance, before scheduling: a failure, answered now.
+  auto refuse = [&](const Status& status) {
     if (metrics_) {
       metrics_->RequestRefused(request.model_name(), version);
       metrics_->RequestAnswered(request.model_name(), version, MicrosSince(accepted));
     }
-    return reject(timeout.status());
-  }
+    reject(status);
+  };
+  auto timeout = oip::ReadDeadline(request, accepted);
+  if (!timeout.ok()) return refuse(timeout.status());
   auto context = std::make_shared<RequestContext>();
   context->request_id = request_id;
   context->accepted = accepted;
@@ -54,10 +56,8 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   if (Status wanted = context->StillWanted(accepted); !wanted.ok()) {
     if (metrics_) {
       metrics_->OnDropped(request.model_name(), version, wanted.code() == StatusCode::kCancelled);
-      metrics_->RequestRefused(request.model_name(), version);
-      metrics_->RequestAnswered(request.model_name(), version, MicrosSince(accepted));
     }
-    return reject(wanted);
+    return refuse(wanted);
   }
   const auto decode_start = std::chrono::steady_clock::now();
   const Backend& backend = (*model)->backend();
@@ -66,13 +66,7 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
         return backend.KeepsCoded(name, codec);
       });
   const double decode_ms = MicrosSince(decode_start) / 1e3;
-  if (!decoded.ok()) {
-    if (metrics_) {
-      metrics_->RequestRefused(request.model_name(), version);
-      metrics_->RequestAnswered(request.model_name(), version, MicrosSince(accepted));
-    }
-    return reject(decoded.status());
-  }
+  if (!decoded.ok()) return refuse(decoded.status());
 
   response->set_model_name(request.model_name());
   response->set_model_version(std::to_string((*model)->version()));

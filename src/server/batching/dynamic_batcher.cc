@@ -89,6 +89,7 @@ Status DynamicBatcher::Submit(TensorMap inputs, Callback done, int64_t deadline_
     estimates_.ObserveArrival(request.arrival_us);
     pending_.push_back(std::move(request));
     queued_.push_back(Queued{std::move(inputs), std::move(done), deadline_us});
+    if (deadline_us > 0) ++with_deadline_;
     ++accepted_;
   }
   wake_.notify_one();
@@ -129,11 +130,12 @@ BatcherCounters DynamicBatcher::counters() const {
   return c;
 }
 
-void DynamicBatcher::RemoveWhere(const std::function<bool(size_t)>& take,
-                                 std::vector<Queued>* taken) {
+template <typename Take>
+void DynamicBatcher::RemoveWhere(Take take, std::vector<Queued>* taken) {
   size_t kept = 0;
   for (size_t i = 0; i < pending_.size(); ++i) {
     if (take(i)) {
+      if (queued_[i].deadline_us > 0) --with_deadline_;
       if (taken) taken->push_back(std::move(queued_[i]));
       continue;
     }
@@ -151,6 +153,7 @@ std::vector<DynamicBatcher::Queued> DynamicBatcher::TakeExpired(int64_t now,
                                                                 int64_t* next_deadline_us) {
   std::vector<Queued> expired;
   *next_deadline_us = 0;
+  if (with_deadline_ == 0) return expired;  // the common case: no request carries a deadline
   RemoveWhere(
       [&](size_t i) {
         const int64_t deadline = queued_[i].deadline_us;
@@ -212,14 +215,15 @@ void DynamicBatcher::WorkerLoop() {
     for (size_t index : action.run) {
       batch.rows.push_back(pending_[index].batch_size);
       batch.queue_us.push_back(now - pending_[index].arrival_us);
-      batch.requests.push_back(std::move(queued_[index]));
     }
-    size_t next = 0;  // action.run is in queue order
-    RemoveWhere([&](size_t i) {
-      const bool taken = next < action.run.size() && action.run[next] == i;
-      next += taken;
-      return taken;
-    });
+    size_t next = 0;  // action.run is in queue order, as RemoveWhere takes them
+    RemoveWhere(
+        [&](size_t i) {
+          const bool taken = next < action.run.size() && action.run[next] == i;
+          next += taken;
+          return taken;
+        },
+        &batch.requests);
     // Another batch may be ready already; a sleeping worker should look.
     if (!pending_.empty()) wake_.notify_one();
 

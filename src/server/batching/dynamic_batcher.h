@@ -114,7 +114,8 @@ class DynamicBatcher {
   void RunBatch(Taken& batch);
   // Removes the queued requests for which take(index) is true (called once per index, in queue
   // order), keeping the others' order; moves them to *taken when given. Caller holds mu_.
-  void RemoveWhere(const std::function<bool(size_t)>& take, std::vector<Queued>* taken = nullptr);
+  template <typename Take>
+  void RemoveWhere(Take take, std::vector<Queued>* taken = nullptr);
   // Removes the queued requests whose deadline is <= now (caller holds mu_), and the earliest
   // deadline left (0: none) in *next_deadline_us.
   std::vector<Queued> TakeExpired(int64_t now, int64_t* next_deadline_us);
@@ -130,6 +131,7 @@ class DynamicBatcher {
   // decision), `queued_` holds the payloads. Both in admission order.
   std::vector<PendingRequest> pending_;
   std::vector<Queued> queued_;
+  size_t with_deadline_ = 0;  // queued requests that have a deadline: none, nothing to sweep
   bool stopping_ = false;
   // Run times and arrival gaps, for the decision (guarded by mu_).
   BatchEstimates estimates_;
