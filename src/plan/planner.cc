@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <tuple>
 
@@ -321,22 +322,28 @@ Plan Describe(const Solution& s) {
   return plan;
 }
 
+// Moves each tensor with the codec `plan` chose for it (identity when it names none or the
+// request does not offer it).
+Picker SameCodecAs(const Plan& plan) {
+  auto codec_of = std::make_shared<std::map<std::tuple<int, int, bool>, std::string>>();
+  for (const auto& m : plan.moves) (*codec_of)[{m.tensor, m.link, m.to_device}] = m.codec;
+  return [codec_of](const std::vector<MoveOption>& options) -> const MoveOption* {
+    const auto& first = options.front().move;
+    auto it = codec_of->find({first.tensor, first.link, first.to_device});
+    if (it == codec_of->end()) return &options.front();
+    for (const auto& o : options) {
+      if (o.move.codec == it->second) return &o;
+    }
+    return &options.front();
+  };
+}
+
 // The plan priced in another objective, with the same placement and codecs.
 double PriceIn(const PlanRequest& r, Objective objective, const Plan& plan) {
   PlanRequest other = r;
   other.objective = objective;
   const CandidateCosts c = BuildCandidateCosts(other);
-  std::map<std::tuple<int, int, bool>, std::string> codec_of;
-  for (const auto& m : plan.moves) codec_of[{m.tensor, m.link, m.to_device}] = m.codec;
-  auto same_codec = [&](const std::vector<MoveOption>& options) -> const MoveOption* {
-    const auto& first = options.front().move;
-    const std::string& want = codec_of[{first.tensor, first.link, first.to_device}];
-    for (const auto& o : options) {
-      if (o.move.codec == want) return &o;
-    }
-    return &options.front();
-  };
-  return Evaluate(other, c, plan.tier_of_node, same_codec).total.objective;
+  return Evaluate(other, c, plan.tier_of_node, SameCodecAs(plan)).total.objective;
 }
 
 Status Verify(const PlanRequest& r, const CandidateCosts& c, const Solution& s, const Plan& plan) {
@@ -402,6 +409,40 @@ Result<Plan> MakePlan(const PlanRequest& request) {
                                                      : PriceIn(request, Objective::kCost, plan);
   plan.passes = std::move(passes);
   return plan;
+}
+
+Result<Plan> PricePlan(const PlanRequest& request, const Plan& plan) {
+  SEAM_RETURN_IF_ERROR(Validate(request));
+  const int tiers = static_cast<int>(request.tiers.size());
+  if (plan.tier_of_node.size() != request.graph.nodes.size()) {
+    return InvalidArgument("the placement has " + std::to_string(plan.tier_of_node.size()) +
+                           " nodes, the model " + std::to_string(request.graph.nodes.size()));
+  }
+  for (int t : plan.tier_of_node) {
+    if (t < 0 || t >= tiers)
+      return InvalidArgument("the placement names tier " + std::to_string(t));
+  }
+  for (const PlanTensor& tensor : request.graph.tensors) {
+    const int from = tensor.producer >= 0 ? plan.tier_of_node[tensor.producer] : 0;
+    for (int consumer : tensor.consumers) {
+      const int to = plan.tier_of_node[consumer];
+      if (to < from) {
+        return InvalidArgument("the placement moves tensor '" + tensor.name + "' down the chain");
+      }
+      if (to > from && tensor.producer < 0 && request.keep_input_on_device) {
+        return InvalidArgument("the placement sends raw input '" + tensor.name +
+                               "' off the device");
+      }
+    }
+  }
+  const CandidateCosts c = BuildCandidateCosts(request);
+  Solution s;
+  s.tier = plan.tier_of_node;
+  s.eval = Evaluate(request, c, s.tier, SameCodecAs(plan));
+  Plan priced = Describe(s);
+  priced.device_energy_mj = PriceIn(request, Objective::kDeviceEnergy, priced);
+  priced.money = PriceIn(request, Objective::kCost, priced);
+  return priced;
 }
 
 }  // namespace seam::plan

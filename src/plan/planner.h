@@ -126,4 +126,11 @@ struct Plan {
 
 Result<Plan> MakePlan(const PlanRequest& request);
 
+// Prices a given placement and its codecs (`plan.tier_of_node`, the codecs of `plan.moves`) under
+// `request` with the planner's own cost model: the predictions of a Plan (latency, energy, money,
+// per-tier and per-link terms). A tensor whose codec `plan` does not name, or names but `request`
+// does not offer, moves as identity. INVALID_ARGUMENT when the placement does not fit the
+// request (sizes, tiers, data flowing down the chain).
+Result<Plan> PricePlan(const PlanRequest& request, const Plan& plan);
+
 }  // namespace seam::plan

@@ -1,0 +1,191 @@
+// Plan sets: the terms re-predict a placement exactly as the planner prices it, the set covers the
+// sampled conditions within its tolerance, and its breakpoints are where the best plan changes.
+#include "plan/plan_set.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "plan/plan_fixture.h"
+
+namespace seam::plan {
+namespace {
+
+// A feature extractor whose tensors shrink as it goes: cheap on the cloud, costly on the device,
+// with a large input, so that the best cut moves with both links and the device's speed.
+constexpr const char* kThreeTiers = R"(
+input image 600000
+node stem reads image writes s:400000
+node block1 reads s writes b1:100000
+node block2 reads b1 writes b2:20000
+node head reads b2 writes logits:4000:output
+tier device overhead 0.2 boundary 0.000001 times stem=3 block1=6 block2=10 head=4
+tier edge   overhead 0.5 boundary 0.0000005 times stem=1 block1=2 block2=3 head=1.5
+tier cloud  overhead 0.8 times stem=0.2 block1=0.4 block2=0.6 head=0.3
+link device-edge 50mbit,2ms,0.1
+link edge-cloud 200mbit,15ms,0.1
+)";
+
+PlanRequest ThreeTiers() {
+  auto fixture = ParsePlanFixture(kThreeTiers);
+  EXPECT_TRUE(fixture.ok()) << fixture.status().ToString();
+  PlanRequest r = fixture->request;
+  // A lossless codec every tier knows, so that codecs and their CPU time are in the terms.
+  for (auto& tier : r.tiers) {
+    tier.codecs.push_back({.codec = "identity+zstd",
+                           .encode_gbps = 0.4,
+                           .decode_gbps = 1.2,
+                           .ratio = 0.45,
+                           .lossy = false});
+  }
+  return r;
+}
+
+PlanConditions Random(const PlanRequest& r, std::mt19937& rng) {
+  std::uniform_real_distribution<double> speed(0.3, 10), scale(-5, 5), rtt(0.1, 40);
+  PlanConditions c = NominalConditions(r);
+  for (double& f : c.tier_speed) f = speed(rng);
+  for (size_t k = 0; k < c.bandwidth_bps.size(); ++k) {
+    c.bandwidth_bps[k] *= std::exp2(scale(rng));
+    c.rtt_ms[k] = rtt(rng);
+  }
+  return c;
+}
+
+TEST(PlanSetTest, TermsPredictWhatThePlannerPrices) {
+  const PlanRequest r = ThreeTiers();
+  auto set = MakePlanSet(r, {});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  ASSERT_GE(set->members.size(), 2u);
+  std::mt19937 rng(7);
+  for (int i = 0; i < 50; ++i) {
+    const PlanConditions c = Random(r, rng);
+    for (const auto& m : set->members) {
+      auto priced = PricePlan(ScaledRequest(r, c), m.plan);
+      ASSERT_TRUE(priced.ok()) << priced.status().ToString();
+      EXPECT_NEAR(PredictLatencyMs(m.terms, c), priced->latency_ms,
+                  1e-9 * std::max(1.0, priced->latency_ms))
+          << m.label;
+    }
+  }
+}
+
+TEST(PlanSetTest, PricingThePlannersOwnPlanGivesItsPredictions) {
+  const PlanRequest r = ThreeTiers();
+  auto plan = MakePlan(r);
+  ASSERT_TRUE(plan.ok());
+  auto priced = PricePlan(r, *plan);
+  ASSERT_TRUE(priced.ok());
+  EXPECT_DOUBLE_EQ(priced->latency_ms, plan->latency_ms);
+  EXPECT_EQ(priced->compute_ms, plan->compute_ms);
+  EXPECT_EQ(priced->link_ms, plan->link_ms);
+  ASSERT_EQ(priced->moves.size(), plan->moves.size());
+  for (size_t i = 0; i < plan->moves.size(); ++i) {
+    EXPECT_EQ(priced->moves[i].codec, plan->moves[i].codec);
+  }
+}
+
+TEST(PlanSetTest, FirstMemberIsTheOptimumAndTheAllDevicePlanIsKept) {
+  const PlanRequest r = ThreeTiers();
+  auto set = MakePlanSet(r, {});
+  ASSERT_TRUE(set.ok());
+  auto optimum = MakePlan(r);
+  ASSERT_TRUE(optimum.ok());
+  EXPECT_EQ(set->members[0].plan.tier_of_node, optimum->tier_of_node);
+  EXPECT_NEAR(set->members[0].plan.latency_ms, optimum->latency_ms, 1e-9);
+  int all_device = 0;
+  for (const auto& m : set->members) all_device += m.all_device;
+  EXPECT_EQ(all_device, 1);
+  EXPECT_TRUE(set->note.empty()) << set->note;
+}
+
+TEST(PlanSetTest, EverySampledPointIsCoveredWithinTheTolerance) {
+  const PlanRequest r = ThreeTiers();
+  PlanSetOptions options;
+  options.tolerance = 0.02;
+  options.max_plans = 12;
+  auto set = MakePlanSet(r, options);
+  ASSERT_TRUE(set.ok());
+  EXPECT_LE(set->worst_regret, 1.02);
+  EXPECT_EQ(set->points, 4 * 2 * 2 * 9 * 9);
+  // Off the grid too, the set stays close to the optimum (it is not exact between points).
+  std::mt19937 rng(11);
+  double worst = 1;
+  for (int i = 0; i < 200; ++i) {
+    PlanConditions c = NominalConditions(r);
+    std::uniform_real_distribution<double> speed(1, 8), scale(-4, 4);
+    c.tier_speed[0] = speed(rng);
+    for (double& bps : c.bandwidth_bps) bps *= std::exp2(scale(rng));
+    auto optimum = MakePlan(ScaledRequest(r, c));
+    ASSERT_TRUE(optimum.ok());
+    double best = INFINITY;
+    for (const auto& m : set->members) best = std::min(best, PredictLatencyMs(m.terms, c));
+    worst = std::max(worst, best / optimum->latency_ms);
+  }
+  EXPECT_LE(worst, 1.10);
+  // A smaller budget of plans covers less, and the regret it reports says so.
+  options.max_plans = 2;
+  auto two = MakePlanSet(r, options);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->members.size(), 2u);
+  EXPECT_GT(two->worst_regret, set->worst_regret);
+}
+
+TEST(PlanSetTest, BreakpointsAreWhereTheBestPlanChanges) {
+  const PlanRequest r = ThreeTiers();
+  auto set = MakePlanSet(r, {});
+  ASSERT_TRUE(set.ok());
+  ASSERT_EQ(set->breakpoints.size(), 2u);
+  const auto& ranges = set->breakpoints[0];
+  ASSERT_GE(ranges.size(), 2u) << "the device-edge bandwidth should move the best plan";
+  const PlanConditions nominal = NominalConditions(r);
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    const double at = ranges[i].from_bps;
+    EXPECT_DOUBLE_EQ(ranges[i - 1].to_bps, at);
+    EXPECT_NE(ranges[i - 1].member, ranges[i].member);
+    // At the breakpoint both plans predict the same latency.
+    PlanConditions c = nominal;
+    c.bandwidth_bps[0] = at;
+    const double before = PredictLatencyMs(set->members[ranges[i - 1].member].terms, c);
+    const double after = PredictLatencyMs(set->members[ranges[i].member].terms, c);
+    EXPECT_NEAR(before, after, 1e-6 * before);
+  }
+  // The slowest link keeps everything on the device.
+  EXPECT_TRUE(set->members[ranges.front().member].all_device);
+}
+
+TEST(PlanSetTest, ADeviceThatCannotHoldTheModelHasNoAllDevicePlanAndSaysSo) {
+  PlanRequest r = ThreeTiers();
+  r.graph.nodes[3].param_bytes = 5e6;
+  r.tiers[0].memory_limit_bytes = 1e6;
+  auto set = MakePlanSet(r, {});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  for (const auto& m : set->members) EXPECT_FALSE(m.all_device) << m.label;
+  EXPECT_NE(set->note.find("no all-device plan"), std::string::npos) << set->note;
+  EXPECT_NE(set->note.find("memory"), std::string::npos) << set->note;
+}
+
+TEST(PlanSetTest, SettingsOutOfRangeAreRefused) {
+  const PlanRequest r = ThreeTiers();
+  auto refused = [&](PlanSetOptions o, const std::string& words) {
+    auto set = MakePlanSet(r, o);
+    ASSERT_FALSE(set.ok());
+    EXPECT_EQ(set.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(set.status().message().find(words), std::string::npos) << set.status().message();
+  };
+  refused({.bandwidth_range = 1}, "bandwidth range");
+  refused({.bandwidth_points = 1}, "bandwidth points");
+  refused({.device_speeds = {}}, "tier speed");
+  refused({.server_speeds = {0}}, "positive");
+  refused({.tolerance = -0.1}, "tolerance");
+  refused({.max_plans = 0}, "at least one");
+  PlanRequest energy = r;
+  energy.objective = Objective::kDeviceEnergy;
+  auto set = MakePlanSet(energy, {});
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.status().message().find("latency"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace seam::plan
