@@ -7,6 +7,7 @@
 #include "graph/model_loader.h"
 #include "plan/plan_graph.h"
 #include "plan/plan_output.h"
+#include "plan/plan_set_file.h"
 #include "plan/request_builder.h"
 #include "profile/calibration.h"
 
@@ -25,7 +26,9 @@ struct PlanOptions {
   std::string accuracy;  // seam.accuracy/v1 file: lossy codecs allowed per tensor
   std::string output;
   std::string svg;
-  std::string pin;  // every node on this tier: a single-tier baseline with the same cost model
+  std::string pin;   // every node on this tier: a single-tier baseline with the same cost model
+  bool set = false;  // write a plan set (plan/plan_set.h) instead of one plan
+  plan::PlanSetOptions set_options;
 };
 
 // Splits "KEY=VALUE"; the error names the flag.
@@ -97,6 +100,18 @@ int RunPlan(const PlanOptions& o) {
           InvalidArgument("--pin " + o.pin + ": no tier of that name (give it a --profile)"));
     }
   }
+  if (o.set) {
+    if (!o.svg.empty()) return ReportError(InvalidArgument("--svg draws one plan, not a --set"));
+    auto set = plan::MakePlanSet(*request, o.set_options);
+    if (!set.ok()) return ReportError(set.status());
+    auto json = plan::WritePlanSetMembers(o.output, *request, *set, o.set_options);
+    if (!json.ok()) return ReportError(json.status());
+    if (Status s = WriteFileAtomic(o.output, json->dump(2) + "\n"); !s.ok()) return ReportError(s);
+    std::cout << plan::PlanSetToTable(*request, *set);
+    std::cout << "plan set written to " << o.output << " (its plans beside it); deploy it with "
+              << "seam deploy " << o.output << "\n";
+    return 0;
+  }
   auto plan = plan::MakePlan(*request);
   if (!plan.ok()) return ReportError(plan.status());
   if (Status s = WriteFileAtomic(o.output, plan::PlanToJson(*request, *plan).dump(2) + "\n");
@@ -140,6 +155,26 @@ void RegisterPlanCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--svg", o->svg, "also draw the plan as SVG");
   cmd->add_option("--accuracy", o->accuracy,
                   "lossy codecs allowed per tensor, from seam calibrate (default: lossless only)");
+  cmd->add_flag("--set", o->set,
+                "write a plan set: the few plans that are best over a range of link bandwidths "
+                "and tier speeds (plus the all-device plan), for the device to choose among per "
+                "request; -o names the set file, its plans go beside it");
+  cmd->add_option("--set-range", o->set_options.bandwidth_range,
+                  "plan set: each link's bandwidth from 1/F to F times the --link one")
+      ->capture_default_str();
+  cmd->add_option("--set-points", o->set_options.bandwidth_points,
+                  "plan set: bandwidths sampled per link")
+      ->capture_default_str();
+  cmd->add_option("--set-device-speeds", o->set_options.device_speeds,
+                  "plan set: device slowdowns sampled (2 = twice as slow as profiled)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--set-tolerance", o->set_options.tolerance,
+                  "plan set: how far from the optimum the best kept plan may be (0.05 = 5%)")
+      ->capture_default_str();
+  cmd->add_option("--set-max-plans", o->set_options.max_plans,
+                  "plan set: most plans kept (each is deployed on every tier it uses)")
+      ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = RunPlan(*o); });
 }
 

@@ -53,10 +53,14 @@ Result<ExecutablePlan> ReadExecutablePlan(const std::string& path) {
   } catch (const json::exception& e) {
     return InvalidArgument(path + ": malformed plan: " + e.what());
   }
-  const std::string identity =
-      plan.model_sha256 + plan.json.at("placement").dump() + plan.json.at("transfers").dump();
-  plan.id = Sha256Hex(identity).substr(0, 16);
+  plan.id = PlanId(plan.json);
   return plan;
+}
+
+std::string PlanId(const nlohmann::json& plan) {
+  const std::string identity = plan.at("model").at("sha256").get<std::string>() +
+                               plan.at("placement").dump() + plan.at("transfers").dump();
+  return Sha256Hex(identity).substr(0, 16);
 }
 
 Status RecordDeployment(ExecutablePlan& plan, const Deployment& deployment) {

@@ -42,6 +42,10 @@ nlohmann::json HandPlacedPlan(const std::string& model_path, const std::string& 
 // INVALID_ARGUMENT naming the file for anything that is not a seam.plan/v1 plan.
 Result<ExecutablePlan> ReadExecutablePlan(const std::string& path);
 
+// A plan's id (ExecutablePlan::id) from its JSON: the model, the placement and the codecs.
+// Throws nlohmann::json::exception on a malformed plan.
+std::string PlanId(const nlohmann::json& plan);
+
 // Where a plan was deployed (seam deploy), as recorded in its file.
 struct DeployedStage {
   std::string tier;

@@ -3,11 +3,16 @@
 #include "plan/plan_set.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <random>
 
+#include "common/file_util.h"
+#include "plan/plan_file.h"
 #include "plan/plan_fixture.h"
+#include "plan/plan_set_file.h"
 
 namespace seam::plan {
 namespace {
@@ -185,6 +190,66 @@ TEST(PlanSetTest, SettingsOutOfRangeAreRefused) {
   auto set = MakePlanSet(energy, {});
   ASSERT_FALSE(set.ok());
   EXPECT_NE(set.status().message().find("latency"), std::string::npos);
+}
+
+TEST(PlanSetFileTest, ASetWrittenReadsBackAndRefusesChangedOrForeignPlans) {
+  PlanRequest r = ThreeTiers();
+  r.graph.model_path = "model.onnx";
+  r.graph.model_sha256 = std::string(64, 'a');
+  auto set = MakePlanSet(r, {});
+  ASSERT_TRUE(set.ok());
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("plan_set_file_test." + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "set.json").string();
+  auto json = WritePlanSetMembers(path, r, *set, {});
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  ASSERT_TRUE(WriteFileAtomic(path, json->dump(2)).ok());
+
+  auto read = ReadPlanSet(path);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_TRUE(read->is_set);
+  ASSERT_EQ(read->members.size(), set->members.size());
+  const PlanConditions nominal = NominalConditions(r);
+  EXPECT_EQ(read->nominal.bandwidth_bps, nominal.bandwidth_bps);
+  for (size_t i = 0; i < set->members.size(); ++i) {
+    EXPECT_EQ(read->members[i].terms.cpu_ms, set->members[i].terms.cpu_ms);
+    EXPECT_EQ(read->members[i].all_device, set->members[i].all_device);
+    auto plan = ReadExecutablePlan(read->members[i].plan_path);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    EXPECT_EQ(plan->id, read->members[i].id);
+  }
+  // A lone plan reads as a set of one.
+  auto lone = ReadPlanSet(read->members[1].plan_path);
+  ASSERT_TRUE(lone.ok()) << lone.status().ToString();
+  EXPECT_FALSE(lone->is_set);
+  EXPECT_EQ(lone->members.size(), 1u);
+
+  // A member replaced by a plan of another model is named.
+  const std::string member = read->members[1].plan_path;
+  auto text = ReadFile(member);
+  ASSERT_TRUE(text.ok());
+  auto changed = nlohmann::json::parse(*text);
+  changed["model"]["sha256"] = std::string(64, 'b');
+  ASSERT_TRUE(WriteFileAtomic(member, changed.dump()).ok());
+  auto foreign = ReadPlanSet(path);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.status().message().find("another model"), std::string::npos)
+      << foreign.status().message();
+  // One whose placement changed since the set was written, too.
+  changed["model"]["sha256"] = std::string(64, 'a');
+  changed["placement"][0]["tier"] = "cloud";
+  ASSERT_TRUE(WriteFileAtomic(member, changed.dump()).ok());
+  auto moved = ReadPlanSet(path);
+  ASSERT_FALSE(moved.ok());
+  EXPECT_NE(moved.status().message().find("changed since"), std::string::npos)
+      << moved.status().message();
+  // And a file that is neither.
+  ASSERT_TRUE(WriteFileAtomic(member, "{\"schema\": \"other\"}").ok());
+  auto other = ReadPlanSet(member);
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("neither a plan nor a plan set"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
