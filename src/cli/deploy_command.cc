@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "pipeline/deployment.h"
+#include "plan/plan_set_file.h"
 
 namespace seam::cli {
 namespace {
@@ -33,10 +34,10 @@ Result<std::map<std::string, std::string>> TierMap(const std::string& flag,
 }
 
 int RunDeploy(const DeployFlags& f) {
-  auto plan = plan::ReadExecutablePlan(f.plan);
-  if (!plan.ok()) return ReportError(plan.status());
+  auto set = plan::ReadPlanSet(f.plan);
+  if (!set.ok()) return ReportError(set.status());
   std::string model_path = f.model;
-  if (model_path.empty()) model_path = plan->model_path;
+  if (model_path.empty()) model_path = set->model_path;
   auto model = graph::LoadModel(model_path);
   if (!model.ok()) return ReportError(model.status());
   pipeline::DeployOptions options;
@@ -51,7 +52,7 @@ int RunDeploy(const DeployFlags& f) {
   options.addresses = *addresses;
   options.control = *control;
   for (const auto& [tier, value] : options.addresses) {
-    if (std::find(plan->tiers.begin(), plan->tiers.end(), tier) == plan->tiers.end()) {
+    if (std::find(set->tiers.begin(), set->tiers.end(), tier) == set->tiers.end()) {
       return ReportError(InvalidArgument("--address " + tier + "=" + value +
                                          ": the plan has no tier '" + tier + "'"));
     }
@@ -63,16 +64,21 @@ int RunDeploy(const DeployFlags& f) {
   }
   options.optimize = !f.bitwise;
   options.intra_op_threads = f.threads;
-  auto deployed = pipeline::Deploy(*model, *plan, options);
+  auto deployed = pipeline::DeploySet(*model, f.plan, options);
   if (!deployed.ok()) return ReportError(deployed.status());
-  std::cout << "plan " << plan->id << " of " << model_path << " deployed on " << deployed->size()
-            << " tier" << (deployed->size() == 1 ? "" : "s") << ":\n";
-  for (const auto& d : *deployed) {
-    if (d.model.empty()) {
-      std::cout << "  " << d.tier << ": stage in " << d.directory << "\n";
-    } else {
-      std::cout << "  " << d.tier << ": model " << d.model << " version " << d.version << " at "
-                << d.address << " (" << d.directory << ")\n";
+  for (size_t i = 0; i < deployed->size(); ++i) {
+    const auto& tiers = (*deployed)[i];
+    const auto& member = set->members[i];
+    std::cout << (set->is_set ? "m" + std::to_string(i) + " (" + member.label + "): " : "")
+              << "plan " << member.id << " of " << model_path << " deployed on " << tiers.size()
+              << " tier" << (tiers.size() == 1 ? "" : "s") << ":\n";
+    for (const auto& d : tiers) {
+      if (d.model.empty()) {
+        std::cout << "  " << d.tier << ": stage in " << d.directory << "\n";
+      } else {
+        std::cout << "  " << d.tier << ": model " << d.model << " version " << d.version << " at "
+                  << d.address << " (" << d.directory << ")\n";
+      }
     }
   }
   std::cout << "run it with: seam run --plan " << f.plan << "\n";
@@ -83,8 +89,10 @@ int RunDeploy(const DeployFlags& f) {
 
 void RegisterDeployCommand(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<DeployFlags>();
-  auto* cmd = app.add_subcommand("deploy", "put a plan's stages on the tiers that run them");
-  cmd->add_option("plan", f->plan, "plan file (seam plan --output)")->required();
+  auto* cmd = app.add_subcommand(
+      "deploy", "put a plan's stages (or every plan's of a set) on the tiers that run them");
+  cmd->add_option("plan", f->plan, "plan or plan-set file (seam plan --output, seam plan --set)")
+      ->required();
   cmd->add_option("--model", f->model, "the ONNX model (default: the path in the plan)");
   cmd->add_option("--name", f->name, "stage models are NAME-TIER (default: the model's stem)");
   cmd->add_option("--repository", f->repositories, "TIER=DIR: a server tier's model repository")

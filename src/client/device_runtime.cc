@@ -201,6 +201,30 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
   });
 }
 
+bool DeviceRuntime::NextAllowed() const {
+  if (!spec().next) return false;
+  std::lock_guard lock(mu_);
+  return breaker_.state(NowUs()) != adapt::CircuitBreaker::State::kOpen;
+}
+
+double DeviceRuntime::DeviceMs() const {
+  std::lock_guard lock(mu_);
+  return device_ms_.known() ? device_ms_.value() : 0;
+}
+
+Status DeviceRuntime::Probe(const TensorMap& inputs, pipeline::RequestTrace& trace,
+                            double cap_ms) const {
+  if (!spec().next) return FailedPrecondition("the plan sends nothing up: nothing to probe");
+  const auto start = Clock::now();
+  trace = {};
+  auto result = runner_->Run(
+      inputs, &trace,
+      {.deadline = start + std::chrono::microseconds(static_cast<int64_t>(cap_ms * 1e3))});
+  std::lock_guard lock(mu_);
+  RecordRemote(result.status(), trace, MsSince(start), /*fresh=*/result.ok());
+  return result.status();
+}
+
 std::string DeploymentKey(const pipeline::StageSpec& s) {
   return s.plan_id + (s.next ? "|" + s.next->model + "|" + std::to_string(s.next->version) : "");
 }

@@ -48,6 +48,14 @@ class DeviceRuntime {
   // Which deployment this is (DeploymentKey of its stage).
   std::string DeploymentKey() const;
   bool has_fallback() const { return fallback_ != nullptr; }
+  // Whether a request may be sent up now: there is a next tier and its circuit is not open.
+  bool NextAllowed() const;
+  // What the device's own segment takes now (its estimate; 0 when it runs none).
+  double DeviceMs() const;
+  // Sends a copy of a request through the tiers above whatever the route would be, waiting at
+  // most `cap_ms`; its answer feeds this runtime's estimates like a request's and `trace` says
+  // what each tier and link took. For a plan set's background measurements (plan_set_runtime.h).
+  Status Probe(const TensorMap& inputs, pipeline::RequestTrace& trace, double cap_ms) const;
 
  private:
   DeviceRuntime() = default;

@@ -15,6 +15,7 @@
 #include "graph/segment_builder.h"
 #include "graph/shape_inference.h"
 #include "oip/hop_client.h"
+#include "plan/plan_set_file.h"
 #include "repository/layout.h"
 #include "repository/model_config.h"
 
@@ -23,8 +24,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Writes DIR/stage.json and DIR/model.onnx (if any); returns stage.json's sha256.
-Result<std::string> WriteStage(const fs::path& dir, TierStage& stage) {
+// Writes `bytes` to `path`, or hard-links an identical file already deployed (`stored`: sha256 ->
+// path), so that segments shared by the plans of a set are stored once per disk.
+Status WriteSegmentFile(const fs::path& path, const std::string& bytes, const std::string& sha256,
+                        const std::map<std::string, std::string>* stored) {
+  if (stored) {
+    if (auto it = stored->find(sha256); it != stored->end()) {
+      std::error_code ec;
+      fs::remove(path, ec);
+      fs::create_hard_link(it->second, path, ec);
+      if (!ec) return Status::Ok();  // else (another file system, say): a copy
+    }
+  }
+  return WriteFileAtomic(path.string(), bytes);
+}
+
+// Writes DIR/stage.json and DIR/model.onnx (if any) and fallback.onnx; returns stage.json's sha256.
+Result<std::string> WriteStage(const fs::path& dir, TierStage& stage,
+                               const std::map<std::string, std::string>* stored) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Unavailable("cannot create '" + dir.string() + "': " + ec.message());
@@ -36,7 +53,8 @@ Result<std::string> WriteStage(const fs::path& dir, TierStage& stage) {
     }
     stage.spec.segment_file = kSegmentFile;
     stage.spec.segment_sha256 = Sha256Hex(bytes);
-    SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kSegmentFile).string(), bytes));
+    SEAM_RETURN_IF_ERROR(
+        WriteSegmentFile(dir / kSegmentFile, bytes, stage.spec.segment_sha256, stored));
   }
   if (stage.fallback) {
     std::string bytes;
@@ -45,11 +63,20 @@ Result<std::string> WriteStage(const fs::path& dir, TierStage& stage) {
     }
     stage.spec.fallback->file = kFallbackFile;
     stage.spec.fallback->sha256 = Sha256Hex(bytes);
-    SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kFallbackFile).string(), bytes));
+    SEAM_RETURN_IF_ERROR(
+        WriteSegmentFile(dir / kFallbackFile, bytes, stage.spec.fallback->sha256, stored));
   }
   const std::string text = StageToJson(stage.spec).dump(2) + "\n";
   SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kStageFile).string(), text));
   return Sha256Hex(text);
+}
+
+// Remembers the segments now at `dir` for the next stages of a set.
+void RememberSegments(const fs::path& dir, const TierStage& stage,
+                      std::map<std::string, std::string>* stored) {
+  if (!stored) return;
+  if (stage.segment) (*stored)[stage.spec.segment_sha256] = (dir / kSegmentFile).string();
+  if (stage.fallback) (*stored)[stage.spec.fallback->sha256] = (dir / kFallbackFile).string();
 }
 
 // config.json for a stage model: the three newest versions served, each hash-checked. Three, not
@@ -231,7 +258,8 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
     out.tier = plan.tiers[t];
     if (t == 0) {
       const fs::path dir = fs::absolute(fs::path(options.device_directory) / plan.id);
-      SEAM_RETURN_IF_ERROR(WriteStage(dir, stage).status());
+      SEAM_RETURN_IF_ERROR(WriteStage(dir, stage, options.stored_segments).status());
+      RememberSegments(dir, stage, options.stored_segments);
       out.directory = dir.string();
       continue;
     }
@@ -260,7 +288,7 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
     const fs::path staging =
         model_dir / (".deploy-" + std::to_string(out.version) + "-" + std::to_string(::getpid()));
     fs::remove_all(staging, ec);
-    SEAM_ASSIGN_OR_RETURN(std::string sha256, WriteStage(staging, stage));
+    SEAM_ASSIGN_OR_RETURN(std::string sha256, WriteStage(staging, stage, options.stored_segments));
     // Versions that are no longer served (the config serves the three newest) are removed; one
     // more is kept, so a version being unloaded right now still has its files.
     std::erase_if(versions, [&](int64_t v) {
@@ -275,6 +303,7 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
       return Unavailable("cannot move the stage into '" + final_dir.string() +
                          "': " + ec.message());
     out.directory = final_dir.string();
+    RememberSegments(final_dir, stage, options.stored_segments);
     if (auto control = options.control.find(out.tier); control != options.control.end()) {
       oip::HopClient client(out.tier, control->second);
       SEAM_RETURN_IF_ERROR(client.RequestLoad(out.model, options.ready_timeout_ms));
@@ -289,6 +318,32 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
   }
   SEAM_RETURN_IF_ERROR(plan::RecordDeployment(plan, record));
   return deployed;
+}
+
+Result<std::vector<std::vector<DeployedTier>>> DeploySet(const graph::LoadedModel& model,
+                                                         const std::string& set_path,
+                                                         const DeployOptions& options) {
+  SEAM_ASSIGN_OR_RETURN(plan::ExecutablePlanSet set, plan::ReadPlanSet(set_path));
+  if (set.model_sha256 != model.sha256) {
+    return InvalidArgument(set_path + " was planned for another model than " + model.path +
+                           " (sha256 differs); plan it again or give --model");
+  }
+  std::map<std::string, std::string> stored;
+  std::vector<std::vector<DeployedTier>> out;
+  for (size_t i = 0; i < set.members.size(); ++i) {
+    SEAM_ASSIGN_OR_RETURN(plan::ExecutablePlan plan,
+                          plan::ReadExecutablePlan(set.members[i].plan_path));
+    DeployOptions member = options;
+    if (set.is_set) {
+      member.name += "-m";
+      member.name += std::to_string(i);
+    }
+    if (!member.stored_segments) member.stored_segments = &stored;
+    auto deployed = Deploy(model, plan, member);
+    if (!deployed.ok()) return deployed.status().WithContext(set.members[i].plan_path);
+    out.push_back(std::move(deployed).value());
+  }
+  return out;
 }
 
 }  // namespace seam::pipeline

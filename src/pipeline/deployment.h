@@ -58,6 +58,9 @@ struct DeployOptions {
   bool optimize = true;
   int intra_op_threads = 1;
   double ready_timeout_ms = 30000;
+  // Segments already deployed, by sha256 -> file (filled in as stages are written): an identical
+  // segment is hard-linked instead of written again. Deploying the plans of a set shares one map.
+  std::map<std::string, std::string>* stored_segments = nullptr;
 };
 
 struct DeployedTier {
@@ -71,5 +74,13 @@ struct DeployedTier {
 // Writes every stage and records the deployment in the plan file (plan::RecordDeployment).
 Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
                                          plan::ExecutablePlan& plan, const DeployOptions& options);
+
+// Deploys every plan of a set (plan/plan_set_file.h): plan i's server stages are models
+// NAME-mI-TIER, its device stage in DEVICE_DIR/PLAN_ID/, identical segments stored once (hard
+// links); each plan file records its own deployment. A lone plan deploys as Deploy does.
+// INVALID_ARGUMENT for a set of another model than `model`.
+Result<std::vector<std::vector<DeployedTier>>> DeploySet(const graph::LoadedModel& model,
+                                                         const std::string& set_path,
+                                                         const DeployOptions& options);
 
 }  // namespace seam::pipeline

@@ -22,6 +22,10 @@ nlohmann::json TraceToJson(const RequestTrace& trace) {
   }
   nlohmann::json out = {{"tiers", tiers}, {"links", links}};
   if (!trace.route.empty()) out["route"] = trace.route;
+  if (!trace.plan.empty()) {
+    out["plan"] = trace.plan;
+    out["plan_reason"] = trace.plan_reason;
+  }
   if (trace.degraded) {
     out["degraded"] = true;
     out["degraded_reason"] = trace.degraded_reason;
@@ -66,6 +70,7 @@ std::string TraceToText(const RequestTrace& trace) {
                   static_cast<unsigned long long>(l.down_bytes), l.ms);
     out += line;
   }
+  if (!trace.plan.empty()) out += "  plan: " + trace.plan + ": " + trace.plan_reason + "\n";
   if (!trace.route.empty()) out += "  route: " + trace.route + "\n";
   if (trace.degraded) out += "  DEGRADED: " + trace.degraded_reason + "\n";
   return out;

@@ -35,6 +35,10 @@ struct RequestTrace {
   // Set by the device: how it routed the request and why ("sent: ..." or "local: ..."), and
   // whether it finished the request itself instead of the tiers above (a fallback) and why.
   std::string route;
+  // With a plan set: which of its plans ran the request ("m1 (device 12 | edge 88)") and why it
+  // was chosen (the predictions compared).
+  std::string plan;
+  std::string plan_reason;
   bool degraded = false;
   std::string degraded_reason;
 

@@ -145,6 +145,7 @@ Result<ExecutablePlanSet> ReadPlanSet(const std::string& path) {
   if (j.is_object() && j.value("schema", "") == "seam.plan/v1") {
     SEAM_ASSIGN_OR_RETURN(ExecutablePlan plan, ReadExecutablePlan(path));
     set.model_sha256 = plan.model_sha256;
+    set.model_path = plan.model_path;
     set.tiers = plan.tiers;
     set.members.push_back({path, plan.id, "as planned", false, {}});
     return set;
@@ -157,6 +158,7 @@ Result<ExecutablePlanSet> ReadPlanSet(const std::string& path) {
   set.is_set = true;
   try {
     set.model_sha256 = j.at("model").at("sha256").get<std::string>();
+    set.model_path = j.at("model").value("path", "");
     set.tiers = j.at("tiers").get<std::vector<std::string>>();
     set.nominal.tier_speed = j.at("tier_speeds").get<std::vector<double>>();
     for (const auto& link : j.at("links")) {

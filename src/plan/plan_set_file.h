@@ -35,6 +35,7 @@ struct ExecutablePlanSet {
   std::string path;
   bool is_set = false;  // false: a lone seam.plan/v1 file, read as a set of one
   std::string model_sha256;
+  std::string model_path;  // as `seam plan` recorded it
   std::vector<std::string> tiers;
   PlanConditions nominal;  // as the set was planned for (empty for a lone plan)
   std::vector<PlanSetEntry> members;
