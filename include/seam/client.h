@@ -75,6 +75,10 @@ struct Trace {
   // How the device routed this request and why: "sent: ..." (to the tiers above) or "local: ..."
   // (finished on the device), with the prediction or the failure that decided.
   std::string route;
+  // With a plan set (seam plan --set): the plan that ran this request ("m1 (device 12 | edge
+  // 88)") and why it was chosen (every plan's predicted latency under the current estimates).
+  std::string plan;
+  std::string plan_reason;
   // True when the device finished the request itself because the tiers above could not answer
   // in time (a fallback); the outputs are those of the same model, computed on the device.
   bool degraded = false;
@@ -113,7 +117,10 @@ struct Options {
 class Client {
  public:
   // Reads the plan and its deployment (written by `seam deploy`), opens the device's segment and
-  // waits until the next tier is ready. nullptr and `*error` set on failure.
+  // waits until the next tier is ready. nullptr and `*error` set on failure. `plan_path` may name
+  // a plan set (seam plan --set, deployed with seam deploy): the client then holds every plan of
+  // the set and chooses per request the one predicted fastest under what it has measured of the
+  // links and tiers (the trace's `plan` and `plan_reason` say which and why).
   static std::unique_ptr<Client> Open(const std::string& plan_path, const Options& options,
                                       std::string* error);
   ~Client();

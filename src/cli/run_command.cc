@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -133,6 +134,11 @@ pipeline::RequestTrace ToPipeline(const client::Trace& t) {
     out.tiers.push_back({x.tier, x.compute_ms, x.encode_ms, x.decode_ms, x.total_ms});
   }
   for (const auto& l : t.links) out.links.push_back({l.from, l.to, l.up_bytes, l.down_bytes, l.ms});
+  out.route = t.route;
+  out.plan = t.plan;
+  out.plan_reason = t.plan_reason;
+  out.degraded = t.degraded;
+  out.degraded_reason = t.degraded_reason;
   return out;
 }
 
@@ -199,6 +205,7 @@ int RunRun(const RunFlags& f) {
   Difference worst;
   nlohmann::json requests = nlohmann::json::array();
   int sent = 0, ok = 0, degraded = 0, failed = 0;
+  std::map<std::string, int> plans_used;  // with a plan set: requests answered by each plan
   RunReport report(f.report_ms, stdout);
   const auto run_start = std::chrono::steady_clock::now();
   auto since_ms = [&](std::chrono::steady_clock::time_point t) {
@@ -230,6 +237,7 @@ int RunRun(const RunFlags& f) {
       } else {
         ++ok;
       }
+      if (!trace.plan.empty()) ++plans_used[trace.plan];
       totals.push_back(trace.total_ms);
       traces.push_back(trace);
       requests.push_back(pipeline::TraceToJson(ToPipeline(trace)));
@@ -265,8 +273,20 @@ int RunRun(const RunFlags& f) {
   }
   std::printf("outcomes: %d sent, %d ok, %d degraded (finished on the device), %d failed\n", sent,
               ok, degraded, failed);
+  if (!plans_used.empty()) {
+    std::string line = "plans of the set that answered:";
+    for (const auto& [name, count] : plans_used) {
+      line += ' ';
+      line += name;
+      line += ' ';
+      line += std::to_string(count);
+      line += ';';
+    }
+    std::puts(line.c_str());
+  }
   nlohmann::json out = {{"plan_id", c->plan_id()}, {"sent", sent},     {"ok", ok},
                         {"degraded", degraded},    {"failed", failed}, {"requests", requests}};
+  if (!plans_used.empty()) out["plans"] = plans_used;
   if (totals.empty()) {
     if (!f.json.empty()) {
       if (Status s = WriteFileAtomic(f.json, out.dump(2) + "\n"); !s.ok()) return ReportError(s);

@@ -31,6 +31,14 @@ void RunReport::Add(double t_ms, double latency_ms, const client::Trace& trace, 
       std::fflush(out_);
     }
     if (route != 0) last_route_ = route;
+    if (!failed && !trace.plan.empty()) {
+      if (!last_plan_.empty() && trace.plan != last_plan_) {
+        std::fprintf(out_, "[%7.1f s] plan: %s -> %s\n", t_ms / 1e3, last_plan_.c_str(),
+                     trace.plan_reason.c_str());
+        std::fflush(out_);
+      }
+      last_plan_ = trace.plan;
+    }
   }
   points_.push_back({t_ms, latency_ms, kind});
 }

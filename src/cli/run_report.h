@@ -1,6 +1,7 @@
 // What `seam run --report-ms W` prints while requests run, and its `--svg` picture: per window,
 // the requests, p50 and p99, and how they were answered (sent up, finished on the device,
-// degraded, failed); a line whenever the route changes, with the device's reason; latency over
+// degraded, failed); a line whenever the route (or, with a plan set, the plan) changes, with the
+// device's reason; latency over
 // time with each request coloured by its route.
 #pragma once
 
@@ -35,6 +36,7 @@ class RunReport {
   std::vector<Point> points_;
   size_t window_start_ = 0;  // first point of the current window
   char last_route_ = 0;      // 's' or 'l'
+  std::string last_plan_;    // with a plan set: the plan of the last request answered
 };
 
 }  // namespace seam::cli

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "client/device_runtime.h"
+#include "client/plan_set_runtime.h"
 #include "common/dtype.h"
 #include "common/tensor.h"
 #include "plan/plan_file.h"
@@ -11,7 +11,7 @@
 namespace seam::client {
 
 struct Client::Impl {
-  std::unique_ptr<DeviceRuntime> device;
+  std::unique_ptr<PlanSetRuntime> device;
   std::vector<InputInfo> inputs;
 };
 
@@ -65,7 +65,7 @@ namespace {
 
 Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
                                                const Options& options) {
-  SEAM_ASSIGN_OR_RETURN(auto device, DeviceRuntime::Open(plan_path, options));
+  SEAM_ASSIGN_OR_RETURN(auto device, PlanSetRuntime::Open(plan_path, options));
   auto impl = std::make_shared<Client::Impl>();
   for (const auto& t : device->spec().inputs) {
     impl->inputs.push_back({t.name, DTypeName(t.dtype), t.shape});
@@ -74,16 +74,11 @@ Result<std::shared_ptr<Client::Impl>> OpenImpl(const std::string& plan_path,
   return impl;
 }
 
-// The deployment the plan file records now, if it is another than `current` (a cheap look at the
-// files: nothing is opened and nothing waits).
-bool Redeployed(const std::string& plan_path, const DeviceRuntime& current) {
-  auto plan = plan::ReadExecutablePlan(plan_path);
-  if (!plan.ok()) return false;
-  auto stage_path = plan::DeviceStagePath(*plan);
-  if (!stage_path.ok()) return false;
-  auto spec = pipeline::ReadStage(*stage_path);
-  if (!spec.ok()) return false;
-  return DeploymentKey(*spec) != current.DeploymentKey();
+// The deployment the plan (or set) file records now, if it is another than `current` (a cheap
+// look at the files: nothing is opened and nothing waits).
+bool Redeployed(const std::string& plan_path, const PlanSetRuntime& current) {
+  auto key = DeploymentKeyOf(plan_path);
+  return key.ok() && *key != current.DeploymentKey();
 }
 
 }  // namespace
@@ -194,6 +189,8 @@ bool Client::Infer(const TensorViews& inputs, OutputBuffers* outputs, Tensors* o
     }
     trace->total_ms = request_trace.TotalMs();
     trace->route = request_trace.route;
+    trace->plan = request_trace.plan;
+    trace->plan_reason = request_trace.plan_reason;
     trace->degraded = request_trace.degraded;
     trace->degraded_reason = request_trace.degraded_reason;
   }

@@ -325,7 +325,7 @@ Result<std::vector<std::vector<DeployedTier>>> DeploySet(const graph::LoadedMode
                                                          const DeployOptions& options) {
   SEAM_ASSIGN_OR_RETURN(plan::ExecutablePlanSet set, plan::ReadPlanSet(set_path));
   if (set.model_sha256 != model.sha256) {
-    return InvalidArgument(set_path + " was planned for another model than " + model.path +
+    return InvalidArgument(set_path + " is a plan for another model than " + model.path +
                            " (sha256 differs); plan it again or give --model");
   }
   std::map<std::string, std::string> stored;

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <set>
 
 namespace seam::plan {
 namespace {
@@ -305,13 +304,18 @@ Result<PlanSet> MakePlanSet(const PlanRequest& request, const PlanSetOptions& o)
         kept[i] == all_device || std::all_of(m.plan.tier_of_node.begin(), m.plan.tier_of_node.end(),
                                              [](int t) { return t == 0; });
     m.label = PlacementLabel(base, m.plan.tier_of_node);
-    std::set<std::string> codecs;
+    // Codecs by how many tensors use them, so that plans differing only there read apart.
+    std::map<std::string, int> codecs;
     for (const auto& move : m.plan.moves) {
-      if (move.codec != "identity") codecs.insert(move.codec);
+      if (move.codec != "identity") ++codecs[move.codec];
     }
-    for (const auto& c : codecs) {
-      m.label += c == *codecs.begin() ? " (" : ", ";
-      m.label += c;
+    bool first = true;
+    for (const auto& [codec, count] : codecs) {
+      m.label += first ? " (" : ", ";
+      m.label += codec;
+      m.label += " x";
+      m.label += std::to_string(count);
+      first = false;
     }
     if (!codecs.empty()) m.label += ")";
     m.best_share = static_cast<double>(wins[i]) / grid.size();

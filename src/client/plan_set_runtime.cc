@@ -1,0 +1,222 @@
+#include "client/plan_set_runtime.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "adapt/plan_choice.h"
+#include "pipeline/stage_spec.h"
+#include "plan/plan_file.h"
+
+namespace seam::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A probe waits at most this long (or twice the chosen plan's prediction, if longer).
+constexpr double kMinProbeCapMs = 250;
+// Tiers whose predicted work in a plan is below this (a relay's per-run overhead) say nothing
+// about their speed.
+constexpr double kMinPredictedMs = 0.05;
+
+int IndexOf(const std::vector<std::string>& tiers, const std::string& name) {
+  auto it = std::find(tiers.begin(), tiers.end(), name);
+  return it == tiers.end() ? -1 : static_cast<int>(it - tiers.begin());
+}
+
+bool RanLocally(const pipeline::RequestTrace& t) {
+  return t.degraded || t.route.rfind("local", 0) == 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PlanSetRuntime>> PlanSetRuntime::Open(const std::string& path,
+                                                             const Options& options) {
+  SEAM_ASSIGN_OR_RETURN(plan::ExecutablePlanSet set, plan::ReadPlanSet(path));
+  std::unique_ptr<PlanSetRuntime> runtime(new PlanSetRuntime());
+  for (size_t i = 0; i < set.members.size(); ++i) {
+    const plan::PlanSetEntry& entry = set.members[i];
+    std::string name = "m";
+    name += std::to_string(i);
+    auto member = DeviceRuntime::Open(entry.plan_path, options);
+    if (!member.ok()) {
+      if (!set.is_set) return member.status();
+      std::string where = path;
+      where += ", plan ";
+      where += name;
+      return member.status().WithContext(where);
+    }
+    name += " (";
+    name += entry.label;
+    name += ")";
+    runtime->members_.push_back({std::move(member).value(), entry, std::move(name)});
+  }
+  runtime->set_ = std::move(set);
+  runtime->deadline_ms_ = options.deadline_ms > 0 ? options.deadline_ms : options.call_timeout_ms;
+  runtime->probe_interval_ =
+      std::chrono::microseconds(static_cast<int64_t>(options.probe_interval_ms * 1e3));
+  const size_t links = runtime->set_.nominal.bandwidth_bps.size();
+  // Not primed with the planned links: the first real transfer over a link is a better guess than
+  // the --link the set was planned for (until then, predictions use that).
+  runtime->links_.resize(links);
+  runtime->link_sampled_.assign(links, Clock::time_point{});  // never: probe at once
+  runtime->tiers_.resize(runtime->set_.tiers.size());
+  runtime->hold_ms_.assign(runtime->members_.size(), 0);
+  // The device's speed from the warm-up runs: every plan's own segment against its prediction.
+  for (const Member& m : runtime->members_) {
+    const double measured = m.runtime->DeviceMs();
+    if (runtime->set_.is_set && measured > 0 && m.entry.terms.cpu_ms[0] > kMinPredictedMs) {
+      runtime->tiers_[0].ObserveCompute(measured, m.entry.terms.cpu_ms[0]);
+    }
+  }
+  return runtime;
+}
+
+PlanSetRuntime::~PlanSetRuntime() {
+  std::thread probe;
+  {
+    std::lock_guard lock(mu_);
+    probe = std::move(probe_);
+  }
+  if (probe.joinable()) probe.join();
+}
+
+plan::PlanConditions PlanSetRuntime::Conditions() const {
+  plan::PlanConditions c = set_.nominal;
+  for (size_t j = 0; j < tiers_.size(); ++j) c.tier_speed[j] = tiers_[j].speed_factor();
+  for (size_t k = 0; k < links_.size(); ++k) {
+    // With only large transfers seen, the bandwidth estimate is their throughput (RTT included)
+    // and the RTT is unknown: count it as nil rather than twice.
+    if (links_[k].mbps() > 0) {
+      c.bandwidth_bps[k] = links_[k].mbps() * 1e6;
+      c.rtt_ms[k] = links_[k].known() ? links_[k].rtt_ms() : 0;
+    } else if (links_[k].rtt_ms() > 0) {
+      c.rtt_ms[k] = links_[k].rtt_ms();
+    }
+  }
+  return c;
+}
+
+double PlanSetRuntime::PredictMs(size_t m, const plan::PlanConditions& c, bool with_hold) const {
+  const double ms = plan::PredictLatencyMs(members_[m].entry.terms, c);
+  return with_hold ? std::max(ms, hold_ms_[m]) : ms;
+}
+
+void PlanSetRuntime::Observe(size_t m, const pipeline::RequestTrace& t) const {
+  const plan::PlanTerms& terms = members_[m].entry.terms;
+  const bool local = RanLocally(t);
+  for (const auto& tier : t.tiers) {
+    const int j = IndexOf(set_.tiers, tier.tier);
+    if (j < 0 || (j == 0 && local)) continue;  // a local run did other work than the plan's
+    const double measured = tier.compute_ms + tier.encode_ms + tier.decode_ms;
+    if (tier.compute_ms > 0 && terms.cpu_ms[j] > kMinPredictedMs) {
+      tiers_[j].ObserveCompute(measured, terms.cpu_ms[j]);
+    }
+  }
+  for (const auto& link : t.links) {
+    const int k = IndexOf(set_.tiers, link.from);
+    if (k < 0 || k >= static_cast<int>(links_.size())) continue;
+    links_[k].Observe(link.up_bytes + link.down_bytes, link.ms);
+    link_sampled_[k] = Clock::now();
+  }
+}
+
+void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
+  if (probing_) return;
+  const auto now = Clock::now();
+  const plan::PlanConditions c = Conditions();
+  for (size_t k = 0; k < links_.size(); ++k) {
+    if (members_[chosen].entry.terms.link_used[k] || now - link_sampled_[k] < probe_interval_) {
+      continue;
+    }
+    // The fastest plan (its hold ignored: the probe is what lifts it) that crosses the link.
+    int pick = -1;
+    for (size_t m = 0; m < members_.size(); ++m) {
+      if (!members_[m].entry.terms.link_used[k] || !members_[m].runtime->NextAllowed()) continue;
+      if (pick < 0 || PredictMs(m, c, false) < PredictMs(pick, c, false))
+        pick = static_cast<int>(m);
+    }
+    if (pick < 0) continue;
+    const double cap_ms = std::min(deadline_ms_ > 0 ? deadline_ms_ : 1e9,
+                                   std::max(kMinProbeCapMs, 2 * PredictMs(chosen, c, true)));
+    link_sampled_[k] = now;                // one probe per interval, whatever it finds
+    if (probe_.joinable()) probe_.join();  // finished: probing_ was false
+    probing_ = true;
+    probe_ = std::thread([this, inputs, pick, cap_ms] {
+      pipeline::RequestTrace trace;
+      const auto start = Clock::now();
+      const Status status = members_[pick].runtime->Probe(inputs, trace, cap_ms);
+      std::lock_guard lock(mu_);
+      if (status.ok()) {
+        Observe(pick, trace);
+        hold_ms_[pick] = 0;
+      } else if (status.code() == StatusCode::kDeadlineExceeded) {
+        hold_ms_[pick] =
+            std::max(hold_ms_[pick],
+                     1.5 * std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      }
+      probing_ = false;
+    });
+    return;
+  }
+}
+
+Result<TensorMap> PlanSetRuntime::Run(const TensorMap& inputs, pipeline::RequestTrace* trace,
+                                      Status* remote_error) const {
+  if (members_.size() == 1) return members_.front().runtime->Run(inputs, trace, remote_error);
+  adapt::PlanChoice choice;
+  {
+    std::lock_guard lock(mu_);
+    const plan::PlanConditions c = Conditions();
+    std::vector<adapt::PlanOption> options;
+    for (size_t m = 0; m < members_.size(); ++m) {
+      const bool local_only = !members_[m].runtime->spec().next;
+      options.push_back({members_[m].name, PredictMs(m, c, true),
+                         local_only || members_[m].runtime->NextAllowed(), local_only});
+    }
+    choice = adapt::ChoosePlan(options, current_);
+    current_ = choice.index;
+    MaybeProbe(inputs, static_cast<size_t>(choice.index));
+  }
+  const Member& member = members_[choice.index];
+  pipeline::RequestTrace scratch;
+  pipeline::RequestTrace& t = trace ? *trace : scratch;
+  Status remote;
+  auto result = member.runtime->Run(inputs, &t, &remote);
+  t.plan = member.name;
+  t.plan_reason = choice.reason;
+  {
+    std::lock_guard lock(mu_);
+    if (result.ok() && remote.ok()) {
+      Observe(choice.index, t);
+      if (!RanLocally(t)) hold_ms_[choice.index] = 0;
+    } else if (remote.code() == StatusCode::kDeadlineExceeded) {
+      hold_ms_[choice.index] = std::max(hold_ms_[choice.index], 1.5 * t.TotalMs());
+    }
+  }
+  if (remote_error) *remote_error = remote;
+  return result;
+}
+
+std::string PlanSetRuntime::DeploymentKey() const {
+  std::string key;
+  for (const Member& m : members_) {
+    key += m.runtime->DeploymentKey();
+    key += ';';
+  }
+  return key;
+}
+
+Result<std::string> DeploymentKeyOf(const std::string& path) {
+  SEAM_ASSIGN_OR_RETURN(plan::ExecutablePlanSet set, plan::ReadPlanSet(path));
+  std::string key;
+  for (const auto& entry : set.members) {
+    SEAM_ASSIGN_OR_RETURN(plan::ExecutablePlan plan, plan::ReadExecutablePlan(entry.plan_path));
+    SEAM_ASSIGN_OR_RETURN(std::string stage_path, plan::DeviceStagePath(plan));
+    SEAM_ASSIGN_OR_RETURN(pipeline::StageSpec spec, pipeline::ReadStage(stage_path));
+    key += client::DeploymentKey(spec);
+    key += ';';
+  }
+  return key;
+}
+
+}  // namespace seam::client
