@@ -221,7 +221,11 @@ class Bench {
                                    : " --cpu-quota " + std::to_string(f_.device_quota);
     // seam adaptive learns from its first requests (its estimates start from the profiles):
     // those are untimed, as the one warm-up request of every strategy is.
-    const std::string warmup = is_set ? " --warmup " + std::to_string(f_.adaptive_warmup) : "";
+    // Every other strategy is a static placement, run as planned (--no-adapt: the device would
+    // otherwise finish requests itself when that is faster, and measure something else); it
+    // still falls back when a tier fails.
+    const std::string warmup =
+        is_set ? " --warmup " + std::to_string(f_.adaptive_warmup) : " --no-adapt";
     const std::string cmd = f_.seam + " run --plan " + plan_path + " --random 1 --repeat " +
                             std::to_string(f_.requests + 1) + warmup + " --json " + result +
                             device + " > " + plan_path + ".run.log 2>&1";

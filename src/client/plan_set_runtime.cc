@@ -174,6 +174,13 @@ Result<TensorMap> PlanSetRuntime::Run(const TensorMap& inputs, pipeline::Request
                          local_only || members_[m].runtime->NextAllowed(), local_only});
     }
     choice = adapt::ChoosePlan(options, current_);
+    // The set's plans were chosen for a range of conditions; beyond it another plan may be
+    // better than any of them: say so (a new set, planned for what is measured, would cover it).
+    if (const std::string outside = plan::OutsideRange(set_.tiers, set_.nominal, set_.range, c);
+        !outside.empty()) {
+      choice.reason += "; measured outside the set's range: " + outside +
+                       " (plan a set for these links: seam plan --set --link ...)";
+    }
     current_ = choice.index;
     MaybeProbe(inputs, static_cast<size_t>(choice.index));
   }

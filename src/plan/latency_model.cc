@@ -86,8 +86,8 @@ int ZoneOf(const std::vector<int>& starts, int position) {
 }
 
 // Unoptimised node time of [first, last] in each zone of `starts`, appended to `row`.
-void AppendZoneSums(const std::vector<int>& starts, const std::vector<double>& prefix_ms,
-                    int first, int last, bool present, std::vector<double>& row) {
+void AppendZoneSums(const std::vector<int>& starts, const std::vector<double>& prefix_ms, int first,
+                    int last, bool present, std::vector<double>& row) {
   const int zones = static_cast<int>(starts.size());
   const int n = static_cast<int>(prefix_ms.size()) - 1;
   for (int z = 0; z < zones; ++z) {
@@ -166,7 +166,9 @@ std::optional<ZoneFit> TryFit(const Design& design, const std::vector<Sample>& s
 std::vector<int> MergeZone(std::vector<int> starts, int zone, const std::vector<double>& prefix) {
   const int zones = static_cast<int>(starts.size());
   const int n = static_cast<int>(prefix.size()) - 1;
-  auto weight = [&](int z) { return prefix[z + 1 < zones ? starts[z + 1] : n] - prefix[starts[z]]; };
+  auto weight = [&](int z) {
+    return prefix[z + 1 < zones ? starts[z + 1] : n] - prefix[starts[z]];
+  };
   // Merging zone z with z + 1 removes starts[z + 1]; with z - 1, starts[z].
   const bool with_next = zone == 0 || (zone + 1 < zones && weight(zone + 1) < weight(zone - 1));
   starts.erase(starts.begin() + (with_next ? zone + 1 : zone));
@@ -186,7 +188,9 @@ int LightestZone(const std::vector<int>& starts, const std::vector<double>& pref
   return lightest;
 }
 
-std::string Zones(size_t count) { return std::to_string(count) + (count == 1 ? " zone" : " zones"); }
+std::string Zones(size_t count) {
+  return std::to_string(count) + (count == 1 ? " zone" : " zones");
+}
 
 }  // namespace
 
@@ -231,8 +235,8 @@ Result<LatencyModel> FitLatencyModel(const profile::Profile& profile) {
     has_whole |= s.first == 0 && s.last == n - 1;
     if (s.time.median_ms <= 0) continue;
     all_bytes &= s.boundary_bytes.has_value();
-    samples.push_back({s.first, s.last, s.kind,
-                       static_cast<double>(s.boundary_bytes.value_or(0)), s.time.median_ms});
+    samples.push_back({s.first, s.last, s.kind, static_cast<double>(s.boundary_bytes.value_or(0)),
+                       s.time.median_ms});
   }
   if (!has_whole && profile.whole_model.median_ms > 0) {
     samples.push_back({0, n - 1, "whole", 0, profile.whole_model.median_ms});
@@ -271,11 +275,11 @@ Result<LatencyModel> FitLatencyModel(const profile::Profile& profile) {
           model.inside_starts_ = design.inside_starts;
           model.input_scale_ = std::move(fit->input);
           model.inside_scale_ = std::move(fit->inside);
-          model.method_ =
-              one_scale ? std::string("non-negative least squares: one scale")
-                        : "non-negative least squares: " + Zones(design.input_starts.size()) +
-                              " from the model input, " + Zones(design.inside_starts.size()) +
-                              " inside";
+          model.method_ = one_scale
+                              ? std::string("non-negative least squares: one scale")
+                              : "non-negative least squares: " + Zones(design.input_starts.size()) +
+                                    " from the model input, " + Zones(design.inside_starts.size()) +
+                                    " inside";
           if (!all_bytes) {
             model.method_ += "; no boundary bytes, c = 0";
           } else if (!with_c) {

@@ -63,7 +63,7 @@ class LatencyModel {
   // additive per-node costs, a fixed per-tier cost and a cost per byte of each crossing tensor.
   // NaN for a position out of range.
   double PredictNodeMs(int position, SegmentStart start) const;
-  double overhead_ms() const { return a_ms_; }                     // a: fixed cost per Run, ms
+  double overhead_ms() const { return a_ms_; }                    // a: fixed cost per Run, ms
   double ms_per_boundary_byte() const { return c_ms_per_byte_; }  // c: ms per boundary byte
   // The scale b of the zone holding `position` (optimised / unoptimised kernel time) for a
   // segment that starts as `start` says; NaN out of range.
@@ -76,9 +76,9 @@ class LatencyModel {
 
  private:
   friend Result<LatencyModel> FitLatencyModel(const profile::Profile& profile);
-  std::vector<double> node_ms_;    // unoptimised medians by position
-  std::vector<int> input_starts_;      // zones for segments from the model input; from 0, ascending
-  std::vector<int> inside_starts_;     // zones for the others
+  std::vector<double> node_ms_;       // unoptimised medians by position
+  std::vector<int> input_starts_;     // zones for segments from the model input; from 0, ascending
+  std::vector<int> inside_starts_;    // zones for the others
   std::vector<double> input_scale_;   // per zone of input_starts_
   std::vector<double> inside_scale_;  // per zone of inside_starts_
   double a_ms_ = 0;

@@ -173,8 +173,7 @@ TEST(LatencyModelTest, ProfilesWithoutBoundaryBytesFitWithoutTheTerm) {
   auto model = FitLatencyModel(Synthetic(kNodes, Uniform(0.05, 0.7), kSampled));
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   EXPECT_EQ(model->ms_per_boundary_byte(), 0);
-  EXPECT_NE(model->method().find("no boundary bytes, c = 0"), std::string::npos)
-      << model->method();
+  EXPECT_NE(model->method().find("no boundary bytes, c = 0"), std::string::npos) << model->method();
   EXPECT_NEAR(model->overhead_ms(), 0.05, 1e-9);
   auto p = Synthetic(kNodes, Uniform(0.05, 0.7, 2e-6), kSampled);
   p.segments[2].boundary_bytes.reset();

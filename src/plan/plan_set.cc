@@ -181,6 +181,38 @@ double PredictLatencyMs(const PlanTerms& terms, const PlanConditions& c) {
   return ms;
 }
 
+std::string OutsideRange(const std::vector<std::string>& tiers, const PlanConditions& nominal,
+                         const PlanSetOptions& o, const PlanConditions& c) {
+  std::string out;
+  auto add = [&](const std::string& what) {
+    if (!out.empty()) out += ", ";
+    out += what;
+  };
+  char buf[160];
+  for (size_t k = 0; k < c.bandwidth_bps.size() && k < nominal.bandwidth_bps.size(); ++k) {
+    const double lo = nominal.bandwidth_bps[k] / o.bandwidth_range;
+    const double hi = nominal.bandwidth_bps[k] * o.bandwidth_range;
+    if (c.bandwidth_bps[k] >= lo && c.bandwidth_bps[k] <= hi) continue;
+    std::snprintf(buf, sizeof buf, "%s-%s at %.3g Mbit/s (the set covers %.3g-%.3g)",
+                  tiers[k].c_str(), tiers[k + 1].c_str(), c.bandwidth_bps[k] / 1e6, lo / 1e6,
+                  hi / 1e6);
+    add(buf);
+  }
+  for (size_t j = 0; j < c.tier_speed.size() && j < tiers.size(); ++j) {
+    const auto& speeds = j == 0 ? o.device_speeds : o.server_speeds;
+    if (speeds.empty()) continue;
+    // The slowest and fastest sampled, with half again of margin (and never above speed 1: a
+    // tier faster than profiled only makes its plans better than predicted).
+    const double lo = std::min(1.0, *std::min_element(speeds.begin(), speeds.end())) / 1.5;
+    const double hi = *std::max_element(speeds.begin(), speeds.end()) * 1.5;
+    if (c.tier_speed[j] >= lo && c.tier_speed[j] <= hi) continue;
+    std::snprintf(buf, sizeof buf, "%s %.3gx its profile's time (the set covers %.3g-%.3gx)",
+                  tiers[j].c_str(), c.tier_speed[j], lo, hi);
+    add(buf);
+  }
+  return out;
+}
+
 std::string PlacementLabel(const PlanRequest& r, const std::vector<int>& tier_of_node) {
   std::vector<int> count(r.tiers.size(), 0);
   for (int t : tier_of_node) ++count[t];

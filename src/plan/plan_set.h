@@ -80,6 +80,13 @@ struct PlanSet {
   std::string note;                                      // e.g. why the all-device plan is missing
 };
 
+// Where `conditions` leave what a set made with `options` around `nominal` covers (a link's
+// bandwidth beyond its range, a tier's speed beyond the sampled ones by more than half again):
+// one line naming each, for instance "device-edge at 0.3 Mbit/s (the set covers 1.2-320)";
+// empty when covered. `tiers` names them.
+std::string OutsideRange(const std::vector<std::string>& tiers, const PlanConditions& nominal,
+                         const PlanSetOptions& options, const PlanConditions& conditions);
+
 // INVALID_ARGUMENT for settings out of range or an objective other than latency.
 Result<PlanSet> MakePlanSet(const PlanRequest& request, const PlanSetOptions& options);
 

@@ -165,6 +165,12 @@ Result<ExecutablePlanSet> ReadPlanSet(const std::string& path) {
       set.nominal.bandwidth_bps.push_back(link.at("bandwidth_bps").get<double>());
       set.nominal.rtt_ms.push_back(link.at("rtt_ms").get<double>());
     }
+    if (j.contains("range")) {
+      const json& r = j.at("range");
+      set.range.bandwidth_range = r.value("bandwidth_range", set.range.bandwidth_range);
+      set.range.device_speeds = r.value("device_speeds", set.range.device_speeds);
+      set.range.server_speeds = r.value("server_speeds", set.range.server_speeds);
+    }
     const fs::path dir = fs::path(path).parent_path();
     for (const auto& m : j.at("members")) {
       PlanSetEntry e;

@@ -38,6 +38,7 @@ struct ExecutablePlanSet {
   std::string model_path;  // as `seam plan` recorded it
   std::vector<std::string> tiers;
   PlanConditions nominal;  // as the set was planned for (empty for a lone plan)
+  PlanSetOptions range;    // the conditions it was made for, around `nominal`
   std::vector<PlanSetEntry> members;
 };
 

@@ -192,6 +192,22 @@ TEST(PlanSetTest, SettingsOutOfRangeAreRefused) {
   EXPECT_NE(set.status().message().find("latency"), std::string::npos);
 }
 
+TEST(PlanSetTest, ConditionsBeyondTheSampledRangeAreNamed) {
+  const PlanRequest r = ThreeTiers();
+  const std::vector<std::string> tiers = {"device", "edge", "cloud"};
+  const PlanConditions nominal = NominalConditions(r);
+  const PlanSetOptions options;  // bandwidth x/16..x16, device speeds 1..8, servers 1..3
+  PlanConditions c = nominal;
+  c.bandwidth_bps[0] = nominal.bandwidth_bps[0] / 10;
+  c.tier_speed[0] = 11;
+  EXPECT_EQ(OutsideRange(tiers, nominal, options, c), "");
+  c.bandwidth_bps[0] = nominal.bandwidth_bps[0] / 20;  // 50 Mbit/s / 20
+  c.tier_speed[2] = 5;
+  EXPECT_EQ(OutsideRange(tiers, nominal, options, c),
+            "device-edge at 2.5 Mbit/s (the set covers 3.12-800), cloud 5x its profile's time "
+            "(the set covers 0.667-4.5x)");
+}
+
 TEST(PlanSetFileTest, ASetWrittenReadsBackAndRefusesChangedOrForeignPlans) {
   PlanRequest r = ThreeTiers();
   r.graph.model_path = "model.onnx";
