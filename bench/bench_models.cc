@@ -97,6 +97,66 @@ onnx::ModelProto MakeGemmMlp(int width, int layers) {
   return model;
 }
 
+onnx::ModelProto MakePooledMlp(int side, int pool, int width, int layers) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.set_producer_name("seam bench");
+  model.add_opset_import()->set_version(13);
+  onnx::GraphProto* graph = model.mutable_graph();
+  graph->set_name("pooled_mlp");
+  auto set_shape = [](onnx::ValueInfoProto* v, std::vector<int64_t> dims) {
+    v->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    auto* shape = v->mutable_type()->mutable_tensor_type()->mutable_shape();
+    for (int64_t d : dims) shape->add_dim()->set_dim_value(d);
+  };
+  onnx::ValueInfoProto* input = graph->add_input();
+  input->set_name("frame");
+  set_shape(input, {1, 1, side, side});
+  onnx::NodeProto* avg = graph->add_node();
+  avg->set_name("pool");
+  avg->set_op_type("AveragePool");
+  avg->add_input("frame");
+  avg->add_output("pooled");
+  for (const char* name : {"kernel_shape", "strides"}) {
+    onnx::AttributeProto* a = avg->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    a->add_ints(pool);
+    a->add_ints(pool);
+  }
+  onnx::NodeProto* flatten = graph->add_node();
+  flatten->set_name("flatten");
+  flatten->set_op_type("Flatten");
+  flatten->add_input("pooled");
+  flatten->add_output("features");
+  const int features = (side / pool) * (side / pool);
+  std::string x = "features";
+  int in = features;
+  for (int l = 0; l < layers; ++l) {
+    const std::string id = std::to_string(l);
+    AddFloats(graph, "w" + id, {in, width}, 31 + l, 2.0f / in);
+    AddFloats(graph, "b" + id, {width}, 131 + l, 0.1f);
+    onnx::NodeProto* gemm = graph->add_node();
+    gemm->set_name("gemm" + id);
+    gemm->set_op_type("Gemm");
+    gemm->add_input(x);
+    gemm->add_input("w" + id);
+    gemm->add_input("b" + id);
+    gemm->add_output("g" + id);
+    onnx::NodeProto* relu = graph->add_node();
+    relu->set_name("relu" + id);
+    relu->set_op_type("Relu");
+    relu->add_input("g" + id);
+    x = l + 1 == layers ? "y" : "r" + id;
+    relu->add_output(x);
+    in = width;
+  }
+  onnx::ValueInfoProto* output = graph->add_output();
+  output->set_name("y");
+  set_shape(output, {1, width});
+  return model;
+}
+
 Status MakeBatchDynamic(onnx::ModelProto& model) {
   onnx::GraphProto* graph = model.mutable_graph();
   for (auto* values : {graph->mutable_input(), graph->mutable_output()}) {

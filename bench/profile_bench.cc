@@ -142,8 +142,7 @@ int Run(Options o) {
         row->model.c_str(), row->profile.model_nodes, row->profile.whole_model.median_ms,
         row->latency.overhead_ms(),
         static_cast<int>(row->latency.zone_starts(plan::SegmentStart::kInside).size()),
-        row->latency.ms_per_boundary_byte() * 1e6,
-        row->profile.profile_seconds,
+        row->latency.ms_per_boundary_byte() * 1e6, row->profile.profile_seconds,
         row->check.segments.size(), row->check.mape_percent, row->check.max_ape_percent,
         mape_met ? "met" : "NOT met", time_met ? "met" : "NOT met");
     rows.push_back(RowJson(*row));

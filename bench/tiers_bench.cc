@@ -15,7 +15,7 @@
 //
 // Strategies per cell: seam (`seam plan` on the tiers' profiles and the cell's links), seam
 // adaptive (`seam plan --set` on the same profiles and links, deployed whole; `seam run` chooses
-// per request from what it measures; timed after --adaptive-warmup learning requests), device
+// per request from what it measures; like every strategy, timed after --warmup requests), device
 // only, edge only, cloud only with the raw input, cloud only with the input compressed losslessly
 // (identity+zstd), and the oracle: the best p50 over every placement that cuts the topological
 // order into device | edge | cloud at K evenly spaced positions, plus every strategy above. A
@@ -39,6 +39,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "bench/bench_models.h"
 #include "bench/serve_child.h"
 #include "common/file_util.h"
 #include "graph/graph_view.h"
@@ -46,6 +47,7 @@
 #include "lab/link_shaper.h"
 #include "lab/shaped_relay.h"
 #include "pipeline/deployment.h"
+#include "plan/plan_set_file.h"
 
 namespace seam::bench {
 namespace {
@@ -60,13 +62,16 @@ struct Flags {
   int cuts = 6;
   double device_quota = 0.25;
   double device_slowdown = 6;  // 0: the device runs under device_quota instead
-  int adaptive_warmup = 4;     // untimed requests that seam adaptive learns from
+  int warmup = 4;  // untimed requests of every strategy (seam adaptive learns from them)
   double edge_quota = 0.5;
   std::string out = "tiers_bench_out";
   std::string seam = SEAM_BINARY;
   int profile_runs = 0;                  // 0: seam profile's default
   std::vector<double> device_edge_mbit;  // only these device->edge rates (all when empty)
 };
+
+// The generated model in which a device | edge split is the best placement on a weak device.
+constexpr const char* kPooledMlp = "pooled_mlp";
 
 struct Cell {
   double de_mbit, de_rtt, ec_mbit, ec_rtt;
@@ -122,7 +127,14 @@ class Bench {
     csv_.open(f_.out + "/tiers.csv");
     csv_ << "model,de_mbit,de_rtt_ms,ec_mbit,ec_rtt_ms,strategy,p50_ms,p99_ms,device_nodes,"
             "edge_nodes,cloud_nodes,lower_bound_ms,status\n";
-    for (const auto& model : f_.models) {
+    for (std::string model : f_.models) {
+      if (model == kPooledMlp) {
+        // Generated: a frame pooled cheaply, then heavy layers (bench_models.h), 1 MB input.
+        model = f_.out + "/pooled_mlp.onnx";
+        std::string bytes;
+        MakePooledMlp(512, 16, 2048, 4).SerializeToString(&bytes);
+        if (Status s = WriteFileAtomic(model, bytes); !s.ok()) return Fail(s);
+      }
       if (int rc = RunModel(model); rc != 0) return rc;
     }
     return Report();
@@ -224,8 +236,10 @@ class Bench {
     // Every other strategy is a static placement, run as planned (--no-adapt: the device would
     // otherwise finish requests itself when that is faster, and measure something else); it
     // still falls back when a tier fails.
+    // Every strategy gets the same untimed requests: the device's emulated slowdown stretches
+    // each run to a multiple of the fastest it has seen, which settles over the first runs.
     const std::string warmup =
-        is_set ? " --warmup " + std::to_string(f_.adaptive_warmup) : " --no-adapt";
+        " --warmup " + std::to_string(f_.warmup) + (is_set ? "" : " --no-adapt");
     const std::string cmd = f_.seam + " run --plan " + plan_path + " --random 1 --repeat " +
                             std::to_string(f_.requests + 1) + warmup + " --json " + result +
                             device + " > " + plan_path + ".run.log 2>&1";
@@ -359,9 +373,17 @@ class Bench {
         }
         // The same placement and codecs (the same plan id) is the same execution: measured once
         // per cell, so that two names for one plan do not differ by noise alone.
-        auto id = plan::ReadExecutablePlan(plan_path);
-        const std::string key = id.ok() && !is_set ? id->id : plan_path;
-        if (!measured.contains(key)) measured[key] = Measure(*model, plan_path, is_set);
+        // A set of one plan (the same plan wherever the conditions go) is that plan, run as any.
+        std::string path = plan_path;
+        bool adaptive = is_set;
+        if (auto set = plan::ReadPlanSet(plan_path);
+            is_set && set.ok() && set->members.size() == 1) {
+          path = set->members.front().plan_path;
+          adaptive = false;
+        }
+        auto id = plan::ReadExecutablePlan(path);
+        const std::string key = id.ok() && !adaptive ? id->id : path;
+        if (!measured.contains(key)) measured[key] = Measure(*model, path, adaptive);
         const Measured m = measured[key];
         if (!m.ok) {
           std::fprintf(stderr, "[tiers] %s failed: %s\n", name.c_str(), m.error.c_str());
@@ -598,7 +620,9 @@ class Bench {
 int main(int argc, char** argv) {
   seam::bench::Flags f;
   CLI::App app{"tiers_bench: seam's plan vs single tiers and a measured oracle over a link grid"};
-  app.add_option("--model", f.models, "ONNX models (default: BlazeFace, dag_blocks, cnn_chain)");
+  app.add_option("--model", f.models,
+                 "ONNX models, or pooled_mlp (generated: a 1 MB frame pooled, then heavy layers) "
+                 "(default: pooled_mlp, BlazeFace, dag_blocks, cnn_chain)");
   app.add_option("--grid", f.grid, "ci (2 cells) or full (48 cells)");
   app.add_option("--requests", f.requests,
                  "timed requests per strategy and cell (after one warm-up)");
@@ -608,8 +632,9 @@ int main(int argc, char** argv) {
   app.add_option("--device-slowdown", f.device_slowdown,
                  "run the device this many times slower than it was profiled (0: under "
                  "--device-quota instead)");
-  app.add_option("--adaptive-warmup", f.adaptive_warmup,
-                 "untimed requests seam adaptive learns from before it is timed");
+  app.add_option("--warmup", f.warmup,
+                 "untimed requests of every strategy in every cell (seam adaptive learns from "
+                 "them)");
   app.add_option("--edge-quota", f.edge_quota, "the edge's CPU, cores");
   app.add_option("--out", f.out, "output directory (profiles are cached there)");
   app.add_option("--seam", f.seam,
@@ -619,7 +644,7 @@ int main(int argc, char** argv) {
                  "only the cells with these device->edge rates (to split a long run)");
   CLI11_PARSE(app, argc, argv);
   if (f.models.empty()) {
-    f.models = {std::string(SEAM_MODEL_CACHE) + "/blazeface.onnx",
+    f.models = {seam::bench::kPooledMlp, std::string(SEAM_MODEL_CACHE) + "/blazeface.onnx",
                 std::string(SEAM_SOURCE_DIR) + "/models/dag_blocks.onnx",
                 std::string(SEAM_SOURCE_DIR) + "/models/cnn_chain.onnx"};
   }
