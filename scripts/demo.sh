@@ -200,12 +200,14 @@ for n in device-only edge-only cloud-only; do
   fi
 done
 
-# 5. Adapting while the lab changes under it. seam plans again for a fast uplink
+# 5. Adapting while the lab changes under it. seam makes a plan set for a fast uplink
 #    (SEAM_DEMO_ADAPT_UPLINK, 200 Mbit/s: sending BlazeFace's 786 KB input beats the 0.1-core
-#    device there), and runs that plan while the uplink drops to 1 Mbit/s and recovers (a link
-#    trace replayed by a second relay in front of the edge), then the cloud is killed (-9) and
-#    restarted. `seam run` prints every route change and a line per second as they happen, and
-#    draws latency over time coloured by route.
+#    device there; the set covers 1/256x to 256x that bandwidth and slower tiers), deploys all of
+#    its plans, and runs it while the uplink drops to 1 Mbit/s and recovers (a link trace replayed
+#    by a second relay in front of the edge), then the plan's top tier is killed (-9) and
+#    restarted. `seam run` chooses a plan per request from what it measures and prints every plan
+#    switch and route change with its reason and a line per second as they happen, and draws
+#    latency over time coloured by route.
 adapt_s=${SEAM_DEMO_ADAPT_S:-30}
 deadline_ms=${SEAM_DEMO_DEADLINE_MS:-1000}
 adapt_uplink=${SEAM_DEMO_ADAPT_UPLINK:-200mbit,2ms}
@@ -215,7 +217,9 @@ high_bps=$(awk -v r="$rate" 'BEGIN { n = r + 0; u = tolower(r); gsub(/[0-9.]/, "
   m = u == "gbit" ? 1e9 : u == "mbit" ? 1e6 : u == "kbit" ? 1e3 : 1; print n * m }')
 "$seam" plan "$model" --profile "device=$profiles/device.json" --profile "edge=$profiles/edge.json" \
   --profile "cloud=$profiles/cloud.json" --link "device-edge=$adapt_uplink" \
-  --link "edge-cloud=$edge_cloud" --output "$out/adapt.json" >"$out/adapt.plan.log"
+  --link "edge-cloud=$edge_cloud" --set --set-range 256 --output "$out/adapt.json" \
+  >"$out/adapt.plan.log"
+sed -n '1,/^$/p;/^m[0-9]/p' "$out/adapt.plan.log"
 [ "$lab" = netns ] && echo "(in the namespace lab the veth still caps the uplink at $device_edge)"
 # A Mahimahi trace (one line per 1500-byte delivery, in ms): full rate, 1 Mbit/s from 17% to 40%
 # of the run, full rate again.
@@ -241,19 +245,21 @@ fi
 "${deploy[@]}" "$out/adapt.json" --repository "edge=$out/edge-repo" \
   --repository "cloud=$out/cloud-repo" --address "edge=$edge_addr" --address "cloud=$cloud_addr" \
   "${control[@]}" --device-dir "$out/device" --name demo >"$out/adapt.deploy"
-if grep -q "deployed on 1 tier" "$out/adapt.deploy"; then
-  say "for a $adapt_uplink uplink seam's plan still runs everything on the device: nothing to adapt"
+if ! grep -q "deployed on [23] tiers" "$out/adapt.deploy"; then
+  say "for a $adapt_uplink uplink every plan of seam's set runs everything on the device: nothing to adapt"
   exit 0
 fi
-say "seam's plan for a $adapt_uplink uplink, ${adapt_s} s, deadline ${deadline_ms} ms: the uplink drops to 1 Mbit/s at" \
+say "seam's plan set for a $adapt_uplink uplink, ${adapt_s} s, deadline ${deadline_ms} ms: the uplink drops to 1 Mbit/s at" \
   "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.17*T}') s and recovers at" \
   "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.4*T}') s; its top tier is killed at" \
   "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.55*T}') s and restarted at" \
   "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.75*T}') s"
-# The fault: the highest tier the plan uses is killed and restarted on its port (in the namespace
-# lab only the cloud, whose server is restarted the same way it was started).
-victim=edge
-grep -q "  cloud: model" "$out/adapt.deploy" && victim=cloud
+# The fault: the highest tier the set's first plan (the one for the planned uplink) uses is killed
+# and restarted on its port (in the namespace lab only the cloud, whose server is restarted the
+# same way it was started).
+victim=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["segments"][-1]["tier"])' \
+  "$out/adapt.m0.json")
+[ "$victim" = device ] && victim=edge
 [ "$lab" = netns ] && victim=cloud
 if [ $victim = cloud ]; then
   victim_local=$cloud_local

@@ -113,6 +113,11 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
                           WarmUp(*device->fallback_, *device->fallback_stretch_));
     device->fallback_ms_.Prime(fallback_ms);
   }
+  if (options.fallback && !spec.fallback && spec.next) {
+    device->no_fallback_reason_ =
+        "the device cannot finish it itself: its plan deploys no fallback, the device being "
+        "unable to hold the whole model (seam plan --memory)";
+  }
   if (const runtime::Session* segment = device->runner_->session()) {
     SEAM_ASSIGN_OR_RETURN(double device_ms, WarmUp(*segment, *device->segment_stretch_));
     device->device_ms_.Prime(device_ms);
@@ -359,7 +364,10 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
   if (result.ok()) return result;
   if (!next_failed) return result;  // the device's own segment failed: nothing to fall back on
   if (remote_error) *remote_error = result.status();
-  if (!fallback_) return result;
+  if (!fallback_) {
+    if (no_fallback_reason_.empty()) return result;
+    return Status(result.status().code(), result.status().message() + "; " + no_fallback_reason_);
+  }
   return finish_locally(std::move(computed), runner_->session() != nullptr, /*degraded=*/true,
                         "fallback: " + result.status().message());
 }

@@ -81,6 +81,9 @@ class DeviceRuntime {
   std::unique_ptr<pipeline::ComputeStretch> fallback_stretch_, segment_stretch_;
   std::unique_ptr<pipeline::StageRunner> runner_;
   std::unique_ptr<runtime::Session> fallback_;  // null: none deployed, or disabled
+  // Why there is no fallback although one was wanted (the plan's device cannot hold the model),
+  // added to the error of a request the tiers above could not answer.
+  std::string no_fallback_reason_;
 
   mutable std::mutex mu_;  // guards the estimates and the breaker
   mutable adapt::TrackedValue device_ms_, remote_ms_, fallback_ms_;

@@ -142,9 +142,9 @@ Result<std::vector<TierStage>> PlanStages(const graph::LoadedModel& model,
   SEAM_ASSIGN_OR_RETURN(auto segments, graph::BuildSegments(model, view, partition, types));
 
   std::vector<TierStage> stages(num_tiers);
-  if (num_tiers > 1) {
+  if (num_tiers > 1 && plan.device_fallback) {
     // The device's fallback: every node above it, as one segment (its own nodes, if any, are the
-    // other side of this two-way partition).
+    // other side of this two-way partition). Not when the plan says the device cannot hold it.
     bool device_runs = false;
     for (graph::NodeId n : view.order()) device_runs |= tier_of_node[n] == 0;
     const int rest = device_runs ? 1 : 0;

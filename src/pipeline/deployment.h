@@ -8,7 +8,8 @@
 //   the device:    DEVICE_DIR/PLAN_ID/{stage.json, model.onnx, fallback.onnx}; the plan file
 //                  gains a "deployment" section that `seam run` reads. fallback.onnx holds every
 //                  node placed above the device, so that the device can finish a request itself
-//                  when the tiers above cannot answer in time.
+//                  when the tiers above cannot answer in time (none when the plan says the
+//                  device cannot hold the whole model: its device_fallback section).
 //
 // Stages are written from the top tier down, each new version beside the previous one, so a
 // redeploy never pulls a stage from under a request in flight: requests name the version they

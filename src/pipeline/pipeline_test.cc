@@ -114,6 +114,24 @@ TEST(PlanStagesTest, AnEmptyMiddleTierRelaysAndTiersAboveTheLastAreLeftOut) {
   EXPECT_FALSE((*device_only)[0].spec.next.has_value());
 }
 
+TEST(PlanStagesTest, TheDeviceGetsTheRestOfTheModelAsFallbackUnlessThePlanSaysItCannotHoldIt) {
+  auto model = graph::testing::LoadOrDie(graph::testing::BundledModel("dag_blocks.onnx"));
+  auto view = graph::GraphView::Build(model.proto);
+  ASSERT_TRUE(view.ok());
+  const int n = static_cast<int>(view->order().size());
+  plan::ExecutablePlan plan = Plan(model, *view, n / 3, 2 * n / 3);
+  auto stages = PlanStages(model, plan, true);
+  ASSERT_TRUE(stages.ok()) << stages.status().ToString();
+  ASSERT_TRUE((*stages)[0].fallback.has_value());
+  ASSERT_TRUE((*stages)[0].spec.fallback.has_value());
+  EXPECT_EQ((*stages)[0].spec.fallback->nodes + (*stages)[0].spec.segment_nodes, n);
+  plan.device_fallback = false;  // seam plan --memory device=... below the model's parameters
+  auto without = PlanStages(model, plan, true);
+  ASSERT_TRUE(without.ok());
+  EXPECT_FALSE((*without)[0].fallback.has_value());
+  EXPECT_FALSE((*without)[0].spec.fallback.has_value());
+}
+
 TEST(PlanStagesTest, RefusesAnotherModelsPlanAndDataFlowingDown) {
   auto model = graph::testing::LoadOrDie(graph::testing::BundledModel("dag_blocks.onnx"));
   auto view = graph::GraphView::Build(model.proto);

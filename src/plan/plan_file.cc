@@ -34,6 +34,9 @@ Result<ExecutablePlan> ReadExecutablePlan(const std::string& path) {
     if (j.contains("constraints") && j.at("constraints").contains("slo_ms")) {
       plan.slo_ms = j.at("constraints").at("slo_ms").get<double>();
     }
+    if (j.contains("device_fallback")) {
+      plan.device_fallback = j.at("device_fallback").value("fits", true);
+    }
     for (const auto& t : j.at("tiers")) plan.tiers.push_back(t.at("name").get<std::string>());
     if (plan.tiers.empty()) return InvalidArgument(path + ": the plan has no tier");
     std::map<std::string, int> index;

@@ -18,8 +18,10 @@ struct ExecutablePlan {
   std::string path;
   std::string id;  // 16 hex digits: a hash of the model, the placement and the codecs
   std::string model_sha256;
-  std::string model_path;                     // as `seam plan` recorded it
-  double slo_ms = 0;                          // the latency bound it was planned for; 0: none
+  std::string model_path;  // as `seam plan` recorded it
+  double slo_ms = 0;       // the latency bound it was planned for; 0: none
+  // The device can hold the whole model (plan_output.h, DeviceFallbackOf): deploy a fallback.
+  bool device_fallback = true;
   std::vector<std::string> tiers;             // chain order, the device first
   std::map<std::string, int> tier_of_node;    // node name -> index in tiers
   std::map<std::string, std::string> codecs;  // CodecKey(...) -> codec

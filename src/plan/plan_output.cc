@@ -48,6 +48,14 @@ std::string XmlEscape(const std::string& s) {
 
 }  // namespace
 
+DeviceFallback DeviceFallbackOf(const PlanRequest& r) {
+  DeviceFallback f;
+  for (const auto& node : r.graph.nodes) f.param_bytes += static_cast<double>(node.param_bytes);
+  f.memory_limit_bytes = r.tiers.empty() ? 0 : r.tiers[0].memory_limit_bytes;
+  f.fits = f.memory_limit_bytes <= 0 || f.param_bytes <= f.memory_limit_bytes;
+  return f;
+}
+
 nlohmann::json PlanToJson(const PlanRequest& r, const Plan& plan) {
   const int tiers = static_cast<int>(r.tiers.size());
   nlohmann::json tiers_json = nlohmann::json::array(), links = nlohmann::json::array();
@@ -102,6 +110,7 @@ nlohmann::json PlanToJson(const PlanRequest& r, const Plan& plan) {
   for (int k = 0; k + 1 < tiers; ++k) link_ms[LinkName(r, k)] = plan.link_ms[k];
   nlohmann::json passes = nlohmann::json::array();
   for (const auto& p : plan.passes) passes.push_back({{"name", p.name}, {"ms", p.ms}});
+  const DeviceFallback fallback = DeviceFallbackOf(r);
   return {{"schema", "seam.plan/v1"},
           {"model", {{"path", r.graph.model_path}, {"sha256", r.graph.model_sha256}}},
           {"objective", ObjectiveName(r.objective)},
@@ -113,6 +122,10 @@ nlohmann::json PlanToJson(const PlanRequest& r, const Plan& plan) {
           {"tiers", tiers_json},
           {"links", links},
           {"placement", placement},
+          {"device_fallback",
+           {{"fits", fallback.fits},
+            {"param_bytes", fallback.param_bytes},
+            {"memory_limit_bytes", fallback.memory_limit_bytes}}},
           {"segments", segments_json},
           {"transfers", transfers},
           {"predicted",
@@ -141,6 +154,12 @@ std::string PlanToTable(const PlanRequest& r, const Plan& plan) {
       plan.device_energy_mj, plan.money);
   out += line;
   out += plan.exact ? "optimal for the cost model (exact min-cut)\n" : "bound: " + plan.note + "\n";
+  if (const DeviceFallback f = DeviceFallbackOf(r); !f.fits) {
+    out += "note: the device cannot hold the whole model (" + HumanBytes(f.param_bytes) +
+           " of parameters, its limit " + HumanBytes(f.memory_limit_bytes) +
+           "): no fallback is deployed, and a request the tiers above cannot answer in time fails "
+           "instead of being finished on the device\n";
+  }
   out += "\n";
   std::snprintf(line, sizeof line, "%-10s %6s  %-50s %11s %12s\n", "tier", "nodes",
                 "first .. last node", "compute ms", "params");

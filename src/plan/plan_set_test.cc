@@ -12,6 +12,7 @@
 #include "common/file_util.h"
 #include "plan/plan_file.h"
 #include "plan/plan_fixture.h"
+#include "plan/plan_output.h"
 #include "plan/plan_set_file.h"
 
 namespace seam::plan {
@@ -169,6 +170,23 @@ TEST(PlanSetTest, ADeviceThatCannotHoldTheModelHasNoAllDevicePlanAndSaysSo) {
   for (const auto& m : set->members) EXPECT_FALSE(m.all_device) << m.label;
   EXPECT_NE(set->note.find("no all-device plan"), std::string::npos) << set->note;
   EXPECT_NE(set->note.find("memory"), std::string::npos) << set->note;
+}
+
+TEST(PlanSetTest, ThePlanFileSaysWhetherTheDeviceCanHoldItsFallback) {
+  PlanRequest r = ThreeTiers();
+  r.graph.nodes[3].param_bytes = 5e6;
+  auto plan = MakePlan(r);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(PlanToJson(r, *plan).at("device_fallback").at("fits").get<bool>());
+  EXPECT_EQ(PlanToTable(r, *plan).find("cannot hold"), std::string::npos);
+  r.tiers[0].memory_limit_bytes = 1e6;
+  plan = MakePlan(r);
+  ASSERT_TRUE(plan.ok());
+  const auto json = PlanToJson(r, *plan);
+  EXPECT_FALSE(json.at("device_fallback").at("fits").get<bool>());
+  EXPECT_EQ(json.at("device_fallback").at("param_bytes").get<double>(), 5e6);
+  EXPECT_NE(PlanToTable(r, *plan).find("the device cannot hold the whole model"),
+            std::string::npos);
 }
 
 TEST(PlanSetTest, SettingsOutOfRangeAreRefused) {
