@@ -16,10 +16,13 @@
 #include "graph/model_loader.h"
 #include "graph/test_models.h"
 #include "lab/shaped_relay.h"
+#include "oip/infer_codec.h"
 #include "pipeline/deployment.h"
+#include "pipeline/stage_spec.h"
 #include "runtime/segment_chain.h"
 #include "runtime/session.h"
 #include "seam/client.h"
+#include "tests/support/http_tools.h"
 #include "tests/support/tier_plans.h"
 
 namespace seam::testing {
@@ -51,7 +54,7 @@ class ChaosTest : public ::testing::Test {
     ASSERT_TRUE(relay.ok()) << relay.status().ToString();
     relay_ = std::move(relay).value();
     edge_ = ServerProcess::Start(
-        {"--repo", edge_repo_.root(), "--http-port", "-1", "--log-level", "error"}, &error);
+        {"--repo", edge_repo_.root(), "--http-port", "0", "--log-level", "error"}, &error);
     ASSERT_TRUE(edge_) << error;
 
     model_ = graph::testing::BundledModel("cnn_chain.onnx");
@@ -71,6 +74,7 @@ class ChaosTest : public ::testing::Test {
     options.optimize = false;
     auto deployed = pipeline::Deploy(*loaded, *plan, options);
     ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+    device_stage_ = deployed->front().directory + "/stage.json";
 
     runtime::SessionOptions so;
     so.optimize = false;
@@ -139,7 +143,7 @@ class ChaosTest : public ::testing::Test {
   std::unique_ptr<ServerProcess> cloud_, edge_;
   std::unique_ptr<lab::ShapedRelay> relay_;
   int cloud_port_ = 0;
-  std::string model_, plan_;
+  std::string model_, plan_, device_stage_;
   client::Tensors inputs_;
   TensorMap feed_, want_;
 };
@@ -201,6 +205,55 @@ TEST_F(ChaosTest, KillRestartAndBlackHoleLoseNothingAndMissNoDeadline) {
   EXPECT_EQ(edge_->Stop(), 0);
   EXPECT_EQ(cloud_->Stop(), 0);
   relay_->Stop();
+}
+
+// A caller that cancels its call: the edge stops waiting on a cloud that does not answer (the
+// edge->cloud link black-holed) within moments, instead of holding the request, a stage worker
+// and its memory until the call's deadline (20 s here).
+TEST_F(ChaosTest, ACallerCancellingStopsTheWaitOnTheTierAbove) {
+  auto stage = pipeline::ReadStage(device_stage_);
+  ASSERT_TRUE(stage.ok()) << stage.status().ToString();
+  inference::ModelInferRequest request;
+  request.set_model_name("chaos-edge");
+  request.set_model_version("1");
+  for (const auto& t : stage->next->send) {
+    std::vector<int64_t> shape = t.shape;
+    for (auto& d : shape) d = d < 0 ? 1 : d;
+    ASSERT_TRUE(oip::AddInput(t.name, Tensor::Zeros(t.dtype, shape), t.codec, &request).ok());
+  }
+  for (const auto& t : stage->next->receive) oip::AddRequestedOutput(t.name, t.codec, &request);
+  auto inflight = [&] {
+    const auto page = Curl(edge_->http_url() + "/metrics").body;
+    return MetricValue(page, "seam_inference_inflight_requests",
+                       {{"model", "chaos-edge"}, {"version", "1"}});
+  };
+  ASSERT_TRUE(relay_->SetLink({.rate_bps = 1}, {.rate_bps = 1}).ok());  // a black hole
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  grpc::Status status;
+  auto stub = edge_->NewStub();
+  std::thread call([&] {
+    inference::ModelInferResponse response;
+    status = stub->ModelInfer(&context, request, &response);
+  });
+  // The request reaches the edge and waits there on the cloud.
+  const auto sent = Clock::now();
+  while (inflight() < 1 && Clock::now() - sent < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(inflight(), 1);
+  context.TryCancel();
+  const auto cancelled = Clock::now();
+  while (inflight() > 0 && Clock::now() - cancelled < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double released_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - cancelled).count();
+  EXPECT_EQ(inflight(), 0);
+  EXPECT_LT(released_ms, 3000) << "the edge held a cancelled request " << released_ms << " ms";
+  call.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED) << status.error_message();
+  ASSERT_TRUE(relay_->SetLink({}, {}).ok());
 }
 
 }  // namespace

@@ -11,25 +11,31 @@
 namespace seam::oip {
 namespace {
 
-enum class ConnectOutcome { kReady, kRefused, kTimedOut };
+enum class ConnectOutcome { kReady, kRefused, kTimedOut, kCancelled };
+
+bool IsSet(const std::atomic<bool>* flag) { return flag && flag->load(std::memory_order_relaxed); }
 
 // Waits until `channel` is connected, it fails to connect (a refused or reset connection: the
-// tier is down, which waiting longer will not mend), or `until`.
-ConnectOutcome WaitConnected(grpc::Channel& channel, SteadyClock::time_point until) {
+// tier is down, which waiting longer will not mend), `until`, or `cancelled` is set (checked
+// every HopClient::kCancelPoll).
+ConnectOutcome WaitConnected(grpc::Channel& channel, SteadyClock::time_point until,
+                             const std::atomic<bool>* cancelled) {
   grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
   while (true) {
     if (state == GRPC_CHANNEL_READY) return ConnectOutcome::kReady;
     if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
       return ConnectOutcome::kRefused;
     }
-    const auto left = until - SteadyClock::now();
-    if (left <= SteadyClock::duration::zero()) return ConnectOutcome::kTimedOut;
-    if (!channel.WaitForStateChange(
-            state, std::chrono::system_clock::now() +
-                       std::chrono::duration_cast<std::chrono::system_clock::duration>(left))) {
-      return ConnectOutcome::kTimedOut;
+    if (IsSet(cancelled)) return ConnectOutcome::kCancelled;
+    const auto now = SteadyClock::now();
+    if (until <= now) return ConnectOutcome::kTimedOut;
+    const auto slice = cancelled ? std::min(until, now + HopClient::kCancelPoll) : until;
+    if (channel.WaitForStateChange(
+            state,
+            std::chrono::system_clock::now() +
+                std::chrono::duration_cast<std::chrono::system_clock::duration>(slice - now))) {
+      state = channel.GetState(/*try_to_connect=*/true);
     }
-    state = channel.GetState(/*try_to_connect=*/true);
   }
 }
 
@@ -135,7 +141,12 @@ HopClient::Connection HopClient::Current() {
   return connection_;
 }
 
-Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(const Deadline& deadline) {
+Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(
+    const Deadline& deadline, const std::atomic<bool>* cancelled) {
+  auto gave_up = [&] {
+    return Cancelled(tier_ + " at " + address_ +
+                     ": the caller cancelled the request while it waited for a connection");
+  };
   const auto timeout_at =
       SteadyClock::now() +
       std::chrono::microseconds(static_cast<int64_t>(options_.connect_timeout_ms * 1e3));
@@ -144,9 +155,13 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(const Deadli
   const auto connect_by = cut_by_deadline ? *deadline : timeout_at;
   std::unique_lock connect_lock(connect_mu_, std::defer_lock);
   // Another caller is connecting: wait for its outcome, but not past this request's deadline.
-  if (!connect_lock.try_lock_until(connect_by)) {
-    return DeadlineExceeded(tier_ + " at " + address_ +
-                            ": still connecting when the request's deadline passed");
+  while (!connect_lock.try_lock_until(
+      cancelled ? std::min(connect_by, SteadyClock::now() + kCancelPoll) : connect_by)) {
+    if (IsSet(cancelled)) return gave_up();
+    if (SteadyClock::now() >= connect_by) {
+      return DeadlineExceeded(tier_ + " at " + address_ +
+                              ": still connecting when the request's deadline passed");
+    }
   }
   std::shared_ptr<Stream> old;
   {
@@ -179,7 +194,8 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(const Deadli
   }
   // Fail fast when the next tier cannot be reached at all, rather than waiting for ever. Other
   // callers wait on connect_mu_ meanwhile, then see this attempt's outcome.
-  const ConnectOutcome outcome = WaitConnected(*connection.channel, connect_by);
+  const ConnectOutcome outcome = WaitConnected(*connection.channel, connect_by, cancelled);
+  if (outcome == ConnectOutcome::kCancelled) return gave_up();
   if (outcome == ConnectOutcome::kRefused) {
     std::lock_guard lock(mu_);
     last_connect_error_ = Unavailable(tier_ + " at " + address_ +
@@ -255,6 +271,7 @@ void HopClient::ReadLoop(std::shared_ptr<Stream> stream) {
 
 Result<inference::ModelInferResponse> HopClient::InferOnce(inference::ModelInferRequest& request,
                                                            const Deadline& deadline,
+                                                           const std::atomic<bool>* cancelled,
                                                            bool* stream_broke) {
   *stream_broke = false;
   auto expired = [&] {
@@ -262,7 +279,7 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(inference::ModelInfer
                             tier_ + " answered");
   };
   if (MsLeft(deadline, SteadyClock::now()) <= 0) return expired();
-  SEAM_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, CurrentStream(deadline));
+  SEAM_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, CurrentStream(deadline, cancelled));
   const auto now = SteadyClock::now();
   if (MsLeft(deadline, now) <= 0) return expired();
   SetTimeout(deadline, now, &request);
@@ -297,8 +314,23 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(inference::ModelInfer
   const auto timeout_at =
       now + std::chrono::microseconds(static_cast<int64_t>(options_.call_timeout_ms * 1e3));
   const bool deadline_first = deadline && *deadline < timeout_at;
-  if (!stream->cv.wait_until(lock, deadline_first ? *deadline : timeout_at,
-                             [&] { return pending->done; })) {
+  const auto wait_end = deadline_first ? *deadline : timeout_at;
+  bool answered = false;
+  while (true) {
+    // With a caller who may cancel, wake now and then to see whether it did.
+    const auto until = cancelled ? std::min(wait_end, SteadyClock::now() + kCancelPoll) : wait_end;
+    if (stream->cv.wait_until(lock, until, [&] { return pending->done; })) {
+      answered = true;
+      break;
+    }
+    if (cancelled && cancelled->load(std::memory_order_relaxed)) {
+      stream->pending.erase(request.id());
+      return Cancelled(tier_ + " at " + address_ +
+                       ": the caller cancelled the request; its answer is no longer awaited");
+    }
+    if (SteadyClock::now() >= wait_end) break;
+  }
+  if (!answered) {
     stream->pending.erase(request.id());
     // The tier drops the request itself when its deadline passes; the link may be fine, unless
     // it has delivered nothing through several deadlines in a row.
@@ -325,11 +357,14 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(inference::ModelInfer
 }
 
 Result<inference::ModelInferResponse> HopClient::Infer(inference::ModelInferRequest request,
-                                                       const Deadline& deadline) {
+                                                       const Deadline& deadline,
+                                                       const std::atomic<bool>* cancelled) {
   request.set_id("hop-" + std::to_string(next_id_.fetch_add(1)));
   bool stream_broke = false;
-  auto result = InferOnce(request, deadline, &stream_broke);
-  if (!result.ok() && stream_broke) result = InferOnce(request, deadline, &stream_broke);  // once
+  auto result = InferOnce(request, deadline, cancelled, &stream_broke);
+  if (!result.ok() && stream_broke) {
+    result = InferOnce(request, deadline, cancelled, &stream_broke);  // once
+  }
   return result;
 }
 

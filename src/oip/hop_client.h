@@ -68,9 +68,13 @@ class HopClient {
   // With a `deadline`, the request carries the time it has left (oip/deadline.h), so the tier
   // drops it rather than work for a caller who gave up, and the call waits no longer than that:
   // DEADLINE_EXCEEDED, and the stream stays up (a slow answer is not a dead link). A deadline
-  // already past fails at once without sending.
+  // already past fails at once without sending. When `cancelled` (may be null) becomes true while
+  // the call waits (this tier's caller gave up), it stops waiting within kCancelPoll: CANCELLED;
+  // the tier above drops the request itself once its deadline passes.
   Result<inference::ModelInferResponse> Infer(inference::ModelInferRequest request,
-                                              const Deadline& deadline = {});
+                                              const Deadline& deadline = {},
+                                              const std::atomic<bool>* cancelled = nullptr);
+  static constexpr std::chrono::milliseconds kCancelPoll{10};
 
   // OK unless the next tier is known to be unreachable: the last connection attempt failed (and
   // nothing has connected since), or the link swallowed requests without answering.
@@ -83,9 +87,12 @@ class HopClient {
   struct Stream;
   struct Pending;
   // The open stream, or a new one; a connection attempt waits no longer than `deadline`.
-  Result<std::shared_ptr<Stream>> CurrentStream(const Deadline& deadline);
+  Result<std::shared_ptr<Stream>> CurrentStream(const Deadline& deadline,
+                                                const std::atomic<bool>* cancelled = nullptr);
   Result<inference::ModelInferResponse> InferOnce(inference::ModelInferRequest& request,
-                                                  const Deadline& deadline, bool* stream_broke);
+                                                  const Deadline& deadline,
+                                                  const std::atomic<bool>* cancelled,
+                                                  bool* stream_broke);
   void ReadLoop(std::shared_ptr<Stream> stream);
 
   const std::string tier_;

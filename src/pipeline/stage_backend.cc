@@ -32,10 +32,11 @@ class StageBackend final : public server::Backend {
     coded.inputs = std::move(context->coded_inputs);
     coded.output_codecs = context->output_codecs;
     auto trace = std::make_shared<RequestTrace>();
-    auto outputs = runner_->Run(
-        inputs, trace.get(),
-        RunContext{
-            .decode_ms = context->decode_ms, .coded = &coded, .deadline = context->deadline});
+    auto outputs = runner_->Run(inputs, trace.get(),
+                                RunContext{.decode_ms = context->decode_ms,
+                                           .coded = &coded,
+                                           .deadline = context->deadline,
+                                           .cancelled = context->cancelled.get()});
     context->coded_outputs = std::move(coded.outputs);
     if (outputs.ok()) {
       context->finish = [trace](double encode_ms, double total_ms,

@@ -89,8 +89,8 @@ bool StageRunner::KeepsCodedInput(const std::string& name, const std::string& co
 }
 
 Status StageRunner::CallNext(const TensorMap& inputs, TensorMap& made, CodedTensors* coded,
-                             const oip::Deadline& deadline, TierTrace& mine, LinkTrace& link,
-                             RequestTrace& above) const {
+                             const oip::Deadline& deadline, const std::atomic<bool>* cancelled,
+                             TierTrace& mine, LinkTrace& link, RequestTrace& above) const {
   const NextHop& next = *spec_.next;
   inference::ModelInferRequest request;
   request.set_model_name(next.model);
@@ -120,7 +120,7 @@ Status StageRunner::CallNext(const TensorMap& inputs, TensorMap& made, CodedTens
   mine.encode_ms += MsSince(encode_start);
 
   const auto call_start = Clock::now();
-  auto response = hop_->Infer(std::move(request), deadline);
+  auto response = hop_->Infer(std::move(request), deadline, cancelled);
   const double call_ms = MsSince(call_start);
   if (!response.ok()) return response.status();
 
@@ -161,6 +161,9 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
   if (oip::MsLeft(context.deadline, start) <= 0) {
     return DeadlineExceeded(spec_.tier + ": the request's deadline passed before its stage ran");
   }
+  if (context.cancelled && context.cancelled->load(std::memory_order_relaxed)) {
+    return Cancelled(spec_.tier + ": the caller cancelled the request before its stage ran");
+  }
   // Tensors made on this tier or received from above; `inputs` are read in place, never copied
   // (a tensor is copied only when it passes straight through to the tier below).
   TensorMap made;
@@ -176,7 +179,8 @@ Result<TensorMap> StageRunner::Run(const TensorMap& inputs, RequestTrace* trace,
   RequestTrace above;
   LinkTrace link;
   if (spec_.next) {
-    Status called = CallNext(inputs, made, coded, context.deadline, mine, link, above);
+    Status called =
+        CallNext(inputs, made, coded, context.deadline, context.cancelled, mine, link, above);
     if (!called.ok()) {
       if (context.next_failed) *context.next_failed = true;
       if (context.computed) *context.computed = std::move(made);

@@ -77,6 +77,9 @@ struct RunContext {
   // fallback), and `next_failed` becomes true.
   TensorMap* computed = nullptr;
   bool* next_failed = nullptr;
+  // Set when this tier's caller cancelled (may be null): the segment does not start, and the call
+  // to the next tier stops waiting (CANCELLED).
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 class StageRunner {
@@ -106,8 +109,8 @@ class StageRunner {
   StageRunner() = default;
   // Sends what the next tier needs, and puts what it answers into `made` (or coded->outputs).
   Status CallNext(const TensorMap& inputs, TensorMap& made, CodedTensors* coded,
-                  const oip::Deadline& deadline, TierTrace& mine, LinkTrace& link,
-                  RequestTrace& above) const;
+                  const oip::Deadline& deadline, const std::atomic<bool>* cancelled,
+                  TierTrace& mine, LinkTrace& link, RequestTrace& above) const;
 
   StageSpec spec_;
   bool pass_through_ = true;
