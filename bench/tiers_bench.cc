@@ -85,6 +85,13 @@ struct Cell {
 
 std::vector<Cell> Grid(const std::string& grid) {
   if (grid == "ci") return {{5, 20, 100, 20}, {100, 5, 1000, 20}};
+  if (grid == "uplink") {
+    // The device's uplink is what moves the best placement: 10 cells, the edge->cloud link fixed.
+    std::vector<Cell> cells;
+    for (double de : {1, 5, 20, 50, 100})
+      for (double de_rtt : {5, 20}) cells.push_back({de, de_rtt, 100, 20});
+    return cells;
+  }
   std::vector<Cell> cells;
   for (double de : {1, 5, 20, 100})
     for (double de_rtt : {5, 20})
@@ -623,7 +630,8 @@ int main(int argc, char** argv) {
   app.add_option("--model", f.models,
                  "ONNX models, or pooled_mlp (generated: a 1 MB frame pooled, then heavy layers) "
                  "(default: pooled_mlp, BlazeFace, dag_blocks, cnn_chain)");
-  app.add_option("--grid", f.grid, "ci (2 cells) or full (48 cells)");
+  app.add_option("--grid", f.grid,
+                 "ci (2 cells), uplink (10: device->edge 1-100 Mbit/s, 5 and 20 ms) or full (48)");
   app.add_option("--requests", f.requests,
                  "timed requests per strategy and cell (after one warm-up)");
   app.add_option("--cuts", f.cuts, "oracle: cut positions per tier boundary");
