@@ -220,7 +220,12 @@ high_bps=$(awk -v r="$rate" 'BEGIN { n = r + 0; u = tolower(r); gsub(/[0-9.]/, "
   --link "edge-cloud=$edge_cloud" --set --set-range 256 --output "$out/adapt.json" \
   >"$out/adapt.plan.log"
 sed -n '1,/^$/p;/^m[0-9]/p' "$out/adapt.plan.log"
-[ "$lab" = netns ] && echo "(in the namespace lab the veth still caps the uplink at $device_edge)"
+if [ "$lab" = netns ]; then
+  # The veth's tc tbf would cap the uplink at $device_edge: give it this act's rate (in place;
+  # the relays keep running, and this act's relay adds its own delay).
+  "$netlab" up --device-edge "$adapt_uplink" --edge-cloud "$edge_cloud" \
+    --device-cpu "$device_cpu" >/dev/null
+fi
 # A Mahimahi trace (one line per 1500-byte delivery, in ms): full rate, 1 Mbit/s from 17% to 40%
 # of the run, full rate again.
 awk -v T="$((adapt_s * 1000))" -v hi="$high_bps" 'BEGIN {

@@ -12,9 +12,15 @@
 #include "graph/model_loader.h"
 #include "graph/test_models.h"
 #include "pipeline/deployment.h"
+#include "pipeline/stage_backend.h"
+#include "pipeline/stage_spec.h"
+#include "pipeline/trace.h"
+#include "repository/layout.h"
+#include "repository/model_config.h"
 #include "runtime/segment_chain.h"
 #include "runtime/session.h"
 #include "seam/client.h"
+#include "server/backend.h"
 #include "tests/support/tier_plans.h"
 
 namespace seam::testing {
@@ -273,6 +279,53 @@ TEST(TiersRestartTest, TheEdgeReconnectsToARestartedCloud) {
   ASSERT_NE(cloud, nullptr) << error;
   ASSERT_TRUE(c->Infer(inputs, &after, nullptr, &error)) << error;
   EXPECT_EQ(after, before);
+}
+
+// A stage reports how long its request waited in the server before it ran (acceptance to run,
+// decoding excluded): the device learns a tier's load from it.
+TEST_F(TiersTest, AStageReportsTheTimeItsRequestWaitedInTheServer) {
+  ASSERT_NE(tiers_, nullptr);
+  const std::string model = graph::testing::BundledModel("cnn_chain.onnx");
+  const int n = ComputeNodeCount(model);
+  const std::string plan = WritePlacementPlan(model, ::testing::TempDir(), "queued", 0, n / 2);
+  auto deployed = tiers_->Deploy(plan);
+  ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+  std::string cloud_dir;
+  for (const auto& t : *deployed) {
+    if (t.tier == "cloud") cloud_dir = t.directory;
+  }
+  ASSERT_FALSE(cloud_dir.empty());
+  // The cloud's stage, opened in this process as its server opens it.
+  pipeline::RegisterStageBackend();
+  repository::ModelConfig config;
+  config.platform = repository::kStagePlatform;
+  auto backend = server::OpenBackend(
+      cloud_dir + "/" + repository::VersionFileName(repository::kStagePlatform), config);
+  ASSERT_TRUE(backend.ok()) << backend.status().ToString();
+  TensorMap inputs;
+  for (const auto& spec : (*backend)->inputs()) {
+    inputs[spec.name] = runtime::RandomTensor(spec, 3);
+  }
+  for (const double waited_ms : {0.0, 40.0}) {
+    server::RequestContext context;
+    context.accepted = std::chrono::steady_clock::now() -
+                       std::chrono::microseconds(static_cast<int64_t>(waited_ms * 1e3));
+    context.decode_ms = waited_ms / 4;  // of the wait, decoding: not queueing
+    auto outputs = (*backend)->Run(inputs, &context);
+    ASSERT_TRUE(outputs.ok()) << outputs.status().ToString();
+    ASSERT_TRUE(context.finish);
+    inference::ModelInferResponse response;
+    context.finish(0, waited_ms, &response);
+    auto trace =
+        pipeline::TraceFromJson(response.parameters().at(pipeline::kTraceParameter).string_param());
+    ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+    ASSERT_FALSE(trace->tiers.empty());
+    EXPECT_EQ(trace->tiers.front().tier, "cloud");
+    EXPECT_GE(trace->tiers.front().queue_ms, 0.75 * waited_ms);
+    if (waited_ms > 0) {
+      EXPECT_LT(trace->tiers.front().queue_ms, 0.75 * waited_ms + 1000);
+    }
+  }
 }
 
 // Many devices at once through the same edge and cloud stages: every answer is its own request's

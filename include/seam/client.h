@@ -62,6 +62,7 @@ struct InputInfo {
 struct TierTiming {
   std::string tier;
   double compute_ms = 0, encode_ms = 0, decode_ms = 0, total_ms = 0;
+  double queue_ms = 0;  // of total_ms, waiting in the tier's server behind other requests
 };
 struct LinkTiming {
   std::string from, to;

@@ -131,7 +131,7 @@ Difference Compare(const Tensor& got, const Tensor& want) {
 pipeline::RequestTrace ToPipeline(const client::Trace& t) {
   pipeline::RequestTrace out;
   for (const auto& x : t.tiers) {
-    out.tiers.push_back({x.tier, x.compute_ms, x.encode_ms, x.decode_ms, x.total_ms});
+    out.tiers.push_back({x.tier, x.compute_ms, x.encode_ms, x.decode_ms, x.total_ms, x.queue_ms});
   }
   for (const auto& l : t.links) out.links.push_back({l.from, l.to, l.up_bytes, l.down_bytes, l.ms});
   out.route = t.route;

@@ -24,7 +24,10 @@ void RunReport::Add(double t_ms, double latency_ms, const client::Trace& trace, 
       window_start_ = points_.size();
     }
     const char route = failed ? 0 : kind == 's' ? 's' : 'l';
-    if (route != 0 && last_route_ != 0 && route != last_route_) {
+    // A change of plan explains a change of route on its own line (below).
+    const bool plan_changed =
+        !failed && !trace.plan.empty() && !last_plan_.empty() && trace.plan != last_plan_;
+    if (route != 0 && last_route_ != 0 && route != last_route_ && !plan_changed) {
       std::fprintf(out_, "[%7.1f s] route: %s -> %s: %s\n", t_ms / 1e3,
                    last_route_ == 's' ? "sent" : "local", route == 's' ? "sent" : "local",
                    (trace.degraded ? trace.degraded_reason : trace.route).c_str());
@@ -32,7 +35,7 @@ void RunReport::Add(double t_ms, double latency_ms, const client::Trace& trace, 
     }
     if (route != 0) last_route_ = route;
     if (!failed && !trace.plan.empty()) {
-      if (!last_plan_.empty() && trace.plan != last_plan_) {
+      if (plan_changed) {
         std::fprintf(out_, "[%7.1f s] plan: %s -> %s\n", t_ms / 1e3, last_plan_.c_str(),
                      trace.plan_reason.c_str());
         std::fflush(out_);

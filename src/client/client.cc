@@ -182,7 +182,8 @@ bool Client::Infer(const TensorViews& inputs, OutputBuffers* outputs, Tensors* o
     trace->tiers.clear();
     trace->links.clear();
     for (const auto& t : request_trace.tiers) {
-      trace->tiers.push_back({t.tier, t.compute_ms, t.encode_ms, t.decode_ms, t.total_ms});
+      trace->tiers.push_back(
+          {t.tier, t.compute_ms, t.encode_ms, t.decode_ms, t.total_ms, t.queue_ms});
     }
     for (const auto& l : request_trace.links) {
       trace->links.push_back({l.from, l.to, l.up_bytes, l.down_bytes, l.ms});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "adapt/plan_choice.h"
 #include "pipeline/stage_spec.h"
@@ -17,6 +18,8 @@ constexpr double kMinProbeCapMs = 250;
 // Tiers whose predicted work in a plan is below this (a relay's per-run overhead) say nothing
 // about their speed.
 constexpr double kMinPredictedMs = 0.05;
+// A server's queueing delay worth naming in a choice's reason.
+constexpr double kReportedQueueMs = 1;
 
 int IndexOf(const std::vector<std::string>& tiers, const std::string& name) {
   auto it = std::find(tiers.begin(), tiers.end(), name);
@@ -82,7 +85,11 @@ PlanSetRuntime::~PlanSetRuntime() {
 
 plan::PlanConditions PlanSetRuntime::Conditions() const {
   plan::PlanConditions c = set_.nominal;
-  for (size_t j = 0; j < tiers_.size(); ++j) c.tier_speed[j] = tiers_[j].speed_factor();
+  c.queue_ms.assign(tiers_.size(), 0.0);
+  for (size_t j = 0; j < tiers_.size(); ++j) {
+    c.tier_speed[j] = tiers_[j].speed_factor();
+    c.queue_ms[j] = tiers_[j].queue_ms();
+  }
   for (size_t k = 0; k < links_.size(); ++k) {
     // With only large transfers seen, the bandwidth estimate is their throughput (RTT included)
     // and the RTT is unknown: count it as nil rather than twice.
@@ -107,6 +114,7 @@ void PlanSetRuntime::Observe(size_t m, const pipeline::RequestTrace& t) const {
   for (const auto& tier : t.tiers) {
     const int j = IndexOf(set_.tiers, tier.tier);
     if (j < 0 || (j == 0 && local)) continue;  // a local run did other work than the plan's
+    if (j > 0) tiers_[j].ObserveQueue(tier.queue_ms);
     const double measured = tier.compute_ms + tier.encode_ms + tier.decode_ms;
     if (tier.compute_ms > 0 && terms.cpu_ms[j] > kMinPredictedMs) {
       tiers_[j].ObserveCompute(measured, terms.cpu_ms[j]);
@@ -174,6 +182,16 @@ Result<TensorMap> PlanSetRuntime::Run(const TensorMap& inputs, pipeline::Request
                          local_only || members_[m].runtime->NextAllowed(), local_only});
     }
     choice = adapt::ChoosePlan(options, current_);
+    // Load reported by the servers is part of the predictions: name it where it matters.
+    std::string queued;
+    for (size_t j = 1; j < c.queue_ms.size(); ++j) {
+      if (c.queue_ms[j] < kReportedQueueMs) continue;
+      char part[96];
+      std::snprintf(part, sizeof part, "%s%s %.1f ms", queued.empty() ? "" : ", ",
+                    set_.tiers[j].c_str(), c.queue_ms[j]);
+      queued += part;
+    }
+    if (!queued.empty()) choice.reason += "; servers' queues: " + queued;
     // The set's plans were chosen for a range of conditions; beyond it another plan may be
     // better than any of them: say so (a new set, planned for what is measured, would cover it).
     if (const std::string outside = plan::OutsideRange(set_.tiers, set_.nominal, set_.range, c);

@@ -1,5 +1,7 @@
 #include "pipeline/stage_backend.h"
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 
 #include "repository/model_config.h"
@@ -28,6 +30,11 @@ class StageBackend final : public server::Backend {
 
   Result<TensorMap> Run(const TensorMap& inputs, server::RequestContext* context) const override {
     if (!context) return runner_->Run(inputs, nullptr);
+    // Waiting since acceptance, less decoding: what this server's load added to the request.
+    const double queue_ms = std::max(0.0, std::chrono::duration<double, std::milli>(
+                                              std::chrono::steady_clock::now() - context->accepted)
+                                                  .count() -
+                                              context->decode_ms);
     CodedTensors coded;
     coded.inputs = std::move(context->coded_inputs);
     coded.output_codecs = context->output_codecs;
@@ -38,6 +45,7 @@ class StageBackend final : public server::Backend {
                                            .deadline = context->deadline,
                                            .cancelled = context->cancelled.get()});
     context->coded_outputs = std::move(coded.outputs);
+    if (outputs.ok() && !trace->tiers.empty()) trace->tiers.front().queue_ms = queue_ms;
     if (outputs.ok()) {
       context->finish = [trace](double encode_ms, double total_ms,
                                 inference::ModelInferResponse* response) {

@@ -11,7 +11,8 @@ nlohmann::json TraceToJson(const RequestTrace& trace) {
                      {"compute_ms", t.compute_ms},
                      {"encode_ms", t.encode_ms},
                      {"decode_ms", t.decode_ms},
-                     {"total_ms", t.total_ms}});
+                     {"total_ms", t.total_ms},
+                     {"queue_ms", t.queue_ms}});
   }
   for (const auto& l : trace.links) {
     links.push_back({{"from", l.from},
@@ -40,7 +41,7 @@ Result<RequestTrace> TraceFromJson(const std::string& text) {
     for (const auto& t : j.at("tiers")) {
       trace.tiers.push_back({t.at("tier").get<std::string>(), t.at("compute_ms").get<double>(),
                              t.at("encode_ms").get<double>(), t.at("decode_ms").get<double>(),
-                             t.at("total_ms").get<double>()});
+                             t.at("total_ms").get<double>(), t.value("queue_ms", 0.0)});
     }
     for (const auto& l : j.at("links")) {
       trace.links.push_back({l.at("from").get<std::string>(), l.at("to").get<std::string>(),
@@ -58,9 +59,14 @@ std::string TraceToText(const RequestTrace& trace) {
   char line[256];
   for (const auto& t : trace.tiers) {
     std::snprintf(line, sizeof line,
-                  "  %-8s compute %8.3f ms  encode %6.3f ms  decode %6.3f ms  total %8.3f ms\n",
+                  "  %-8s compute %8.3f ms  encode %6.3f ms  decode %6.3f ms  total %8.3f ms",
                   t.tier.c_str(), t.compute_ms, t.encode_ms, t.decode_ms, t.total_ms);
     out += line;
+    if (t.queue_ms >= 0.0005) {
+      std::snprintf(line, sizeof line, "  (queued %.3f ms)", t.queue_ms);
+      out += line;
+    }
+    out += '\n';
   }
   for (const auto& l : trace.links) {
     const std::string name = l.from + "->" + l.to;

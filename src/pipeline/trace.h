@@ -18,6 +18,9 @@ struct TierTrace {
   double encode_ms = 0;   // tensors it sent, up and down
   double decode_ms = 0;   // tensors it received, from below and from above
   double total_ms = 0;    // from receiving the request to having its answer ready
+  // Of total_ms, the time the request waited in the tier's server before its stage ran (behind
+  // other requests; decoding excluded). The device learns the tier's load from it.
+  double queue_ms = 0;
 };
 
 struct LinkTrace {

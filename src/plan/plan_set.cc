@@ -177,6 +177,7 @@ double PredictLatencyMs(const PlanTerms& terms, const PlanConditions& c) {
   for (size_t k = 0; k < terms.link_used.size(); ++k) {
     if (!terms.link_used[k]) continue;
     ms += c.rtt_ms[k] + terms.wire_bytes[k] * 8.0 / c.bandwidth_bps[k] * 1e3;
+    if (k + 1 < c.queue_ms.size()) ms += c.queue_ms[k + 1];  // the tier the link reaches
   }
   return ms;
 }

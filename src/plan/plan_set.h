@@ -37,6 +37,9 @@ struct PlanConditions {
   std::vector<double> tier_speed;  // per tier; measured / profiled time, 1 = as profiled
   std::vector<double> bandwidth_bps;
   std::vector<double> rtt_ms;  // per link, including the per-message overheads (2 * overhead)
+  // Per tier, the time a request waits in its server behind others (empty: none). Paid by a plan
+  // whose requests reach the tier, whatever it computes there.
+  std::vector<double> queue_ms;
 };
 
 // The request's own conditions (speed 1, its links' bandwidths; rtt + 2 * overhead).

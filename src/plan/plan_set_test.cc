@@ -77,6 +77,27 @@ TEST(PlanSetTest, TermsPredictWhatThePlannerPrices) {
   }
 }
 
+// A server's reported queueing delay is paid by every plan whose requests reach that tier (even
+// one that only relays there), and by no other.
+TEST(PlanSetTest, AQueueAtATierCostsThePlansThatReachIt) {
+  const PlanRequest r = ThreeTiers();
+  auto set = MakePlanSet(r, {});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  const PlanConditions nominal = NominalConditions(r);
+  PlanConditions queued = nominal;
+  queued.queue_ms = {0, 7, 30};
+  bool saw_local = false, saw_edge = false;
+  for (const auto& m : set->members) {
+    const auto& used = m.terms.link_used;
+    const double extra = (used[0] ? 7.0 : 0.0) + (used[1] ? 30.0 : 0.0);
+    saw_local |= !used[0];
+    saw_edge |= used[0];
+    EXPECT_NEAR(PredictLatencyMs(m.terms, queued), PredictLatencyMs(m.terms, nominal) + extra, 1e-9)
+        << m.label;
+  }
+  EXPECT_TRUE(saw_local && saw_edge);
+}
+
 TEST(PlanSetTest, PricingThePlannersOwnPlanGivesItsPredictions) {
   const PlanRequest r = ThreeTiers();
   auto plan = MakePlan(r);
