@@ -234,7 +234,16 @@ awk -v T="$((adapt_s * 1000))" -v hi="$high_bps" 'BEGIN {
     owed += r / 8 / 1500 / 1000
     for (; owed >= 1; owed--) print t
   } }' >"$out/uplink.trace"
+"${deploy[@]}" "$out/adapt.json" --repository "edge=$out/edge-repo" \
+  --repository "cloud=$out/cloud-repo" --address "edge=$edge_addr" --address "cloud=$cloud_addr" \
+  "${control[@]}" --device-dir "$out/device" --name demo >"$out/adapt.deploy"
+if ! grep -q "deployed on [23] tiers" "$out/adapt.deploy"; then
+  say "for a $adapt_uplink uplink every plan of seam's set runs everything on the device: nothing to adapt"
+  exit 0
+fi
+# The relay's trace starts with the device's first connection, as the run's clock does.
 relay_args=(relay --to "$edge_local" --trace "$out/uplink.trace" --window-ms 250
+  --trace-start first-connection
   --delay-ms "$(awk -v r="$rtt" 'BEGIN{print r/2}')")
 if [ "$lab" = netns ]; then
   # In front of the edge, inside its namespace; the veth's tc tbf still caps the rate.
@@ -247,25 +256,17 @@ else
   pids+=($!)
   adapt_edge=$(listening_address "$out/adapt-relay.out" "relay listening")
 fi
-"${deploy[@]}" "$out/adapt.json" --repository "edge=$out/edge-repo" \
-  --repository "cloud=$out/cloud-repo" --address "edge=$edge_addr" --address "cloud=$cloud_addr" \
-  "${control[@]}" --device-dir "$out/device" --name demo >"$out/adapt.deploy"
-if ! grep -q "deployed on [23] tiers" "$out/adapt.deploy"; then
-  say "for a $adapt_uplink uplink every plan of seam's set runs everything on the device: nothing to adapt"
-  exit 0
-fi
 say "seam's plan set for a $adapt_uplink uplink, ${adapt_s} s, deadline ${deadline_ms} ms: the uplink drops to 1 Mbit/s at" \
   "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.17*T}') s and recovers at" \
   "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.4*T}') s; its top tier is killed at" \
   "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.55*T}') s and restarted at" \
   "$(awk -v T="$adapt_s" 'BEGIN{printf "%.0f", 0.75*T}') s"
 # The fault: the highest tier the set's first plan (the one for the planned uplink) uses is killed
-# and restarted on its port (in the namespace lab only the cloud, whose server is restarted the
-# same way it was started).
+# and restarted on its port, the way it was started (in the namespace lab, in its namespace; the
+# edge in its CPU cgroup).
 victim=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["segments"][-1]["tier"])' \
   "$out/adapt.m0.json")
 [ "$victim" = device ] && victim=edge
-[ "$lab" = netns ] && victim=cloud
 if [ $victim = cloud ]; then
   victim_local=$cloud_local
   victim_serve=(serve --repo "$out/cloud-repo" --host 127.0.0.1 --grpc-port "${cloud_local##*:}"
@@ -273,7 +274,9 @@ if [ $victim = cloud ]; then
 else
   victim_local=$edge_local
   victim_serve=(serve --repo "$out/edge-repo" --host 127.0.0.1 --grpc-port "${edge_local##*:}"
-    --http-port -1 --log-level warn --cpu-quota "$edge_cpu")
+    --http-port -1 --log-level warn)
+  # On loopback the edge's CPU limit is its own quota; in the namespace lab, its cgroup's.
+  [ "$lab" = netns ] || victim_serve+=(--cpu-quota "$edge_cpu")
 fi
 grep -q "  $victim: model" "$out/adapt.deploy" ||
   echo "(the plan does not use the $victim, so killing it changes nothing here)"
@@ -288,7 +291,12 @@ echo "---- kill -9 the $victim ($victim_local)"
 pkill -9 -f "serve --repo $out/$victim-repo" || true
 sleep "$(awk -v T="$adapt_s" 'BEGIN{print 0.2*T}')"
 echo "---- restart the $victim"
-if [ "$lab" = netns ]; then
+if [ "$lab" = netns ] && [ "$victim" = edge ]; then
+  (
+    [ -d "${edge_cgroup:-}" ] && echo "$BASHPID" >"$edge_cgroup/cgroup.procs"
+    exec "$netlab" exec edge "$seam" "${victim_serve[@]}"
+  ) >"$out/$victim.2.out" 2>"$out/$victim.2.log" &
+elif [ "$lab" = netns ]; then
   "$netlab" exec cloud "$seam" "${victim_serve[@]}" >"$out/$victim.2.out" 2>"$out/$victim.2.log" &
 else
   "$seam" "${victim_serve[@]}" >"$out/$victim.2.out" 2>"$out/$victim.2.log" &

@@ -68,6 +68,9 @@ struct LinkTiming {
   std::string from, to;
   uint64_t up_bytes = 0, down_bytes = 0;
   double ms = 0;  // wall time of the hop minus the time spent above it
+  // Sent again on a new connection after the stream broke under it: the tier above may have run
+  // the request twice.
+  int retries = 0;
 };
 struct Trace {
   std::vector<TierTiming> tiers;  // the device first

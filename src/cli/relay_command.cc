@@ -9,7 +9,8 @@
 //
 // `--trace FILE [--window-ms W]` replays a link trace in the Mahimahi format (lab/link_trace.h) on
 // the up direction (client -> target, an uplink trace), one rate per window, looping as Mahimahi
-// does; the down direction keeps --rate / --down-rate.
+// does; the down direction keeps --rate / --down-rate. `--trace-start first-connection` starts the
+// trace's clock when the first connection arrives instead of at start-up.
 #include <signal.h>
 
 #include <atomic>
@@ -37,6 +38,7 @@ struct RelayCommandOptions {
   double connect_timeout_s = 10;
   std::string trace;
   double window_ms = 1000;
+  std::string trace_start = "now";  // or "first-connection"
 };
 
 // The first non-empty of `specific` and `shared`, parsed; empty means unlimited.
@@ -92,6 +94,16 @@ int RunRelay(const RelayCommandOptions& o) {
   std::thread replay;
   if (!o.trace.empty()) {
     replay = std::thread([&] {
+      // The trace's clock starts now, or when the first connection arrives (a client that takes
+      // a while to start would otherwise meet the trace's events early).
+      while (o.trace_start == "first-connection" && !stop.load() &&
+             (*relay)->active_connections() == 0) {
+        (void)(*relay)->SetLink(
+            {.rate_bps = std::max(trace.RateBps(0, static_cast<int64_t>(o.window_ms)), 1e3),
+             .delay_ms = o.delay_ms},
+            (*relay)->down());
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
       const auto start = std::chrono::steady_clock::now();
       const auto window = std::chrono::microseconds(static_cast<int64_t>(o.window_ms * 1e3));
       for (int64_t k = 0; !stop.load(); ++k) {
@@ -145,6 +157,11 @@ void RegisterRelayCommand(CLI::App& app, int& exit_code) {
                   "the up direction");
   cmd->add_option("--window-ms", o->window_ms, "--trace: one rate per window of this length")
       ->check(CLI::Range(10.0, 600000.0))
+      ->capture_default_str();
+  cmd->add_option("--trace-start", o->trace_start,
+                  "--trace: start replaying now, or at the first-connection (until then the "
+                  "trace's first rate)")
+      ->check(CLI::IsMember({"now", "first-connection"}))
       ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = RunRelay(*o); });
 }

@@ -133,7 +133,9 @@ pipeline::RequestTrace ToPipeline(const client::Trace& t) {
   for (const auto& x : t.tiers) {
     out.tiers.push_back({x.tier, x.compute_ms, x.encode_ms, x.decode_ms, x.total_ms, x.queue_ms});
   }
-  for (const auto& l : t.links) out.links.push_back({l.from, l.to, l.up_bytes, l.down_bytes, l.ms});
+  for (const auto& l : t.links) {
+    out.links.push_back({l.from, l.to, l.up_bytes, l.down_bytes, l.ms, l.retries});
+  }
   out.route = t.route;
   out.plan = t.plan;
   out.plan_reason = t.plan_reason;
@@ -204,7 +206,7 @@ int RunRun(const RunFlags& f) {
   std::vector<client::Trace> traces;
   Difference worst;
   nlohmann::json requests = nlohmann::json::array();
-  int sent = 0, ok = 0, degraded = 0, failed = 0;
+  int sent = 0, ok = 0, degraded = 0, failed = 0, retried = 0;
   std::map<std::string, int> plans_used;  // with a plan set: requests answered by each plan
   RunReport report(f.report_ms, stdout);
   const auto run_start = std::chrono::steady_clock::now();
@@ -238,6 +240,12 @@ int RunRun(const RunFlags& f) {
         ++ok;
       }
       if (!trace.plan.empty()) ++plans_used[trace.plan];
+      for (const auto& l : trace.links) {
+        if (l.retries > 0) {
+          ++retried;
+          break;
+        }
+      }
       totals.push_back(trace.total_ms);
       traces.push_back(trace);
       requests.push_back(pipeline::TraceToJson(ToPipeline(trace)));
@@ -273,6 +281,12 @@ int RunRun(const RunFlags& f) {
   }
   std::printf("outcomes: %d sent, %d ok, %d degraded (finished on the device), %d failed\n", sent,
               ok, degraded, failed);
+  if (retried > 0) {
+    std::printf(
+        "%d request(s) were sent again on a new connection after a stream broke under them: a "
+        "tier above may have run them twice (links[].retries in --json)\n",
+        retried);
+  }
   if (!plans_used.empty()) {
     std::string line = "plans of the set that answered:";
     for (const auto& [name, count] : plans_used) {
@@ -287,6 +301,7 @@ int RunRun(const RunFlags& f) {
   nlohmann::json out = {{"plan_id", c->plan_id()}, {"sent", sent},     {"ok", ok},
                         {"degraded", degraded},    {"failed", failed}, {"requests", requests}};
   if (!plans_used.empty()) out["plans"] = plans_used;
+  out["retried"] = retried;
   if (totals.empty()) {
     if (!f.json.empty()) {
       if (Status s = WriteFileAtomic(f.json, out.dump(2) + "\n"); !s.ok()) return ReportError(s);

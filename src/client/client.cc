@@ -186,7 +186,7 @@ bool Client::Infer(const TensorViews& inputs, OutputBuffers* outputs, Tensors* o
           {t.tier, t.compute_ms, t.encode_ms, t.decode_ms, t.total_ms, t.queue_ms});
     }
     for (const auto& l : request_trace.links) {
-      trace->links.push_back({l.from, l.to, l.up_bytes, l.down_bytes, l.ms});
+      trace->links.push_back({l.from, l.to, l.up_bytes, l.down_bytes, l.ms, l.retries});
     }
     trace->total_ms = request_trace.TotalMs();
     trace->route = request_trace.route;

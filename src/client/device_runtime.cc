@@ -1,5 +1,6 @@
 #include "client/device_runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -159,7 +160,10 @@ void DeviceRuntime::RecordRemote(const Status& status, const pipeline::RequestTr
     breaker_.OnSuccess();
     const pipeline::TierTrace& mine = trace.tiers.front();
     if (mine.compute_ms > 0) device_ms_.Observe(mine.compute_ms);
-    observe(RemoteMs(trace));
+    // A retried call's time spans a broken stream and a reconnection: no measure of the tiers.
+    const bool retried = std::any_of(trace.links.begin(), trace.links.end(),
+                                     [](const pipeline::LinkTrace& l) { return l.retries > 0; });
+    if (!retried) observe(RemoteMs(trace));
     return;
   }
   if (CountsAgainstTheTier(status.code())) {

@@ -122,7 +122,8 @@ void PlanSetRuntime::Observe(size_t m, const pipeline::RequestTrace& t) const {
   }
   for (const auto& link : t.links) {
     const int k = IndexOf(set_.tiers, link.from);
-    if (k < 0 || k >= static_cast<int>(links_.size())) continue;
+    // A retried call's time spans a broken stream and a reconnection: not the link's.
+    if (k < 0 || k >= static_cast<int>(links_.size()) || link.retries > 0) continue;
     links_[k].Observe(link.up_bytes + link.down_bytes, link.ms);
     link_sampled_[k] = Clock::now();
   }

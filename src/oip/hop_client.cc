@@ -358,12 +358,17 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(inference::ModelInfer
 
 Result<inference::ModelInferResponse> HopClient::Infer(inference::ModelInferRequest request,
                                                        const Deadline& deadline,
-                                                       const std::atomic<bool>* cancelled) {
+                                                       const std::atomic<bool>* cancelled,
+                                                       int* attempts) {
   request.set_id("hop-" + std::to_string(next_id_.fetch_add(1)));
   bool stream_broke = false;
+  if (attempts) *attempts = 1;
   auto result = InferOnce(request, deadline, cancelled, &stream_broke);
   if (!result.ok() && stream_broke) {
-    result = InferOnce(request, deadline, cancelled, &stream_broke);  // once
+    // Once, and said: the tier may have run the first attempt before its stream broke.
+    (*request.mutable_parameters())[kAttemptParameter].set_int64_param(2);
+    if (attempts) *attempts = 2;
+    result = InferOnce(request, deadline, cancelled, &stream_broke);
   }
   return result;
 }

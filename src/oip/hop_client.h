@@ -71,9 +71,14 @@ class HopClient {
   // already past fails at once without sending. When `cancelled` (may be null) becomes true while
   // the call waits (this tier's caller gave up), it stops waiting within kCancelPoll: CANCELLED;
   // the tier above drops the request itself once its deadline passes.
+  // `attempts` (may be null) is set to the number of times the request was sent: 2 when the
+  // stream broke and it was retried, in which case the tier may have run it twice (the retry
+  // carries kAttemptParameter = 2, same id, so the tier can tell).
   Result<inference::ModelInferResponse> Infer(inference::ModelInferRequest request,
                                               const Deadline& deadline = {},
-                                              const std::atomic<bool>* cancelled = nullptr);
+                                              const std::atomic<bool>* cancelled = nullptr,
+                                              int* attempts = nullptr);
+  static constexpr char kAttemptParameter[] = "seam_attempt";
   static constexpr std::chrono::milliseconds kCancelPoll{10};
 
   // OK unless the next tier is known to be unreachable: the last connection attempt failed (and

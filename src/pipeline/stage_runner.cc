@@ -120,8 +120,10 @@ Status StageRunner::CallNext(const TensorMap& inputs, TensorMap& made, CodedTens
   mine.encode_ms += MsSince(encode_start);
 
   const auto call_start = Clock::now();
-  auto response = hop_->Infer(std::move(request), deadline, cancelled);
+  int attempts = 1;
+  auto response = hop_->Infer(std::move(request), deadline, cancelled, &attempts);
   const double call_ms = MsSince(call_start);
+  link.retries = attempts - 1;
   if (!response.ok()) return response.status();
 
   const auto decode_start = Clock::now();

@@ -20,6 +20,7 @@ nlohmann::json TraceToJson(const RequestTrace& trace) {
                      {"up_bytes", l.up_bytes},
                      {"down_bytes", l.down_bytes},
                      {"ms", l.ms}});
+    if (l.retries > 0) links.back()["retries"] = l.retries;
   }
   nlohmann::json out = {{"tiers", tiers}, {"links", links}};
   if (!trace.route.empty()) out["route"] = trace.route;
@@ -46,7 +47,7 @@ Result<RequestTrace> TraceFromJson(const std::string& text) {
     for (const auto& l : j.at("links")) {
       trace.links.push_back({l.at("from").get<std::string>(), l.at("to").get<std::string>(),
                              l.at("up_bytes").get<uint64_t>(), l.at("down_bytes").get<uint64_t>(),
-                             l.at("ms").get<double>()});
+                             l.at("ms").get<double>(), l.value("retries", 0)});
     }
     return trace;
   } catch (const nlohmann::json::exception& e) {
@@ -75,6 +76,10 @@ std::string TraceToText(const RequestTrace& trace) {
                   name.c_str(), static_cast<unsigned long long>(l.up_bytes),
                   static_cast<unsigned long long>(l.down_bytes), l.ms);
     out += line;
+    if (l.retries > 0) {
+      out += "    retried on a new connection: the stream broke under the first attempt, which " +
+             l.to + " may also have run\n";
+    }
   }
   if (!trace.plan.empty()) out += "  plan: " + trace.plan + ": " + trace.plan_reason + "\n";
   if (!trace.route.empty()) out += "  route: " + trace.route + "\n";

@@ -30,6 +30,9 @@ struct LinkTrace {
   // The call's wall time minus the time the tier above spent: transfer both ways, round trip,
   // protocol and queueing.
   double ms = 0;
+  // Times the request was sent again on this link because the stream broke under it (the tier
+  // above may have run it twice; ms then spans every attempt and is no measure of the link).
+  int retries = 0;
 };
 
 struct RequestTrace {
