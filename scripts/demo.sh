@@ -241,18 +241,20 @@ if ! grep -q "deployed on [23] tiers" "$out/adapt.deploy"; then
   say "for a $adapt_uplink uplink every plan of seam's set runs everything on the device: nothing to adapt"
   exit 0
 fi
-# The relay's trace starts with the device's first connection, as the run's clock does.
+# The relay's trace is started over (SIGUSR1) when the run has opened the set's plans, so that
+# its events meet the run's clock.
 relay_args=(relay --to "$edge_local" --trace "$out/uplink.trace" --window-ms 250
-  --trace-start first-connection
   --delay-ms "$(awk -v r="$rtt" 'BEGIN{print r/2}')")
 if [ "$lab" = netns ]; then
   # In front of the edge, inside its namespace; the veth's tc tbf still caps the rate.
   "$netlab" exec edge "$seam" "${relay_args[@]}" --listen 10.77.1.2:9005 >"$out/adapt-relay.out" 2>&1 &
+  relay_pid=$!
   pids+=($!)
   listening_address "$out/adapt-relay.out" "relay listening" >/dev/null
   adapt_edge=10.77.1.2:9005
 else
   "$seam" "${relay_args[@]}" --listen 127.0.0.1:0 >"$out/adapt-relay.out" 2>&1 &
+  relay_pid=$!
   pids+=($!)
   adapt_edge=$(listening_address "$out/adapt-relay.out" "relay listening")
 fi
@@ -284,6 +286,11 @@ grep -q "  $victim: model" "$out/adapt.deploy" ||
   --deadline-ms "$deadline_ms" --next-address "$adapt_edge" --svg "$out/adapt.svg" \
   >"$out/adapt.run.log" 2>&1 &
 run_pid=$!
+# The run prints its plan line once it has opened every plan of the set; its clock starts there.
+until grep -q "^plan .*: the device" "$out/adapt.run.log" 2>/dev/null || ! kill -0 "$run_pid" 2>/dev/null; do
+  sleep 0.05
+done
+kill -USR1 "$relay_pid" 2>/dev/null || true
 tail -n +1 -f "$out/adapt.run.log" --pid "$run_pid" | grep --line-buffered -v "^request " &
 tail_pid=$!
 sleep "$(awk -v T="$adapt_s" 'BEGIN{print 0.55*T}')"

@@ -80,6 +80,62 @@ TEST(ProbeTest, ARelayShapesWhatTheProbeMeasures) {
   EXPECT_EQ(server->Stop(), 0);
 }
 
+// `seam relay --trace` replays a link trace from its start; SIGUSR1 starts it over (the demo lines
+// a trace up with its client's first request this way). The trace: 50 Mbit/s for 0.5 s, then
+// 200 kbit/s for a minute. A probe after SIGUSR1 sees the fast start again.
+TEST(ProbeTest, SigusrOneStartsARelaysTraceOver) {
+  testing::TestRepository repository;
+  std::string error;
+  auto server = testing::ServerProcess::Start({"--repo", repository.root()}, &error);
+  ASSERT_TRUE(server) << error;
+  const std::string trace_file = repository.root() + "/fast-then-slow.trace";
+  {
+    std::ofstream trace(trace_file);
+    for (int ms = 1; ms <= 500; ++ms) {
+      for (int k = 0; k < 4; ++k) trace << ms << '\n';  // 4 x 1500 B per ms: 48 Mbit/s
+    }
+    for (int ms = 560; ms <= 60500; ms += 60) trace << ms << '\n';  // 200 kbit/s
+  }
+  const std::string log = repository.root() + "/relay.out";
+  const std::string pid_file = repository.root() + "/relay.pid";
+  const std::string start = std::string(SEAM_BINARY) + " relay --listen 127.0.0.1:0 --to " +
+                            server->address() + " --trace " + trace_file + " --window-ms 100 > " +
+                            log + " 2>&1 & echo $! > " + pid_file;
+  ASSERT_EQ(std::system(start.c_str()), 0);
+  int pid = 0;
+  std::ifstream(pid_file) >> pid;
+  struct StopRelay {
+    int pid;
+    ~StopRelay() {
+      if (pid > 0) ::kill(pid, SIGTERM);
+    }
+  } stop_relay{pid};
+  std::string relay;
+  for (int i = 0; i < 200 && relay.empty(); ++i) {
+    std::ifstream in(log);
+    std::string line;
+    if (std::getline(in, line) && line.rfind("relay listening on ", 0) == 0) {
+      relay = line.substr(19, line.find(' ', 19) - 19);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_FALSE(relay.empty()) << "no 'relay listening on' line in " << log;
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the trace is in its slow part
+  ASSERT_EQ(::kill(pid, SIGUSR1), 0);
+  testing::Outcome o =
+      testing::RunSeam("probe " + relay + " --link device-edge --repetitions 2 --payload-mb 0.1");
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  const auto flag = o.output.find("--link device-edge=");
+  ASSERT_NE(flag, std::string::npos) << o.output;
+  std::string spec = o.output.substr(flag + 19);
+  auto link = plan::ParseLink(spec.substr(0, spec.find('\n')));
+  ASSERT_TRUE(link.ok()) << spec;
+  EXPECT_GT(link->bandwidth_bps, 5e6) << "the trace did not start over: " << o.output;
+  ASSERT_EQ(::kill(pid, 0), 0) << "SIGUSR1 stopped the relay";
+  EXPECT_EQ(server->Stop(), 0);
+}
+
 TEST(ProbeTest, ParseBandwidthReadsTheUnitsAndRefusesNonsense) {
   EXPECT_DOUBLE_EQ(*plan::ParseBandwidth("20mbit"), 20e6);
   EXPECT_DOUBLE_EQ(*plan::ParseBandwidth("1.5gbit"), 1.5e9);

@@ -15,7 +15,7 @@ struct ProbeCommandOptions {
 };
 
 int RunProbe(ProbeCommandOptions o) {
-  if (!(o.payload_mb > 0.1) || o.payload_mb > 512) {
+  if (!(o.payload_mb >= 0.1) || o.payload_mb > 512) {
     return ReportError(InvalidArgument("--payload-mb must be between 0.1 and 512"));
   }
   o.probe.large_bytes = static_cast<size_t>(o.payload_mb * (1 << 20));

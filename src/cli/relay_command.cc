@@ -9,8 +9,8 @@
 //
 // `--trace FILE [--window-ms W]` replays a link trace in the Mahimahi format (lab/link_trace.h) on
 // the up direction (client -> target, an uplink trace), one rate per window, looping as Mahimahi
-// does; the down direction keeps --rate / --down-rate. `--trace-start first-connection` starts the
-// trace's clock when the first connection arrives instead of at start-up.
+// does; the down direction keeps --rate / --down-rate. SIGUSR1 starts the trace over, so that a
+// caller can line it up with its client's first request.
 #include <signal.h>
 
 #include <atomic>
@@ -38,7 +38,6 @@ struct RelayCommandOptions {
   double connect_timeout_s = 10;
   std::string trace;
   double window_ms = 1000;
-  std::string trace_start = "now";  // or "first-connection"
 };
 
 // The first non-empty of `specific` and `shared`, parsed; empty means unlimited.
@@ -56,6 +55,7 @@ int RunRelay(const RelayCommandOptions& o) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGUSR1);                   // not a stop: restarts a --trace (below)
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // before any thread exists
   // A shell without job control starts background jobs with SIGINT ignored, and an ignored signal
   // is discarded even while blocked: restore the default so that sigwait sees it.
@@ -90,28 +90,23 @@ int RunRelay(const RelayCommandOptions& o) {
   auto relay = lab::ShapedRelay::Start(std::move(options));
   if (!relay.ok()) return ReportError(relay.status());
   // The trace's rate per window, on the up direction.
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, restart{false};
   std::thread replay;
   if (!o.trace.empty()) {
     replay = std::thread([&] {
-      // The trace's clock starts now, or when the first connection arrives (a client that takes
-      // a while to start would otherwise meet the trace's events early).
-      while (o.trace_start == "first-connection" && !stop.load() &&
-             (*relay)->active_connections() == 0) {
-        (void)(*relay)->SetLink(
-            {.rate_bps = std::max(trace.RateBps(0, static_cast<int64_t>(o.window_ms)), 1e3),
-             .delay_ms = o.delay_ms},
-            (*relay)->down());
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-      const auto start = std::chrono::steady_clock::now();
+      auto start = std::chrono::steady_clock::now();
       const auto window = std::chrono::microseconds(static_cast<int64_t>(o.window_ms * 1e3));
       for (int64_t k = 0; !stop.load(); ++k) {
+        // SIGUSR1: the trace starts over (a caller lines it up with its client's first request).
+        if (restart.exchange(false)) {
+          start = std::chrono::steady_clock::now();
+          k = 0;
+        }
         const lab::LinkShape down = (*relay)->down();
         const double bps = std::max(trace.RateBps(k, static_cast<int64_t>(o.window_ms)), 1e3);
         (void)(*relay)->SetLink({.rate_bps = bps, .delay_ms = o.delay_ms}, down);
         const auto until = start + (k + 1) * window;
-        while (!stop.load() && std::chrono::steady_clock::now() < until) {
+        while (!stop.load() && !restart.load() && std::chrono::steady_clock::now() < until) {
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
       }
@@ -122,7 +117,11 @@ int RunRelay(const RelayCommandOptions& o) {
   std::fflush(stdout);
 
   int signal_number = 0;
-  while (sigwait(&stop_signals, &signal_number) != 0) {
+  while (sigwait(&stop_signals, &signal_number) != 0 || signal_number == SIGUSR1) {
+    if (signal_number == SIGUSR1) {
+      restart = true;
+      signal_number = 0;
+    }
   }
   stop = true;
   if (replay.joinable()) replay.join();
@@ -157,11 +156,6 @@ void RegisterRelayCommand(CLI::App& app, int& exit_code) {
                   "the up direction");
   cmd->add_option("--window-ms", o->window_ms, "--trace: one rate per window of this length")
       ->check(CLI::Range(10.0, 600000.0))
-      ->capture_default_str();
-  cmd->add_option("--trace-start", o->trace_start,
-                  "--trace: start replaying now, or at the first-connection (until then the "
-                  "trace's first rate)")
-      ->check(CLI::IsMember({"now", "first-connection"}))
       ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = RunRelay(*o); });
 }

@@ -216,6 +216,12 @@ bool DeviceRuntime::NextAllowed() const {
   return breaker_.state(NowUs()) != adapt::CircuitBreaker::State::kOpen;
 }
 
+bool DeviceRuntime::NextClosed() const {
+  if (!spec().next) return false;
+  std::lock_guard lock(mu_);
+  return breaker_.state(NowUs()) == adapt::CircuitBreaker::State::kClosed;
+}
+
 double DeviceRuntime::DeviceMs() const {
   std::lock_guard lock(mu_);
   return device_ms_.known() ? device_ms_.value() : 0;

@@ -50,6 +50,9 @@ class DeviceRuntime {
   bool has_fallback() const { return fallback_ != nullptr; }
   // Whether a request may be sent up now: there is a next tier and its circuit is not open.
   bool NextAllowed() const;
+  // Whether its circuit is closed: the next tier answered its last calls (not merely due a
+  // half-open probe after failing).
+  bool NextClosed() const;
   // What the device's own segment takes now (its estimate; 0 when it runs none).
   double DeviceMs() const;
   // Sends a copy of a request through the tiers above whatever the route would be, waiting at

@@ -176,11 +176,22 @@ Result<TensorMap> PlanSetRuntime::Run(const TensorMap& inputs, pipeline::Request
   {
     std::lock_guard lock(mu_);
     const plan::PlanConditions c = Conditions();
+    // A plan whose next tier failed is not given a real request to find out whether the tier
+    // is back (its half-open probe) while another plan can take it: the background probe finds
+    // out (MaybeProbe), so that a dead tier costs requests nothing. Only when no other plan is
+    // left does a request probe it, with the fallback in reserve.
     std::vector<adapt::PlanOption> options;
+    bool any_closed = false;
     for (size_t m = 0; m < members_.size(); ++m) {
       const bool local_only = !members_[m].runtime->spec().next;
-      options.push_back({members_[m].name, PredictMs(m, c, true),
-                         local_only || members_[m].runtime->NextAllowed(), local_only});
+      const bool closed = local_only || members_[m].runtime->NextClosed();
+      any_closed |= closed;
+      options.push_back({members_[m].name, PredictMs(m, c, true), closed, local_only});
+    }
+    if (!any_closed) {
+      for (size_t m = 0; m < members_.size(); ++m) {
+        options[m].allowed = members_[m].runtime->NextAllowed();
+      }
     }
     choice = adapt::ChoosePlan(options, current_);
     // Load reported by the servers is part of the predictions: name it where it matters.
