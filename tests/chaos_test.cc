@@ -256,5 +256,43 @@ TEST_F(ChaosTest, ACallerCancellingStopsTheWaitOnTheTierAbove) {
   ASSERT_TRUE(relay_->SetLink({}, {}).ok());
 }
 
+// A late answer that still beats the device: the tiers above have not answered when the device
+// gives up waiting on them (its prediction was for a fast link), so it starts the request itself,
+// but keeps waiting, and the tiers' answer, arriving before the device's own run ends, is the one
+// returned (not degraded). Without the hedge the device would have abandoned it and answered
+// degraded, later. A device 1000x slower than this machine: its third of the model ~60 ms, the
+// rest ~110 ms, so it gives up on the tiers at ~2x their predicted ~90 ms and would finish ~170 ms
+// later; the edge->cloud link then gets 80 ms each way, and the answer arrives at ~250 ms, inside
+// that window.
+TEST_F(ChaosTest, ALateAnswerThatBeatsTheDeviceIsStillTaken) {
+  client::Options options;
+  options.deadline_ms = 2000;
+  options.device_slowdown = 1000;
+  std::string error;
+  auto c = client::Client::Open(plan_, options, &error);
+  ASSERT_NE(c, nullptr) << error;
+  client::Tensors outputs;
+  client::Trace trace;
+  for (int i = 0; i < 20; ++i) {  // the remote estimate learns the fast link
+    ASSERT_TRUE(c->Infer(inputs_, &outputs, &trace, &error)) << error;
+  }
+  ASSERT_FALSE(trace.links.empty()) << "the tiers above were not used: " << trace.route;
+  ASSERT_TRUE(relay_->SetLink({.delay_ms = 80}, {.delay_ms = 80}).ok());
+  const auto start = Clock::now();
+  ASSERT_TRUE(c->Infer(inputs_, &outputs, &trace, &error)) << error;
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  EXPECT_FALSE(trace.degraded) << trace.degraded_reason << " after " << ms << " ms";
+  EXPECT_FALSE(trace.links.empty()) << trace.route;
+  EXPECT_NE(trace.route.find("the device had started the request too"), std::string::npos)
+      << trace.route << " (" << ms << " ms)";
+  for (const auto& [name, t] : want_) {
+    const auto& got = outputs.at(name).data;
+    ASSERT_EQ(got.size(), t.data.size());
+    EXPECT_EQ(std::memcmp(got.data(), t.data.data(), got.size()), 0) << name;
+  }
+  ASSERT_TRUE(relay_->SetLink({}, {}).ok());
+  c.reset();  // waits for the device's own run, no longer needed, to end
+}
+
 }  // namespace
 }  // namespace seam::testing

@@ -139,8 +139,9 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
 DeviceRuntime::~DeviceRuntime() {
   std::thread probe;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     probe = std::move(probe_);
+    hedges_done_.wait(lock, [&] { return hedges_running_ == 0; });
   }
   if (probe.joinable()) probe.join();
 }
@@ -361,6 +362,9 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
           ? deadline
           : oip::Deadline{start + std::chrono::microseconds(
                                       static_cast<int64_t>(route.remote_budget_ms * 1e3))};
+  if (fallback_ && adaptive_ && !std::isinf(route.remote_budget_ms)) {
+    return RunHedged(inputs, t, start, deadline, remote_deadline, remote_error);
+  }
   TensorMap computed;
   bool next_failed = false;
   auto result = runner_->Run(inputs, &t,
@@ -380,6 +384,109 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
   }
   return finish_locally(std::move(computed), runner_->session() != nullptr, /*degraded=*/true,
                         "fallback: " + result.status().message());
+}
+
+// What a hedged request shares with the local run it may start (which can outlive the request
+// when the tiers above answer first).
+struct HedgeState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool remote_done = false;  // the request no longer waits on the tiers above
+  bool local_started = false, local_done = false;
+  TensorMap inputs;  // the local run's own copy, taken under mu while the request still waits
+  Result<TensorMap> local = Internal("no local run");
+  pipeline::TierTrace mine;
+  double local_started_ms = 0;
+  std::atomic<bool> stop_remote{false};  // the local run answered: stop waiting on the tiers
+};
+
+Result<TensorMap> DeviceRuntime::RunHedged(const TensorMap& inputs, pipeline::RequestTrace& t,
+                                           Clock::time_point start, oip::Deadline deadline,
+                                           oip::Deadline give_up, Status* remote_error) const {
+  auto hedge = std::make_shared<HedgeState>();
+  {
+    std::lock_guard lock(mu_);
+    ++hedges_running_;
+  }
+  // Waits until give_up (or the end of the remote part), then runs the request on the device.
+  std::thread([this, hedge, &inputs, start, give_up] {
+    {
+      std::unique_lock lock(hedge->mu);
+      hedge->cv.wait_until(lock, *give_up, [&] { return hedge->remote_done; });
+      if (!hedge->remote_done) {
+        hedge->local_started = true;
+        hedge->local_started_ms = MsSince(start);
+        hedge->inputs = inputs;  // the request is still waiting, so `inputs` is alive
+      }
+    }
+    if (hedge->local_started) {
+      hedge->mine.tier = spec().tier;
+      auto local = RunLocally(hedge->inputs, {}, /*device_ran=*/false, hedge->mine);
+      std::lock_guard lock(hedge->mu);
+      hedge->local = std::move(local);
+      hedge->local_done = true;
+      hedge->stop_remote = true;
+      hedge->cv.notify_all();
+    }
+    std::lock_guard lock(mu_);
+    if (--hedges_running_ == 0) hedges_done_.notify_all();
+  }).detach();
+
+  TensorMap computed;
+  bool next_failed = false;
+  auto result = runner_->Run(inputs, &t,
+                             {.deadline = deadline,
+                              .computed = &computed,
+                              .next_failed = &next_failed,
+                              .cancelled = &hedge->stop_remote});
+  bool local_started = false;
+  double local_started_ms = 0;
+  {
+    std::lock_guard lock(hedge->mu);
+    hedge->remote_done = true;
+    local_started = hedge->local_started;
+    local_started_ms = hedge->local_started_ms;
+    hedge->cv.notify_all();
+  }
+  const double elapsed = MsSince(start);
+  if (result.ok()) {
+    std::lock_guard lock(mu_);
+    RecordRemote(result.status(), t, elapsed, /*fresh=*/false);
+    // The device's own run, started when the answer was late, finishes in the background.
+    if (local_started) t.route += "; answered after the device had started the request too";
+    return result;
+  }
+  if (!next_failed) return result;  // the device's own segment failed: nothing to fall back on
+  Status remote = result.status();
+  if (local_started) {
+    // The tiers above had not answered when the device started: that is what the estimates
+    // learn (a late answer, by an unknown amount), whatever the call ended with.
+    remote = DeadlineExceeded(spec().next->tier + " had not answered after " +
+                              std::to_string(static_cast<int>(local_started_ms)) +
+                              " ms, when the device started the request itself");
+  }
+  {
+    std::lock_guard lock(mu_);
+    RecordRemote(remote, t, elapsed, /*fresh=*/false);
+  }
+  if (remote_error) *remote_error = remote;
+  Result<TensorMap> outputs = Internal("no answer");
+  pipeline::TierTrace mine{.tier = spec().tier};
+  if (local_started) {
+    std::unique_lock lock(hedge->mu);
+    hedge->cv.wait(lock, [&] { return hedge->local_done; });
+    outputs = std::move(hedge->local);
+    mine = hedge->mine;
+  } else {
+    // The tiers above failed before give_up: finish from what the device holds.
+    outputs = RunLocally(inputs, std::move(computed), runner_->session() != nullptr, mine);
+  }
+  mine.total_ms = MsSince(start);
+  t.tiers = {mine};
+  t.links.clear();
+  t.degraded = true;
+  t.degraded_reason = "fallback: " + remote.message();
+  return outputs;
 }
 
 }  // namespace seam::client

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +21,7 @@
 #include "adapt/tracked_value.h"
 #include "common/status.h"
 #include "common/tensor.h"
+#include "oip/deadline.h"
 #include "pipeline/stage_runner.h"
 #include "pipeline/trace.h"
 #include "runtime/session.h"
@@ -74,6 +76,14 @@ class DeviceRuntime {
   void StartProbe(const TensorMap& inputs) const;
   void RecordRemote(const Status& status, const pipeline::RequestTrace& trace, double elapsed_ms,
                     bool fresh) const;  // caller holds mu_
+  // The remote part of a request with the fallback in reserve, hedged: when the tiers above have
+  // not answered by `give_up`, the device starts the request itself and keeps waiting for them;
+  // whichever finishes first answers (a late remote answer, had the device fallen back at
+  // give_up, would have cost give_up + the local run; now it costs what it takes). `t` receives
+  // the winner's trace.
+  Result<TensorMap> RunHedged(const TensorMap& inputs, pipeline::RequestTrace& t,
+                              std::chrono::steady_clock::time_point start, oip::Deadline deadline,
+                              oip::Deadline give_up, Status* remote_error) const;
 
   std::string model_path_;
   double deadline_ms_ = 0;
@@ -100,6 +110,10 @@ class DeviceRuntime {
   mutable bool probing_ = false;
   mutable std::thread probe_;
   mutable bool was_local_ = false;  // the last route was local by choice (hysteresis)
+  // Local runs a hedged request started and then no longer needed (the tiers above answered
+  // first) finish in the background; the destructor waits for them.
+  mutable int hedges_running_ = 0;  // guarded by mu_
+  mutable std::condition_variable hedges_done_;
 };
 
 // Which deployment a device stage belongs to: its plan and the version it sends to.
