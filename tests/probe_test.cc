@@ -34,6 +34,37 @@ TEST(ProbeTest, MeasuresALoopbackServerAndPrintsAPlanLink) {
   EXPECT_EQ(server->Stop(), 0);
 }
 
+// A `seam relay` child in front of `target` (with `flags`), stopped when this goes out of scope
+// whatever the test's outcome. address() is empty if it did not print its listening line.
+class RelayProcess {
+ public:
+  RelayProcess(const std::string& dir, const std::string& target, const std::string& flags) {
+    const std::string log = dir + "/relay.out", pid_file = dir + "/relay.pid";
+    const std::string start = std::string(SEAM_BINARY) + " relay --listen 127.0.0.1:0 --to " +
+                              target + " " + flags + " > " + log + " 2>&1 & echo $! > " + pid_file;
+    if (std::system(start.c_str()) != 0) return;
+    std::ifstream(pid_file) >> pid_;
+    for (int i = 0; i < 200 && address_.empty(); ++i) {
+      std::ifstream in(log);
+      std::string line;
+      if (std::getline(in, line) && line.rfind("relay listening on ", 0) == 0) {
+        address_ = line.substr(19, line.find(' ', 19) - 19);
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+  ~RelayProcess() {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+  }
+  const std::string& address() const { return address_; }
+  int pid() const { return pid_; }
+
+ private:
+  int pid_ = 0;
+  std::string address_;
+};
+
 // `seam relay` between the probe and the server shapes the link for real: the probe sees at least
 // the added round trip and at most the relay's rate.
 TEST(ProbeTest, ARelayShapesWhatTheProbeMeasures) {
@@ -41,31 +72,9 @@ TEST(ProbeTest, ARelayShapesWhatTheProbeMeasures) {
   std::string error;
   auto server = testing::ServerProcess::Start({"--repo", repository.root()}, &error);
   ASSERT_TRUE(server) << error;
-  const std::string log = repository.root() + "/relay.out";
-  const std::string pid_file = repository.root() + "/relay.pid";
-  const std::string start = std::string(SEAM_BINARY) + " relay --listen 127.0.0.1:0 --to " +
-                            server->address() + " --delay-ms 15 --rate 40mbit > " + log +
-                            " 2>&1 & echo $! > " + pid_file;
-  ASSERT_EQ(std::system(start.c_str()), 0);
-  int pid = 0;
-  std::ifstream(pid_file) >> pid;
-  struct StopRelay {  // whatever the test's outcome, the relay does not outlive it
-    int pid;
-    ~StopRelay() {
-      if (pid > 0) ::kill(pid, SIGTERM);
-    }
-  } stop_relay{pid};
-  std::string relay;
-  for (int i = 0; i < 200 && relay.empty(); ++i) {
-    std::ifstream in(log);
-    std::string line;
-    if (std::getline(in, line) && line.rfind("relay listening on ", 0) == 0) {
-      relay = line.substr(19, line.find(' ', 19) - 19);
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  ASSERT_FALSE(relay.empty()) << "no 'relay listening on' line in " << log;
+  RelayProcess relay_process(repository.root(), server->address(), "--delay-ms 15 --rate 40mbit");
+  const std::string relay = relay_process.address();
+  ASSERT_FALSE(relay.empty()) << "no 'relay listening on' line";
   testing::Outcome o =
       testing::RunSeam("probe " + relay + " --link device-edge --repetitions 3 --payload-mb 1");
   ASSERT_EQ(o.exit_code, 0) << o.output;
@@ -96,31 +105,11 @@ TEST(ProbeTest, SigusrOneStartsARelaysTraceOver) {
     }
     for (int ms = 560; ms <= 60500; ms += 60) trace << ms << '\n';  // 200 kbit/s
   }
-  const std::string log = repository.root() + "/relay.out";
-  const std::string pid_file = repository.root() + "/relay.pid";
-  const std::string start = std::string(SEAM_BINARY) + " relay --listen 127.0.0.1:0 --to " +
-                            server->address() + " --trace " + trace_file + " --window-ms 100 > " +
-                            log + " 2>&1 & echo $! > " + pid_file;
-  ASSERT_EQ(std::system(start.c_str()), 0);
-  int pid = 0;
-  std::ifstream(pid_file) >> pid;
-  struct StopRelay {
-    int pid;
-    ~StopRelay() {
-      if (pid > 0) ::kill(pid, SIGTERM);
-    }
-  } stop_relay{pid};
-  std::string relay;
-  for (int i = 0; i < 200 && relay.empty(); ++i) {
-    std::ifstream in(log);
-    std::string line;
-    if (std::getline(in, line) && line.rfind("relay listening on ", 0) == 0) {
-      relay = line.substr(19, line.find(' ', 19) - 19);
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  ASSERT_FALSE(relay.empty()) << "no 'relay listening on' line in " << log;
+  RelayProcess relay_process(repository.root(), server->address(),
+                             "--trace " + trace_file + " --window-ms 100");
+  const std::string relay = relay_process.address();
+  const int pid = relay_process.pid();
+  ASSERT_FALSE(relay.empty()) << "no 'relay listening on' line";
   std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the trace is in its slow part
   ASSERT_EQ(::kill(pid, SIGUSR1), 0);
   testing::Outcome o =
