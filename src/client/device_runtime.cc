@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "adapt/probe_pacing.h"
 #include "common/file_util.h"
 #include "pipeline/stage_spec.h"
 #include "plan/plan_file.h"
@@ -207,6 +208,7 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
         Clock::now() - last_remote_sample_ >
         4 * probe_interval_ + std::chrono::microseconds(static_cast<int64_t>(waited * 1e3));
     RecordRemote(result.status(), trace, waited, /*fresh=*/faster || stale);
+    last_probe_ms_ = waited;
     probing_ = false;
   });
 }
@@ -326,7 +328,8 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
     // Staying local with a remote estimate that is getting old (not for an open circuit, whose
     // half-open probe is a real request): measure the tiers above in the background.
     if (route.kind == adapt::Route::Kind::kLocal && snapshot.next_allowed && !probing_ &&
-        Clock::now() - last_remote_sample_ >= probe_interval_) {
+        MsSince(last_remote_sample_) >=
+            adapt::ProbePauseMs(probe_interval_.count() / 1e3, last_probe_ms_)) {
       probing_ = true;
       StartProbe(inputs);
     }

@@ -108,6 +108,7 @@ class DeviceRuntime {
   // When remote_ms_ last had a sample, and the background probe (StartProbe).
   mutable std::chrono::steady_clock::time_point last_remote_sample_{};
   mutable bool probing_ = false;
+  mutable double last_probe_ms_ = 0;  // how long the last background probe took (pacing)
   mutable std::thread probe_;
   mutable bool was_local_ = false;  // the last route was local by choice (hysteresis)
   // Local runs a hedged request started and then no longer needed (the tiers above answered

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "adapt/plan_choice.h"
+#include "adapt/probe_pacing.h"
 #include "pipeline/stage_spec.h"
 #include "plan/plan_file.h"
 
@@ -62,6 +63,7 @@ Result<std::unique_ptr<PlanSetRuntime>> PlanSetRuntime::Open(const std::string& 
   // the --link the set was planned for (until then, predictions use that).
   runtime->links_.resize(links);
   runtime->link_sampled_.assign(links, Clock::time_point{});  // never: probe at once
+  runtime->link_probe_ms_.assign(links, 0.0);
   runtime->tiers_.resize(runtime->set_.tiers.size());
   runtime->hold_ms_.assign(runtime->members_.size(), 0);
   // The device's speed from the warm-up runs: every plan's own segment against its prediction.
@@ -134,7 +136,9 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
   const auto now = Clock::now();
   const plan::PlanConditions c = Conditions();
   for (size_t k = 0; k < links_.size(); ++k) {
-    if (members_[chosen].entry.terms.link_used[k] || now - link_sampled_[k] < probe_interval_) {
+    const double pause_ms = adapt::ProbePauseMs(probe_interval_.count() / 1e3, link_probe_ms_[k]);
+    if (members_[chosen].entry.terms.link_used[k] ||
+        now - link_sampled_[k] < std::chrono::microseconds(static_cast<int64_t>(pause_ms * 1e3))) {
       continue;
     }
     // The fastest plan (its hold ignored: the probe is what lifts it) that crosses the link.
@@ -150,11 +154,14 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
     link_sampled_[k] = now;                // one probe per interval, whatever it finds
     if (probe_.joinable()) probe_.join();  // finished: probing_ was false
     probing_ = true;
-    probe_ = std::thread([this, inputs, pick, cap_ms] {
+    probe_ = std::thread([this, inputs, pick, cap_ms, k] {
       pipeline::RequestTrace trace;
       const auto start = Clock::now();
       const Status status = members_[pick].runtime->Probe(inputs, trace, cap_ms);
       std::lock_guard lock(mu_);
+      // The pause before the next probe of this link runs from this one's end.
+      link_probe_ms_[k] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      link_sampled_[k] = Clock::now();
       if (status.ok()) {
         Observe(pick, trace);
         hold_ms_[pick] = 0;

@@ -71,6 +71,7 @@ class PlanSetRuntime {
   mutable std::vector<adapt::LinkEstimator> links_;
   mutable std::vector<adapt::TierEstimator> tiers_;
   mutable std::vector<std::chrono::steady_clock::time_point> link_sampled_;
+  mutable std::vector<double> link_probe_ms_;  // how long each link's last probe took (pacing)
   mutable std::vector<double> hold_ms_;  // per member: 0, or its floor after running out of time
   mutable int current_ = -1;
   mutable bool probing_ = false;
