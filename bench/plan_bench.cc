@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -177,11 +178,14 @@ int main(int argc, char** argv) {
     c.bandwidth_bps[0] /= 5;
     double sink = 0;
     constexpr int kChoices = 10000;
-    const double predict_ms = bench::MedianMs(reps, [&] {
-      for (int i = 0; i < kChoices; ++i) {
-        for (const auto& m : set->members) sink += plan::PredictLatencyMs(m.terms, c);
-      }
-    }) / kChoices;
+    const double predict_ms = bench::MedianMs(reps,
+                                              [&] {
+                                                for (int i = 0; i < kChoices; ++i) {
+                                                  for (const auto& m : set->members)
+                                                    sink += plan::PredictLatencyMs(m.terms, c);
+                                                }
+                                              }) /
+                              kChoices;
     const plan::PlanRequest scaled = plan::ScaledRequest(request, c);
     const double replan_ms = bench::MedianMs(reps, [&] { (void)plan::MakePlan(scaled); });
     std::printf(
@@ -189,7 +193,44 @@ int main(int argc, char** argv) {
         "request (every plan re-predicted) %.4f us vs planning again %.3f ms: %.0fx faster%s\n",
         set->points, set_ms, set->members.size(), set->worst_regret, predict_ms * 1e3, replan_ms,
         replan_ms / predict_ms, sink > 0 ? "" : " ");
+    // Beyond the set's range (where the device would re-plan): how far its best plan is from a
+    // fresh plan for those conditions. Links 16-256x slower or faster than planned, the device
+    // 12-64x slower, servers 2-3x faster or 4.5-10x slower than profiled.
+    std::mt19937 rng(11);
+    auto log_uniform = [&](double lo, double hi) {
+      return std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(rng));
+    };
+    std::vector<double> regrets;
+    const plan::PlanConditions nominal = plan::NominalConditions(request);
+    for (int i = 0; i < 200; ++i) {
+      plan::PlanConditions x = nominal;
+      for (auto& bps : x.bandwidth_bps) {
+        bps *= rng() % 2 ? log_uniform(16, 256) : 1 / log_uniform(16, 256);
+      }
+      x.tier_speed[0] = log_uniform(12, 64);
+      for (size_t j = 1; j < x.tier_speed.size(); ++j) {
+        x.tier_speed[j] = rng() % 2 ? log_uniform(0.33, 0.5) : log_uniform(4.5, 10);
+      }
+      auto fresh = plan::MakePlan(plan::ScaledRequest(request, x));
+      if (!fresh.ok()) continue;
+      double best = 1e300;
+      for (const auto& m : set->members) best = std::min(best, plan::PredictLatencyMs(m.terms, x));
+      regrets.push_back(best / fresh->latency_ms);
+    }
+    std::sort(regrets.begin(), regrets.end());
+    const double median_out = regrets.empty() ? 0 : regrets[regrets.size() / 2];
+    const double worst_out = regrets.empty() ? 0 : regrets.back();
+    const auto over =
+        std::count_if(regrets.begin(), regrets.end(), [](double r) { return r > 1.05; });
+    std::printf(
+        "beyond the set's range (%zu conditions: links 16-256x off, device 12-64x slower, servers "
+        "2-3x faster or 4.5-10x slower): best plan of the set / a fresh plan: median %.3f, "
+        "worst %.3f, over 1.05 in %td\n",
+        regrets.size(), median_out, worst_out, over);
     out.push_back({{"graph", "chain-plan-set"},
+                   {"outside_median_regret", median_out},
+                   {"outside_worst_regret", worst_out},
+                   {"outside_over_5_percent", over},
                    {"points", set->points},
                    {"set_ms", set_ms},
                    {"plans", set->members.size()},

@@ -10,6 +10,7 @@
 
 #include "common/file_util.h"
 #include "graph/test_models.h"
+#include "plan/link.h"
 #include "tests/support/run_seam.h"
 #include "tests/support/tier_plans.h"
 
@@ -93,6 +94,30 @@ TEST_F(PlanSetCliTest, ASetIsPlannedDeployedAndChosenFromPerRequest) {
   }
   EXPECT_GE(sent_up, 9) << slow.output;
   EXPECT_GE(run.at("plans").size(), 1u);
+}
+
+// Beyond the conditions a set was planned for (a device 200x slower than profiled; the set
+// samples up to 64x), the choice's reason says so and what to plan a set for: the links as
+// measured, as flags `seam plan` reads.
+TEST_F(PlanSetCliTest, MeasuredConditionsBeyondTheSetAreNamedWithTheFlagsToPlanThem) {
+  const std::string set = tiers_->scratch() + "/beyond.json";
+  const Outcome planned = RunSeam(PlanArgs() + " --set -o " + set);
+  ASSERT_EQ(planned.exit_code, 0) << planned.output;
+  ASSERT_EQ(RunSeam(DeployArgs(set)).exit_code, 0);
+  const std::string out = tiers_->scratch() + "/beyond-run.json";
+  const Outcome run =
+      RunSeam("run --plan " + set + " --random 1 --repeat 8 --device-slowdown 200 --json " + out);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto result = ReadFile(out);
+  ASSERT_TRUE(result.ok());
+  const std::string reason =
+      nlohmann::json::parse(*result).at("requests").back().at("plan_reason").get<std::string>();
+  EXPECT_NE(reason.find("measured outside the set's range: device"), std::string::npos) << reason;
+  const auto flag = reason.find("--link device-edge=");
+  ASSERT_NE(flag, std::string::npos) << reason;
+  const std::string link = reason.substr(flag + 19, reason.find(' ', flag + 19) - flag - 19);
+  auto parsed = plan::ParseLink(link);
+  EXPECT_TRUE(parsed.ok()) << link << ": " << parsed.status().ToString();
 }
 
 TEST_F(PlanSetCliTest, SettingsOutOfRangeAreRefusedInOneLine) {

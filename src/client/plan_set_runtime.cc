@@ -22,6 +22,21 @@ constexpr double kMinPredictedMs = 0.05;
 // A server's queueing delay worth naming in a choice's reason.
 constexpr double kReportedQueueMs = 1;
 
+// What to plan a set for, from what is measured: "plan a set for these links: seam plan --set
+// --link device-edge=3.2mbit,12.0ms ..." (round trips as measured, protocol overheads included).
+std::string ReplanHint(const std::vector<std::string>& tiers, const plan::PlanConditions& c) {
+  std::string hint = "plan a set for the links as measured: seam plan --set";
+  for (size_t k = 0; k < c.bandwidth_bps.size() && k + 1 < tiers.size(); ++k) {
+    char link[160];
+    const double mbit = c.bandwidth_bps[k] / 1e6;
+    std::snprintf(link, sizeof link, " --link %s-%s=%.4g%s,%.1fms", tiers[k].c_str(),
+                  tiers[k + 1].c_str(), mbit < 1000 ? mbit : mbit / 1e3,
+                  mbit < 1000 ? "mbit" : "gbit", c.rtt_ms[k]);
+    hint += link;
+  }
+  return hint;
+}
+
 int IndexOf(const std::vector<std::string>& tiers, const std::string& name) {
   auto it = std::find(tiers.begin(), tiers.end(), name);
   return it == tiers.end() ? -1 : static_cast<int>(it - tiers.begin());
@@ -215,8 +230,8 @@ Result<TensorMap> PlanSetRuntime::Run(const TensorMap& inputs, pipeline::Request
     // better than any of them: say so (a new set, planned for what is measured, would cover it).
     if (const std::string outside = plan::OutsideRange(set_.tiers, set_.nominal, set_.range, c);
         !outside.empty()) {
-      choice.reason += "; measured outside the set's range: " + outside +
-                       " (plan a set for these links: seam plan --set --link ...)";
+      choice.reason +=
+          "; measured outside the set's range: " + outside + " (" + ReplanHint(set_.tiers, c) + ")";
     }
     current_ = choice.index;
     MaybeProbe(inputs, static_cast<size_t>(choice.index));
