@@ -65,6 +65,18 @@ class RelayProcess {
   std::string address_;
 };
 
+// `seam probe ADDRESS ARGS` and the link it prints as a ready --link flag, parsed.
+Result<plan::Link> ProbedLink(const std::string& address, const std::string& args,
+                              std::string* output) {
+  testing::Outcome o = testing::RunSeam("probe " + address + " --link device-edge " + args);
+  *output = o.output;
+  if (o.exit_code != 0) return Unavailable("seam probe exited " + std::to_string(o.exit_code));
+  const auto flag = o.output.find("--link device-edge=");
+  if (flag == std::string::npos) return NotFound("no --link device-edge= line");
+  const std::string spec = o.output.substr(flag + 19);
+  return plan::ParseLink(spec.substr(0, spec.find('\n')));
+}
+
 // `seam relay` between the probe and the server shapes the link for real: the probe sees at least
 // the added round trip and at most the relay's rate.
 TEST(ProbeTest, ARelayShapesWhatTheProbeMeasures) {
@@ -75,17 +87,12 @@ TEST(ProbeTest, ARelayShapesWhatTheProbeMeasures) {
   RelayProcess relay_process(repository.root(), server->address(), "--delay-ms 15 --rate 40mbit");
   const std::string relay = relay_process.address();
   ASSERT_FALSE(relay.empty()) << "no 'relay listening on' line";
-  testing::Outcome o =
-      testing::RunSeam("probe " + relay + " --link device-edge --repetitions 3 --payload-mb 1");
-  ASSERT_EQ(o.exit_code, 0) << o.output;
-  const auto flag = o.output.find("--link device-edge=");
-  ASSERT_NE(flag, std::string::npos) << o.output;
-  std::string spec = o.output.substr(flag + 19);
-  auto link = plan::ParseLink(spec.substr(0, spec.find('\n')));
-  ASSERT_TRUE(link.ok()) << spec;
-  EXPECT_GE(link->rtt_ms, 30) << o.output;           // 15 ms each way
-  EXPECT_LE(link->bandwidth_bps, 44e6) << o.output;  // 40 Mbit/s, plus the burst
-  EXPECT_GT(link->bandwidth_bps, 1e6) << o.output;
+  std::string output;
+  auto link = ProbedLink(relay, "--repetitions 3 --payload-mb 1", &output);
+  ASSERT_TRUE(link.ok()) << link.status().ToString() << ": " << output;
+  EXPECT_GE(link->rtt_ms, 30) << output;           // 15 ms each way
+  EXPECT_LE(link->bandwidth_bps, 44e6) << output;  // 40 Mbit/s, plus the burst
+  EXPECT_GT(link->bandwidth_bps, 1e6) << output;
   EXPECT_EQ(server->Stop(), 0);
 }
 
@@ -112,15 +119,10 @@ TEST(ProbeTest, SigusrOneStartsARelaysTraceOver) {
   ASSERT_FALSE(relay.empty()) << "no 'relay listening on' line";
   std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the trace is in its slow part
   ASSERT_EQ(::kill(pid, SIGUSR1), 0);
-  testing::Outcome o =
-      testing::RunSeam("probe " + relay + " --link device-edge --repetitions 2 --payload-mb 0.1");
-  ASSERT_EQ(o.exit_code, 0) << o.output;
-  const auto flag = o.output.find("--link device-edge=");
-  ASSERT_NE(flag, std::string::npos) << o.output;
-  std::string spec = o.output.substr(flag + 19);
-  auto link = plan::ParseLink(spec.substr(0, spec.find('\n')));
-  ASSERT_TRUE(link.ok()) << spec;
-  EXPECT_GT(link->bandwidth_bps, 5e6) << "the trace did not start over: " << o.output;
+  std::string output;
+  auto link = ProbedLink(relay, "--repetitions 2 --payload-mb 0.1", &output);
+  ASSERT_TRUE(link.ok()) << link.status().ToString() << ": " << output;
+  EXPECT_GT(link->bandwidth_bps, 5e6) << "the trace did not start over: " << output;
   ASSERT_EQ(::kill(pid, 0), 0) << "SIGUSR1 stopped the relay";
   EXPECT_EQ(server->Stop(), 0);
 }
