@@ -97,8 +97,10 @@ TEST_F(PlanSetCliTest, ASetIsPlannedDeployedAndChosenFromPerRequest) {
 }
 
 // Beyond the conditions a set was planned for (a device 200x slower than profiled; the set
-// samples up to 64x), the choice's reason says so and what to plan a set for: the links as
-// measured, as flags `seam plan` reads.
+// samples up to 64x), the choice's reason says so and what to plan a set for (the links as
+// measured, as flags `seam plan` reads); then the device re-plans in the background from the
+// inputs the set recorded and says what it found (a plan of the set, or a new one written
+// beside it).
 TEST_F(PlanSetCliTest, MeasuredConditionsBeyondTheSetAreNamedWithTheFlagsToPlanThem) {
   const std::string set = tiers_->scratch() + "/beyond.json";
   const Outcome planned = RunSeam(PlanArgs() + " --set -o " + set);
@@ -106,18 +108,22 @@ TEST_F(PlanSetCliTest, MeasuredConditionsBeyondTheSetAreNamedWithTheFlagsToPlanT
   ASSERT_EQ(RunSeam(DeployArgs(set)).exit_code, 0);
   const std::string out = tiers_->scratch() + "/beyond-run.json";
   const Outcome run =
-      RunSeam("run --plan " + set + " --random 1 --repeat 8 --device-slowdown 200 --json " + out);
+      RunSeam("run --plan " + set + " --random 1 --repeat 30 --device-slowdown 200 --json " + out);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   auto result = ReadFile(out);
   ASSERT_TRUE(result.ok());
-  const std::string reason =
-      nlohmann::json::parse(*result).at("requests").back().at("plan_reason").get<std::string>();
-  EXPECT_NE(reason.find("measured outside the set's range: device"), std::string::npos) << reason;
-  const auto flag = reason.find("--link device-edge=");
-  ASSERT_NE(flag, std::string::npos) << reason;
-  const std::string link = reason.substr(flag + 19, reason.find(' ', flag + 19) - flag - 19);
+  const auto requests = nlohmann::json::parse(*result).at("requests");
+  const std::string first = requests.front().at("plan_reason").get<std::string>();
+  EXPECT_NE(first.find("measured outside the set's range: device"), std::string::npos) << first;
+  const auto flag = first.find("--link device-edge=");
+  ASSERT_NE(flag, std::string::npos) << first;
+  const std::string link = first.substr(flag + 19, first.find(' ', flag + 19) - flag - 19);
   auto parsed = plan::ParseLink(link);
   EXPECT_TRUE(parsed.ok()) << link << ": " << parsed.status().ToString();
+  const std::string last = requests.back().at("plan_reason").get<std::string>();
+  std::printf("[ reason   ] %s\n", last.c_str());
+  EXPECT_NE(last.find("re-planned for what is measured: "), std::string::npos) << last;
+  EXPECT_EQ(last.find("re-planning failed"), std::string::npos) << last;
 }
 
 TEST_F(PlanSetCliTest, SettingsOutOfRangeAreRefusedInOneLine) {

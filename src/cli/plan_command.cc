@@ -1,5 +1,6 @@
 // `seam plan`: profiles + links + constraints -> a plan file, a table on stdout, an SVG.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -41,17 +42,22 @@ Result<std::pair<std::string, std::string>> KeyValue(const std::string& flag,
   return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
 }
 
-Result<plan::RequestInputs> Inputs(const PlanOptions& o) {
-  plan::RequestInputs in;
-  SEAM_ASSIGN_OR_RETURN(in.objective, plan::ParseObjective(o.objective));
-  in.slo_ms = o.slo_ms;
+// The flags as planning inputs (plan/request_builder.h).
+Result<plan::PlanningInputs> Inputs(const PlanOptions& o) {
+  plan::PlanningInputs in;
+  graph::ShapeOverrides overrides;
+  for (const auto& text : o.shapes) {
+    SEAM_RETURN_IF_ERROR(graph::ParseShapeOverride(text, overrides));
+  }
+  in.shapes = o.shapes;
+  SEAM_RETURN_IF_ERROR(plan::ParseObjective(o.objective).status());
+  in.objective = o.objective;
   if (o.slo_ms < 0) return InvalidArgument("--slo-ms must be positive");
+  in.slo_ms = o.slo_ms;
   in.keep_input_on_device = o.keep_input_on_device;
   for (const auto& text : o.profiles) {
     SEAM_ASSIGN_OR_RETURN(auto kv, KeyValue("--profile", text));
-    auto profile = profile::ReadProfile(kv.second);
-    if (!profile.ok()) return profile.status();
-    in.tiers.push_back({kv.first, kv.second, std::move(profile).value()});
+    in.profiles.emplace_back(kv.first, kv.second);
   }
   for (const auto& text : o.links) {
     SEAM_ASSIGN_OR_RETURN(auto kv, KeyValue("--link", text));
@@ -66,39 +72,25 @@ Result<plan::RequestInputs> Inputs(const PlanOptions& o) {
     }
     in.memory_mb[kv.first] = mb;
   }
+  in.model_path = o.model;
+  in.pin = o.pin;
   return in;
 }
 
 int RunPlan(const PlanOptions& o) {
-  graph::ShapeOverrides overrides;
-  for (const auto& text : o.shapes) {
-    if (Status s = graph::ParseShapeOverride(text, overrides); !s.ok()) return ReportError(s);
-  }
   auto inputs = Inputs(o);
   if (!inputs.ok()) return ReportError(inputs.status());
-  auto model = graph::LoadModel(o.model);
-  if (!model.ok()) return ReportError(model.status());
-  auto graph = plan::PlanGraphFromModel(*model, overrides);
-  if (!graph.ok()) return ReportError(graph.status().WithContext(o.model));
-  auto request = plan::BuildPlanRequest(*graph, *inputs);
+  auto request = plan::BuildPlanRequestFromFiles(*inputs);
   if (!request.ok()) return ReportError(request.status());
   if (!o.accuracy.empty()) {
     auto accuracy = profile::ReadAccuracy(o.accuracy);
     if (!accuracy.ok()) return ReportError(accuracy.status());
-    if (accuracy->model_sha256 != model->sha256) {
+    if (accuracy->model_sha256 != request->graph.model_sha256) {
       return ReportError(InvalidArgument("--accuracy " + o.accuracy + " was calibrated on " +
                                          accuracy->model_path + ", not " + o.model));
     }
     request->lossy_allowed = accuracy->Allowed();
-  }
-  if (!o.pin.empty()) {
-    for (size_t j = 0; j < request->tiers.size(); ++j) {
-      if (request->tiers[j].name == o.pin) request->pinned_tier = static_cast<int>(j);
-    }
-    if (request->pinned_tier < 0) {
-      return ReportError(
-          InvalidArgument("--pin " + o.pin + ": no tier of that name (give it a --profile)"));
-    }
+    inputs->lossy_allowed = request->lossy_allowed;
   }
   if (o.set) {
     if (!o.svg.empty()) return ReportError(InvalidArgument("--svg draws one plan, not a --set"));
@@ -106,6 +98,10 @@ int RunPlan(const PlanOptions& o) {
     if (!set.ok()) return ReportError(set.status());
     auto json = plan::WritePlanSetMembers(o.output, *request, *set, o.set_options);
     if (!json.ok()) return ReportError(json.status());
+    // What the device re-plans from when it measures conditions beyond the set's range.
+    inputs->model_path = std::filesystem::absolute(inputs->model_path).string();
+    for (auto& [tier, path] : inputs->profiles) path = std::filesystem::absolute(path).string();
+    (*json)["planning"] = plan::PlanningInputsToJson(*inputs);
     if (Status s = WriteFileAtomic(o.output, json->dump(2) + "\n"); !s.ok()) return ReportError(s);
     std::cout << plan::PlanSetToTable(*request, *set);
     std::cout << "plan set written to " << o.output << " (its plans beside it); deploy it with "

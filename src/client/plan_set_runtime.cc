@@ -6,8 +6,12 @@
 
 #include "adapt/plan_choice.h"
 #include "adapt/probe_pacing.h"
+#include "common/file_util.h"
 #include "pipeline/stage_spec.h"
 #include "plan/plan_file.h"
+#include "plan/plan_output.h"
+#include "plan/planner.h"
+#include "plan/request_builder.h"
 
 namespace seam::client {
 namespace {
@@ -19,6 +23,10 @@ constexpr double kMinProbeCapMs = 250;
 // Tiers whose predicted work in a plan is below this (a relay's per-run overhead) say nothing
 // about their speed.
 constexpr double kMinPredictedMs = 0.05;
+// How often the device may re-plan while it measures conditions beyond its set's range.
+constexpr auto kReplanEvery = std::chrono::seconds(5);
+// A re-planned placement is proposed when predicted this much faster than the set's best.
+constexpr double kReplanGain = 0.05;
 // A server's queueing delay worth naming in a choice's reason.
 constexpr double kReportedQueueMs = 1;
 
@@ -92,12 +100,14 @@ Result<std::unique_ptr<PlanSetRuntime>> PlanSetRuntime::Open(const std::string& 
 }
 
 PlanSetRuntime::~PlanSetRuntime() {
-  std::thread probe;
+  std::thread probe, replan;
   {
     std::lock_guard lock(mu_);
     probe = std::move(probe_);
+    replan = std::move(replan_);
   }
   if (probe.joinable()) probe.join();
+  if (replan.joinable()) replan.join();
 }
 
 plan::PlanConditions PlanSetRuntime::Conditions() const {
@@ -191,6 +201,66 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
   }
 }
 
+void PlanSetRuntime::MaybeReplan(const plan::PlanConditions& c) const {
+  if (!set_.planning || replanning_ ||
+      (last_replan_ != Clock::time_point{} && Clock::now() - last_replan_ < kReplanEvery)) {
+    return;
+  }
+  replanning_ = true;
+  last_replan_ = Clock::now();
+  // The set's best under the same conditions: a new plan is worth deploying only if clearly faster.
+  size_t best = 0;
+  for (size_t m = 1; m < members_.size(); ++m) {
+    if (PredictMs(m, c, false) < PredictMs(best, c, false)) best = m;
+  }
+  const double best_ms = PredictMs(best, c, false);
+  if (replan_.joinable()) replan_.join();  // finished: replanning_ was false
+  replan_ = std::thread([this, c, best, best_ms] {
+    std::string note;
+    auto found = [&]() -> Result<std::string> {
+      if (!replan_request_) {
+        SEAM_ASSIGN_OR_RETURN(plan::PlanRequest request,
+                              plan::BuildPlanRequestFromFiles(*set_.planning));
+        replan_request_ = std::make_unique<plan::PlanRequest>(std::move(request));
+      }
+      const plan::PlanRequest scaled = plan::ScaledRequest(*replan_request_, c);
+      SEAM_ASSIGN_OR_RETURN(plan::Plan fresh, plan::MakePlan(scaled));
+      const nlohmann::json json = plan::PlanToJson(scaled, fresh);
+      char predicted[64], versus[160];
+      std::snprintf(predicted, sizeof predicted, "%.1f ms", fresh.latency_ms);
+      std::snprintf(versus, sizeof versus, "%s predicted %.1f ms", members_[best].name.c_str(),
+                    best_ms);
+      for (const Member& m : members_) {
+        SEAM_ASSIGN_OR_RETURN(std::string text, ReadFile(m.entry.plan_path));
+        if (plan::SamePlacementAndCodecs(json, nlohmann::json::parse(text))) {
+          return "re-planned for what is measured: " + m.name + " is that plan (" + predicted + ")";
+        }
+      }
+      if (fresh.latency_ms > best_ms * (1 - kReplanGain)) {
+        return "re-planned for what is measured: nothing clearly faster than " +
+               std::string(versus) + " (the planner's best: " + predicted + ")";
+      }
+      std::string path = set_.path;
+      if (path.size() > 5 && path.ends_with(".json")) path.resize(path.size() - 5);
+      path += ".replan.json";
+      SEAM_RETURN_IF_ERROR(WriteFileAtomic(path, json.dump(2) + "\n"));
+      return "re-planned for what is measured: " +
+             plan::PlacementLabel(scaled, fresh.tier_of_node) + ", predicted " + predicted +
+             " against " + versus + ", is not in the set; written to " + path +
+             " (deploy it: seam deploy " + path + ")";
+    };
+    try {
+      auto result = found();
+      note = result.ok() ? *result : "re-planning failed: " + result.status().message();
+    } catch (const std::exception& e) {
+      note = std::string("re-planning failed: ") + e.what();
+    }
+    std::lock_guard lock(mu_);
+    replan_note_ = note;
+    replanning_ = false;
+  });
+}
+
 Result<TensorMap> PlanSetRuntime::Run(const TensorMap& inputs, pipeline::RequestTrace* trace,
                                       Status* remote_error) const {
   if (members_.size() == 1) return members_.front().runtime->Run(inputs, trace, remote_error);
@@ -230,8 +300,9 @@ Result<TensorMap> PlanSetRuntime::Run(const TensorMap& inputs, pipeline::Request
     // better than any of them: say so (a new set, planned for what is measured, would cover it).
     if (const std::string outside = plan::OutsideRange(set_.tiers, set_.nominal, set_.range, c);
         !outside.empty()) {
-      choice.reason +=
-          "; measured outside the set's range: " + outside + " (" + ReplanHint(set_.tiers, c) + ")";
+      choice.reason += "; measured outside the set's range: " + outside + " (" +
+                       (replan_note_.empty() ? ReplanHint(set_.tiers, c) : replan_note_) + ")";
+      MaybeReplan(c);
     }
     current_ = choice.index;
     MaybeProbe(inputs, static_cast<size_t>(choice.index));

@@ -61,6 +61,11 @@ class PlanSetRuntime {
   // A link that the chosen plan does not cross and that has had no sample lately: probe it in
   // the background through the fastest plan that crosses it (caller holds mu_).
   void MaybeProbe(const TensorMap& inputs, size_t chosen) const;
+  // Conditions `c` lie beyond the set's range: plan again for them (the planner, from the inputs
+  // the set recorded), in the background and at most every kReplanEvery. If the plan it finds is
+  // not in the set, it is written beside the set (SET.replan.json) for `seam deploy`; either way
+  // replan_note_ says what it found (caller holds mu_).
+  void MaybeReplan(const plan::PlanConditions& c) const;
 
   plan::ExecutablePlanSet set_;
   std::vector<Member> members_;
@@ -76,6 +81,12 @@ class PlanSetRuntime {
   mutable int current_ = -1;
   mutable bool probing_ = false;
   mutable std::thread probe_;
+  mutable bool replanning_ = false;
+  mutable std::chrono::steady_clock::time_point last_replan_{};
+  mutable std::string replan_note_;
+  mutable std::thread replan_;
+  // Built by the first re-plan, from the set's planning inputs (touched by the replan thread only).
+  mutable std::unique_ptr<plan::PlanRequest> replan_request_;
 };
 
 // The deployment of every plan in the plan or plan-set file at `path`, as its files record it

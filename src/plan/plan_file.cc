@@ -66,6 +66,20 @@ std::string PlanId(const nlohmann::json& plan) {
   return Sha256Hex(identity).substr(0, 16);
 }
 
+bool SamePlacementAndCodecs(const nlohmann::json& a, const nlohmann::json& b) {
+  auto moves = [](const nlohmann::json& plan) {
+    std::vector<std::string> out;
+    for (const auto& t : plan.at("transfers")) {
+      out.push_back(t.at("tensor").get<std::string>() + '|' + t.at("link").get<std::string>() +
+                    '|' + t.at("direction").get<std::string>() + '|' +
+                    t.at("codec").get<std::string>());
+    }
+    return out;
+  };
+  return a.at("model").at("sha256") == b.at("model").at("sha256") &&
+         a.at("placement") == b.at("placement") && moves(a) == moves(b);
+}
+
 Status RecordDeployment(ExecutablePlan& plan, const Deployment& deployment) {
   json tiers = json::array();
   for (const auto& d : deployment.tiers) {

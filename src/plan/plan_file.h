@@ -47,6 +47,9 @@ Result<ExecutablePlan> ReadExecutablePlan(const std::string& path);
 // A plan's id (ExecutablePlan::id) from its JSON: the model, the placement and the codecs.
 // Throws nlohmann::json::exception on a malformed plan.
 std::string PlanId(const nlohmann::json& plan);
+// Whether two plan files place every node on the same tier and move every tensor with the same
+// codec (their predictions, links and model path may differ). Throws like PlanId.
+bool SamePlacementAndCodecs(const nlohmann::json& a, const nlohmann::json& b);
 
 // Where a plan was deployed (seam deploy), as recorded in its file.
 struct DeployedStage {

@@ -171,6 +171,7 @@ Result<ExecutablePlanSet> ReadPlanSet(const std::string& path) {
       set.range.device_speeds = r.value("device_speeds", set.range.device_speeds);
       set.range.server_speeds = r.value("server_speeds", set.range.server_speeds);
     }
+    if (j.contains("planning")) set.planning = PlanningInputsFromJson(j.at("planning"));
     const fs::path dir = fs::path(path).parent_path();
     for (const auto& m : j.at("members")) {
       PlanSetEntry e;

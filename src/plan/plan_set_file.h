@@ -9,11 +9,13 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "plan/plan_set.h"
+#include "plan/request_builder.h"
 
 namespace seam::plan {
 
@@ -40,6 +42,9 @@ struct ExecutablePlanSet {
   PlanConditions nominal;  // as the set was planned for (empty for a lone plan)
   PlanSetOptions range;    // the conditions it was made for, around `nominal`
   std::vector<PlanSetEntry> members;
+  // What `seam plan --set` was given (absent in sets written before it was recorded): the device
+  // re-plans from it beyond the set's range.
+  std::optional<PlanningInputs> planning;
 };
 
 // Reads a seam.planset/v1 file, checking that every member is there, is a plan of the same model

@@ -14,6 +14,7 @@
 #include "plan/plan_fixture.h"
 #include "plan/plan_output.h"
 #include "plan/plan_set_file.h"
+#include "plan/request_builder.h"
 
 namespace seam::plan {
 namespace {
@@ -304,6 +305,54 @@ TEST(PlanSetFileTest, ASetWrittenReadsBackAndRefusesChangedOrForeignPlans) {
   auto other = ReadPlanSet(member);
   ASSERT_FALSE(other.ok());
   EXPECT_NE(other.status().message().find("neither a plan nor a plan set"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// The set records what `seam plan` was given, so that the device can re-plan from it; and a plan
+// made again for other conditions is recognised as a member when it places and codes the same.
+TEST(PlanSetFileTest, ASetKeepsItsPlanningInputsAndAReplanIsRecognisedByPlacement) {
+  PlanRequest r = ThreeTiers();
+  r.graph.model_path = "model.onnx";
+  r.graph.model_sha256 = std::string(64, 'b');
+  auto set = MakePlanSet(r, {});
+  ASSERT_TRUE(set.ok());
+  ASSERT_GE(set->members.size(), 2u);
+  PlanningInputs in;
+  in.model_path = "/models/m.onnx";
+  in.shapes = {"x=1x3x8x8"};
+  in.profiles = {{"device", "/p/device.json"}, {"edge", "/p/edge.json"}};
+  in.links = {{"device-edge", "20mbit,5ms"}};
+  in.memory_mb = {{"device", 64}};
+  in.slo_ms = 50;
+  in.pin = "edge";
+  in.lossy_allowed = {{"t", {"fp16"}}};
+  EXPECT_EQ(PlanningInputsToJson(PlanningInputsFromJson(PlanningInputsToJson(in))),
+            PlanningInputsToJson(in));
+
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("plan_set_planning_test." + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "set.json").string();
+  auto json = WritePlanSetMembers(path, r, *set, {});
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  (*json)["planning"] = PlanningInputsToJson(in);
+  ASSERT_TRUE(WriteFileAtomic(path, json->dump(2)).ok());
+  auto read = ReadPlanSet(path);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_TRUE(read->planning.has_value());
+  EXPECT_EQ(PlanningInputsToJson(*read->planning), PlanningInputsToJson(in));
+
+  // Member 0 priced again under a 10x slower uplink: other predictions, the same plan.
+  PlanConditions slower = NominalConditions(r);
+  slower.bandwidth_bps[0] /= 10;
+  const PlanRequest scaled = ScaledRequest(r, slower);
+  auto repriced = PricePlan(scaled, set->members[0].plan);
+  ASSERT_TRUE(repriced.ok()) << repriced.status().ToString();
+  const nlohmann::json again = PlanToJson(scaled, *repriced);
+  const nlohmann::json m0 = PlanToJson(r, set->members[0].plan);
+  EXPECT_NE(again.at("links"), m0.at("links"));
+  EXPECT_TRUE(SamePlacementAndCodecs(again, m0));
+  EXPECT_FALSE(SamePlacementAndCodecs(again, PlanToJson(r, set->members[1].plan)));
   std::filesystem::remove_all(dir);
 }
 

@@ -2,7 +2,10 @@
 
 #include <set>
 
+#include "graph/model_loader.h"
+#include "graph/shape_inference.h"
 #include "plan/latency_model.h"
+#include "plan/plan_graph.h"
 
 namespace seam::plan {
 namespace {
@@ -113,6 +116,68 @@ Result<PlanRequest> BuildPlanRequest(const PlanGraph& graph, const RequestInputs
     if (!(mb > 0)) return InvalidArgument("--memory " + tier + ": the limit must be positive");
   }
   return r;
+}
+
+Result<PlanRequest> BuildPlanRequestFromFiles(const PlanningInputs& p) {
+  graph::ShapeOverrides overrides;
+  for (const auto& text : p.shapes)
+    SEAM_RETURN_IF_ERROR(graph::ParseShapeOverride(text, overrides));
+  RequestInputs in;
+  SEAM_ASSIGN_OR_RETURN(in.objective, ParseObjective(p.objective));
+  in.slo_ms = p.slo_ms;
+  in.keep_input_on_device = p.keep_input_on_device;
+  for (const auto& [tier, path] : p.profiles) {
+    SEAM_ASSIGN_OR_RETURN(profile::Profile profile, profile::ReadProfile(path));
+    in.tiers.push_back({tier, path, std::move(profile)});
+  }
+  in.links = p.links;
+  in.memory_mb = p.memory_mb;
+  SEAM_ASSIGN_OR_RETURN(graph::LoadedModel model, graph::LoadModel(p.model_path));
+  auto graph = PlanGraphFromModel(model, overrides);
+  if (!graph.ok()) return graph.status().WithContext(p.model_path);
+  SEAM_ASSIGN_OR_RETURN(PlanRequest request, BuildPlanRequest(*graph, in));
+  request.lossy_allowed = p.lossy_allowed;
+  if (!p.pin.empty()) {
+    for (size_t j = 0; j < request.tiers.size(); ++j) {
+      if (request.tiers[j].name == p.pin) request.pinned_tier = static_cast<int>(j);
+    }
+    if (request.pinned_tier < 0) {
+      return InvalidArgument("--pin " + p.pin + ": no tier of that name (give it a --profile)");
+    }
+  }
+  return request;
+}
+
+nlohmann::json PlanningInputsToJson(const PlanningInputs& p) {
+  nlohmann::json profiles = nlohmann::json::array();
+  for (const auto& [tier, path] : p.profiles) profiles.push_back({{"tier", tier}, {"path", path}});
+  return {{"model", p.model_path},
+          {"shapes", p.shapes},
+          {"profiles", profiles},
+          {"links", p.links},
+          {"memory_mb", p.memory_mb},
+          {"objective", p.objective},
+          {"slo_ms", p.slo_ms},
+          {"keep_input_on_device", p.keep_input_on_device},
+          {"pin", p.pin},
+          {"lossy_allowed", p.lossy_allowed}};
+}
+
+PlanningInputs PlanningInputsFromJson(const nlohmann::json& j) {
+  PlanningInputs p;
+  p.model_path = j.at("model").get<std::string>();
+  p.shapes = j.at("shapes").get<std::vector<std::string>>();
+  for (const auto& t : j.at("profiles")) {
+    p.profiles.emplace_back(t.at("tier").get<std::string>(), t.at("path").get<std::string>());
+  }
+  p.links = j.at("links").get<std::map<std::string, std::string>>();
+  p.memory_mb = j.at("memory_mb").get<std::map<std::string, double>>();
+  p.objective = j.at("objective").get<std::string>();
+  p.slo_ms = j.at("slo_ms").get<double>();
+  p.keep_input_on_device = j.at("keep_input_on_device").get<bool>();
+  p.pin = j.at("pin").get<std::string>();
+  p.lossy_allowed = j.at("lossy_allowed").get<std::map<std::string, std::vector<std::string>>>();
+  return p;
 }
 
 }  // namespace seam::plan
