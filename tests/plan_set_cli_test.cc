@@ -122,7 +122,7 @@ TEST_F(PlanSetCliTest, MeasuredConditionsBeyondTheSetAreNamedWithTheFlagsToPlanT
   EXPECT_TRUE(parsed.ok()) << link << ": " << parsed.status().ToString();
   const std::string last = requests.back().at("plan_reason").get<std::string>();
   std::printf("[ reason   ] %s\n", last.c_str());
-  EXPECT_NE(last.find("re-planned for what is measured: "), std::string::npos) << last;
+  EXPECT_NE(last.find("for what was measured then: "), std::string::npos) << last;
   EXPECT_EQ(last.find("re-planning failed"), std::string::npos) << last;
 }
 

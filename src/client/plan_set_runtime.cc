@@ -201,6 +201,13 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
   }
 }
 
+std::string PlanSetRuntime::ReplanAge() const {
+  char age[64];
+  std::snprintf(age, sizeof age, "re-planned %.1f s ago for what was measured then: ",
+                std::chrono::duration<double>(Clock::now() - replanned_at_).count());
+  return age;
+}
+
 void PlanSetRuntime::MaybeReplan(const plan::PlanConditions& c) const {
   if (!set_.planning || replanning_ ||
       (last_replan_ != Clock::time_point{} && Clock::now() - last_replan_ < kReplanEvery)) {
@@ -233,19 +240,18 @@ void PlanSetRuntime::MaybeReplan(const plan::PlanConditions& c) const {
       for (const Member& m : members_) {
         SEAM_ASSIGN_OR_RETURN(std::string text, ReadFile(m.entry.plan_path));
         if (plan::SamePlacementAndCodecs(json, nlohmann::json::parse(text))) {
-          return "re-planned for what is measured: " + m.name + " is that plan (" + predicted + ")";
+          return m.name + " is that plan (" + predicted + ")";
         }
       }
       if (fresh.latency_ms > best_ms * (1 - kReplanGain)) {
-        return "re-planned for what is measured: nothing clearly faster than " +
-               std::string(versus) + " (the planner's best: " + predicted + ")";
+        return "nothing clearly faster than " + std::string(versus) +
+               " (the planner's best: " + predicted + ")";
       }
       std::string path = set_.path;
       if (path.size() > 5 && path.ends_with(".json")) path.resize(path.size() - 5);
       path += ".replan.json";
       SEAM_RETURN_IF_ERROR(WriteFileAtomic(path, json.dump(2) + "\n"));
-      return "re-planned for what is measured: " +
-             plan::PlacementLabel(scaled, fresh.tier_of_node) + ", predicted " + predicted +
+      return plan::PlacementLabel(scaled, fresh.tier_of_node) + ", predicted " + predicted +
              " against " + versus + ", is not in the set; written to " + path +
              " (deploy it: seam deploy " + path + ")";
     };
@@ -257,6 +263,7 @@ void PlanSetRuntime::MaybeReplan(const plan::PlanConditions& c) const {
     }
     std::lock_guard lock(mu_);
     replan_note_ = note;
+    replanned_at_ = Clock::now();
     replanning_ = false;
   });
 }
@@ -300,8 +307,9 @@ Result<TensorMap> PlanSetRuntime::Run(const TensorMap& inputs, pipeline::Request
     // better than any of them: say so (a new set, planned for what is measured, would cover it).
     if (const std::string outside = plan::OutsideRange(set_.tiers, set_.nominal, set_.range, c);
         !outside.empty()) {
-      choice.reason += "; measured outside the set's range: " + outside + " (" +
-                       (replan_note_.empty() ? ReplanHint(set_.tiers, c) : replan_note_) + ")";
+      choice.reason +=
+          "; measured outside the set's range: " + outside + " (" +
+          (replan_note_.empty() ? ReplanHint(set_.tiers, c) : ReplanAge() + replan_note_) + ")";
       MaybeReplan(c);
     }
     current_ = choice.index;

@@ -66,6 +66,7 @@ class PlanSetRuntime {
   // not in the set, it is written beside the set (SET.replan.json) for `seam deploy`; either way
   // replan_note_ says what it found (caller holds mu_).
   void MaybeReplan(const plan::PlanConditions& c) const;
+  std::string ReplanAge() const;  // "re-planned 3.2 s ago for what was measured then: "
 
   plan::ExecutablePlanSet set_;
   std::vector<Member> members_;
@@ -84,6 +85,7 @@ class PlanSetRuntime {
   mutable bool replanning_ = false;
   mutable std::chrono::steady_clock::time_point last_replan_{};
   mutable std::string replan_note_;
+  mutable std::chrono::steady_clock::time_point replanned_at_{};
   mutable std::thread replan_;
   // Built by the first re-plan, from the set's planning inputs (touched by the replan thread only).
   mutable std::unique_ptr<plan::PlanRequest> replan_request_;
