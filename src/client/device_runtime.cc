@@ -426,9 +426,10 @@ Result<TensorMap> DeviceRuntime::RunHedged(const TensorMap& inputs, pipeline::Re
       hedge->mine.tier = spec().tier;
       auto local = RunLocally(hedge->inputs, {}, /*device_ran=*/false, hedge->mine);
       std::lock_guard lock(hedge->mu);
+      // Only an answer stops the wait on the tiers above: a failed local run leaves them a chance.
+      if (local.ok()) hedge->stop_remote = true;
       hedge->local = std::move(local);
       hedge->local_done = true;
-      hedge->stop_remote = true;
       hedge->cv.notify_all();
     }
     std::lock_guard lock(mu_);
@@ -461,9 +462,9 @@ Result<TensorMap> DeviceRuntime::RunHedged(const TensorMap& inputs, pipeline::Re
   }
   if (!next_failed) return result;  // the device's own segment failed: nothing to fall back on
   Status remote = result.status();
-  if (local_started) {
-    // The tiers above had not answered when the device started: that is what the estimates
-    // learn (a late answer, by an unknown amount), whatever the call ended with.
+  if (local_started && remote.code() == StatusCode::kCancelled) {
+    // The device answered first and the call was cancelled: the tiers above had not answered by
+    // then, which is what the estimates learn (a late answer, by an unknown amount).
     remote = DeadlineExceeded(spec().next->tier + " had not answered after " +
                               std::to_string(static_cast<int>(local_started_ms)) +
                               " ms, when the device started the request itself");
