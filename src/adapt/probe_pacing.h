@@ -13,4 +13,17 @@ inline constexpr double kProbeShare = 0.25;
 
 double ProbePauseMs(double interval_ms, double last_probe_ms, double max_share = kProbeShare);
 
+// How long a background probe may run before it is abandoned: the remote part cannot make the
+// tiers above the better route once it takes longer than the device's own finish would (with
+// the route's hysteresis, RouteConfig::hysteresis), so waiting beyond that teaches the estimate
+// nothing it acts on. The cap leaves half as much again so that a probe just above the switch
+// point still yields a sample, and is never below `floor_ms`. `device_ms` is the device's own
+// segment (a probe runs it too), `local_ms` the device's whole run (segment and fallback).
+// Abandoning a doomed probe early keeps the probe cadence short on a slow link (a 2 Mbit/s probe
+// that took 50 ms is cut at ~30 ms and the next one starts sooner), which is when a recovery
+// is waiting to be noticed.
+inline constexpr double kProbeCapFloorMs = 20;
+double ProbeCapMs(double device_ms, double local_ms, double hysteresis,
+                  double floor_ms = kProbeCapFloorMs);
+
 }  // namespace seam::adapt

@@ -15,10 +15,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A probe waits at most twice what the device alone takes (beyond that the tiers above cannot be
-// the better route, and a lower bound is all the estimate needs), and at least this long.
-constexpr double kMinProbeCapMs = 250;
-
 double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -187,11 +183,12 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
   if (probe_.joinable()) probe_.join();  // the previous probe has finished (probing_ was false)
   probe_ = std::thread([this, inputs] {
     const auto start = Clock::now();
-    double cap_ms = kMinProbeCapMs;
+    double cap_ms = 0, device_ms = 0;
     {
       std::lock_guard lock(mu_);
-      cap_ms = std::min(deadline_ms_,
-                        std::max(kMinProbeCapMs, 2 * (device_ms_.value() + fallback_ms_.value())));
+      device_ms = device_ms_.value();
+      cap_ms = std::min(deadline_ms_, adapt::ProbeCapMs(device_ms, device_ms + fallback_ms_.value(),
+                                                        adapt::RouteConfig{}.hysteresis));
     }
     pipeline::RequestTrace trace;
     auto result = runner_->Run(
@@ -203,13 +200,21 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
     // link is used at once. A slower answer is one more observation, so a blip does not flip the
     // route; an estimate with no sample for several intervals is replaced outright too.
     const double waited = MsSince(start);
+    last_probe_ms_ = waited;
+    probing_ = false;
+    if (result.status().code() == StatusCode::kDeadlineExceeded) {
+      // Cut at its cap (adapt::ProbeCapMs): the tiers above are slower than the device would
+      // need to send, which is all the route needs to know. A lower bound, not a failure: a slow
+      // link must not open the circuit.
+      remote_ms_.Prime(std::max(remote_ms_.value(), cap_ms - device_ms));
+      last_remote_sample_ = Clock::now();
+      return;
+    }
     const bool faster = result.ok() && remote_ms_.known() && RemoteMs(trace) < remote_ms_.value();
     const bool stale =
         Clock::now() - last_remote_sample_ >
         4 * probe_interval_ + std::chrono::microseconds(static_cast<int64_t>(waited * 1e3));
     RecordRemote(result.status(), trace, waited, /*fresh=*/faster || stale);
-    last_probe_ms_ = waited;
-    probing_ = false;
   });
 }
 
