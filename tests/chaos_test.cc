@@ -294,5 +294,52 @@ TEST_F(ChaosTest, ALateAnswerThatBeatsTheDeviceIsStillTaken) {
   c.reset();  // waits for the device's own run, no longer needed, to end
 }
 
+// A slow but live link is not a dead tier. With the edge->cloud link at 150 ms each way, the
+// device (17 ms alone) is the better route; its background probes are cut once they can no
+// longer change that (adapt::ProbeCapMs) and must not count as failures: the circuit stays
+// closed, so requests stay local by choice (not degraded, not "circuit open"), and the link's
+// recovery is noticed by the next probe.
+TEST_F(ChaosTest, ASlowLinkIsNotTakenForADeadOneAndItsRecoveryIsNoticed) {
+  client::Options options;
+  options.deadline_ms = 2000;
+  options.device_slowdown = 100;
+  std::string error;
+  auto c = client::Client::Open(plan_, options, &error);
+  ASSERT_NE(c, nullptr) << error;
+  client::Tensors outputs;
+  client::Trace trace;
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(c->Infer(inputs_, &outputs, &trace, &error)) << error;
+  ASSERT_FALSE(trace.links.empty()) << "the tiers above were not used: " << trace.route;
+
+  ASSERT_TRUE(relay_->SetLink({.delay_ms = 150}, {.delay_ms = 150}).ok());
+  // The first requests learn the slow link (one is given up and answered by the device).
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c->Infer(inputs_, &outputs, &trace, &error)) << error;
+  int degraded = 0, sent = 0, requests = 0;
+  std::string last_degraded;
+  // Long enough for three probes of the slow link even if each were paced at 1 s.
+  const auto slow_until = Clock::now() + std::chrono::milliseconds(3000);
+  while (Clock::now() < slow_until) {
+    ASSERT_TRUE(c->Infer(inputs_, &outputs, &trace, &error)) << error;
+    ++requests;
+    sent += !trace.links.empty();
+    if (trace.degraded) {
+      ++degraded;
+      last_degraded = trace.degraded_reason + " / " + trace.route;
+    }
+  }
+  EXPECT_EQ(degraded, 0) << "of " << requests << "; last: " << last_degraded;
+  EXPECT_EQ(sent, 0) << "of " << requests;
+  EXPECT_NE(trace.route.find("predicted faster"), std::string::npos) << trace.route;
+
+  ASSERT_TRUE(relay_->SetLink({}, {}).ok());
+  bool back = false;
+  const auto give_up = Clock::now() + std::chrono::seconds(3);
+  while (!back && Clock::now() < give_up) {
+    ASSERT_TRUE(c->Infer(inputs_, &outputs, &trace, &error)) << error;
+    back = !trace.links.empty();
+  }
+  EXPECT_TRUE(back) << "still local 3 s after the link recovered: " << trace.route;
+}
+
 }  // namespace
 }  // namespace seam::testing
