@@ -19,6 +19,7 @@ void RegisterProbeCommand(CLI::App& app, int& exit_code);      // probe
 void RegisterRelayCommand(CLI::App& app, int& exit_code);      // relay
 void RegisterDeployCommand(CLI::App& app, int& exit_code);     // deploy
 void RegisterRunCommand(CLI::App& app, int& exit_code);        // run
+void RegisterCascadeCommand(CLI::App& app, int& exit_code);    // cascade run, calibrate
 
 // Prints "seam: error: <message>" and returns the exit code for a failed command (1).
 int ReportError(const Status& status);

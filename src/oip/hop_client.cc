@@ -114,6 +114,33 @@ Status HopClient::WaitReady(const std::string& model, int64_t version, double ti
   }
 }
 
+Result<ModelMetadata> HopClient::Metadata(const std::string& model, int64_t version,
+                                          double timeout_ms) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1e3)));
+  context.set_wait_for_ready(true);
+  inference::ModelMetadataRequest request;
+  request.set_name(model);
+  if (version > 0) request.set_version(std::to_string(version));
+  inference::ModelMetadataResponse response;
+  const std::string what = tier_ + " at " + address_ + ", model '" + model + "'";
+  const grpc::Status status = Current().stub->ModelMetadata(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status, what);
+  ModelMetadata metadata;
+  auto convert = [&](const auto& list, std::vector<TensorSpec>& out) -> Status {
+    for (const auto& t : list) {
+      auto dtype = DTypeFromName(t.datatype());
+      if (!dtype) return DataLoss(what + ": unknown datatype '" + t.datatype() + "'");
+      out.push_back({t.name(), *dtype, {t.shape().begin(), t.shape().end()}});
+    }
+    return Status::Ok();
+  };
+  SEAM_RETURN_IF_ERROR(convert(response.inputs(), metadata.inputs));
+  SEAM_RETURN_IF_ERROR(convert(response.outputs(), metadata.outputs));
+  return metadata;
+}
+
 Status HopClient::RequestLoad(const std::string& model, double timeout_ms) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +

@@ -33,6 +33,7 @@
 
 #include "common/status.h"
 #include "oip/deadline.h"
+#include "oip/model_metadata.h"
 
 namespace seam::oip {
 
@@ -58,6 +59,10 @@ class HopClient {
   // Waits until the next tier serves `model` at `version` (ModelReady), up to `timeout_ms`.
   // UNAVAILABLE if the tier does not answer, NOT_FOUND if it answers without the model.
   Status WaitReady(const std::string& model, int64_t version, double timeout_ms);
+
+  // What the next tier's `model` (version 0: its newest) takes and returns (ModelMetadata), up
+  // to `timeout_ms`. Errors name the tier, its address and the model.
+  Result<ModelMetadata> Metadata(const std::string& model, int64_t version, double timeout_ms);
 
   // Asks the next tier to (re)load `model` from its repository now (RepositoryModelLoad) rather
   // than at its next poll. Errors carry the server's message.

@@ -1,0 +1,228 @@
+#include "cascade/cascade_runner.h"
+
+#include <chrono>
+#include <cstdio>
+#include <span>
+
+#include "oip/infer_codec.h"
+
+namespace seam::cascade {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Two declared shapes that some tensor could satisfy both (dynamic dims match anything).
+bool Compatible(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] >= 0 && b[i] >= 0 && a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+std::string Score(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.4g", v);
+  return buffer;
+}
+
+}  // namespace
+
+int64_t TopClass(const Tensor& t) {
+  if (t.dtype != DType::kFloat32 || t.data.empty()) return -1;
+  const float* v = t.data_as<float>();
+  const size_t n = t.data.size() / sizeof(float);
+  size_t best = 0;
+  for (size_t i = 1; i < n; ++i) best = v[i] > v[best] ? i : best;
+  return static_cast<int64_t>(best);
+}
+
+Result<std::unique_ptr<CascadeRunner>> CascadeRunner::Open(const CascadeFile& cascade,
+                                                           double connect_timeout_ms) {
+  std::unique_ptr<CascadeRunner> r(new CascadeRunner());
+  r->cascade_ = cascade;
+  SEAM_ASSIGN_OR_RETURN(r->small_, runtime::Session::Open(cascade.small_model, {}));
+  r->hop_ = std::make_unique<oip::HopClient>("big model's server", cascade.big_address);
+  SEAM_ASSIGN_OR_RETURN(
+      r->big_, r->hop_->Metadata(cascade.big_model, cascade.big_version, connect_timeout_ms));
+  if (Status s = r->CheckModels(); !s.ok()) return s.WithContext(cascade.path);
+  return r;
+}
+
+Status CascadeRunner::CheckModels() {
+  const auto& rule = cascade_.rule;
+  const runtime::IoSpec* judged = nullptr;
+  for (const auto& o : small_->outputs()) judged = o.name == rule.output ? &o : judged;
+  if (!judged) {
+    std::string names;
+    for (const auto& o : small_->outputs()) names += (names.empty() ? "" : ", ") + o.name;
+    return InvalidArgument("the rule reads output '" + rule.output +
+                           "', which the small model does not have (it has: " + names + ")");
+  }
+  if (judged->dtype != DType::kFloat32) {
+    return InvalidArgument("the rule reads '" + rule.output + "', which is " +
+                           DTypeName(judged->dtype) + "; it needs FP32 scores");
+  }
+  for (const auto& in : small_->inputs()) {
+    if (!in.shape.empty() && in.shape[0] > 1) {
+      return InvalidArgument("the small model's input '" + in.name + "' has batch " +
+                             std::to_string(in.shape[0]) + "; a cascade runs one example a time");
+    }
+  }
+  // What goes up must be what the big model reads.
+  std::vector<runtime::IoSpec> sent;
+  if (cascade_.send == "input") {
+    sent = small_->inputs();
+  } else {
+    for (const auto& o : small_->outputs()) {
+      if (o.name == cascade_.send) sent.push_back(o);
+    }
+    if (sent.empty()) {
+      return InvalidArgument("'send' names '" + cascade_.send +
+                             "', which is neither \"input\" nor an output of the small model");
+    }
+  }
+  if (sent.size() != big_.inputs.size()) {
+    return InvalidArgument("the cascade sends " + std::to_string(sent.size()) +
+                           " tensor(s) up; the big model '" + cascade_.big_model + "' reads " +
+                           std::to_string(big_.inputs.size()));
+  }
+  for (size_t i = 0; i < sent.size(); ++i) {
+    const TensorSpec* want = sent.size() == 1 ? &big_.inputs[0] : big_.FindInput(sent[i].name);
+    if (!want) {
+      return InvalidArgument("the big model reads no input named '" + sent[i].name +
+                             "', which the cascade sends up");
+    }
+    if (want->dtype != sent[i].dtype || !Compatible(want->shape, sent[i].shape)) {
+      return InvalidArgument("the cascade's models disagree on shapes: the small side sends '" +
+                             sent[i].name + "' " + DTypeName(sent[i].dtype) +
+                             ShapeText(sent[i].shape) + ", the big model reads '" + want->name +
+                             "' " + DTypeName(want->dtype) + ShapeText(want->shape));
+    }
+  }
+  // The big model's class comes from its output of the same name, or its only output.
+  const TensorSpec* big_out = big_.FindOutput(rule.output);
+  if (!big_out && big_.outputs.size() == 1) big_out = &big_.outputs[0];
+  if (!big_out) {
+    return InvalidArgument("the big model has no output '" + rule.output +
+                           "' and more than one output: cannot tell which holds its answer");
+  }
+  big_class_output_ = big_out->name;
+  if (!IsDetectorRule(rule.kind)) {
+    const int64_t small_classes = judged->shape.empty() ? -1 : judged->shape.back();
+    const int64_t big_classes = big_out->shape.empty() ? -1 : big_out->shape.back();
+    if (small_classes > 0 && big_classes > 0 && small_classes != big_classes) {
+      return InvalidArgument("the cascade's models disagree on classes: the small model's '" +
+                             rule.output + "' has " + std::to_string(small_classes) +
+                             ", the big model's '" + big_out->name + "' " +
+                             std::to_string(big_classes));
+    }
+    if (Status s = rule.Validate(small_classes); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<Decision> CascadeRunner::Judge(const TensorMap& small_outputs) const {
+  auto it = small_outputs.find(cascade_.rule.output);
+  if (it == small_outputs.end())
+    return Internal("the small model did not return the rule's output");
+  const Tensor& t = it->second;
+  return Decide(cascade_.rule,
+                std::span<const float>(t.data_as<float>(), t.data.size() / sizeof(float)));
+}
+
+Result<TensorMap> CascadeRunner::HandOff(const TensorMap& inputs, const TensorMap& small_outputs,
+                                         uint64_t* bytes_up) const {
+  inference::ModelInferRequest request;
+  request.set_model_name(cascade_.big_model);
+  if (cascade_.big_version > 0) request.set_model_version(std::to_string(cascade_.big_version));
+  const TensorMap& from = cascade_.send == "input" ? inputs : small_outputs;
+  const auto& names = cascade_.send == "input" ? small_->inputs() : small_->outputs();
+  *bytes_up = 0;
+  for (const auto& spec : names) {
+    if (cascade_.send != "input" && spec.name != cascade_.send) continue;
+    auto it = from.find(spec.name);
+    if (it == from.end()) return InvalidArgument("input '" + spec.name + "' is missing");
+    const std::string& name = big_.inputs.size() == 1
+                                  ? big_.inputs[0].name
+                                  : (big_.FindInput(spec.name) ? spec.name : big_.inputs[0].name);
+    SEAM_ASSIGN_OR_RETURN(uint64_t bytes, oip::AddInput(name, it->second, "", &request));
+    *bytes_up += bytes;
+  }
+  const oip::Deadline deadline =
+      Clock::now() + std::chrono::microseconds(static_cast<int64_t>(cascade_.deadline_ms * 1e3));
+  SEAM_ASSIGN_OR_RETURN(auto response, hop_->Infer(std::move(request), deadline));
+  SEAM_ASSIGN_OR_RETURN(auto decoded, oip::DecodeInferResponse(response, "big model's server"));
+  return std::move(decoded.outputs);
+}
+
+int64_t CascadeRunner::BigClass(const TensorMap& big_outputs) const {
+  auto it = big_outputs.find(big_class_output_);
+  return it == big_outputs.end() ? -1 : TopClass(it->second);
+}
+
+Result<CascadeAnswer> CascadeRunner::Run(const TensorMap& inputs) const {
+  CascadeAnswer a;
+  a.threshold = cascade_.rule.threshold;
+  const auto start = Clock::now();
+  SEAM_ASSIGN_OR_RETURN(TensorMap small_outputs, small_->Run(inputs));
+  a.small_ms = MsSince(start);
+  SEAM_ASSIGN_OR_RETURN(a.decision, Judge(small_outputs));
+  ++counters_.inferences;
+  const std::string kind = RuleKindName(cascade_.rule.kind);
+  const bool higher = cascade_.rule.HigherIsConfident();
+  if (a.decision.confident) {
+    a.tier = "small";
+    a.reason = "small: " + kind + " " + Score(a.decision.score) + (higher ? " >= " : " <= ") +
+               Score(a.threshold);
+    a.top_class = a.decision.top_class;
+    a.outputs = std::move(small_outputs);
+    return a;
+  }
+  ++counters_.handoffs;
+  const std::string why =
+      kind + " " + Score(a.decision.score) + (higher ? " < " : " > ") + Score(a.threshold);
+  const auto sent = Clock::now();
+  auto big = HandOff(inputs, small_outputs, &a.bytes_up);
+  a.big_ms = MsSince(sent);
+  if (!big.ok()) {
+    ++counters_.degraded;
+    a.tier = "small";
+    a.degraded = true;
+    a.reason = "small (degraded): " + why +
+               ", but the big model did not answer: " + big.status().message();
+    a.top_class = a.decision.top_class;
+    a.outputs = std::move(small_outputs);
+    return a;
+  }
+  a.tier = "big";
+  a.reason = "big: " + why;
+  a.top_class = BigClass(*big);
+  a.outputs = std::move(big).value();
+  return a;
+}
+
+Result<BothAnswers> CascadeRunner::RunBoth(const TensorMap& inputs) const {
+  BothAnswers b;
+  const auto start = Clock::now();
+  SEAM_ASSIGN_OR_RETURN(TensorMap small_outputs, small_->Run(inputs));
+  b.small_ms = MsSince(start);
+  SEAM_ASSIGN_OR_RETURN(b.decision, Judge(small_outputs));
+  const auto sent = Clock::now();
+  SEAM_ASSIGN_OR_RETURN(TensorMap big, HandOff(inputs, small_outputs, &b.bytes_up));
+  b.big_ms = MsSince(sent);
+  b.big_class = BigClass(big);
+  return b;
+}
+
+}  // namespace seam::cascade

@@ -1,0 +1,37 @@
+// Running a cascade over a labelled image set: every example through the cascade as it would
+// answer (RunOnDataset), or through both models for calibration (RecordBoth). Both report
+// progress to nothing and stop at the first error (one that is not the big model's: a hand-off
+// that fails is a degraded answer, counted).
+#pragma once
+
+#include <vector>
+
+#include "cascade/calibration.h"
+#include "cascade/cascade_runner.h"
+#include "cascade/idx_dataset.h"
+
+namespace seam::cascade {
+
+struct RunSummary {
+  int64_t examples = 0, correct = 0;
+  int64_t small_answered = 0, handed_off = 0, degraded = 0;
+  double p50_ms = 0, p99_ms = 0, mean_ms = 0;
+  double bytes_up_per_input = 0;
+  double accuracy() const { return examples ? static_cast<double>(correct) / examples : 0; }
+  double cloud_fraction() const {
+    return examples ? static_cast<double>(handed_off - degraded) / examples : 0;
+  }
+};
+
+// Every example through the cascade, as it answers in service.
+Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImages& set);
+
+// Both models on every example, for calibration.
+Result<std::vector<ExampleRecord>> RecordBoth(const CascadeRunner& runner,
+                                              const LabelledImages& set);
+
+// The model input the images feed (the small model's only input). INVALID_ARGUMENT when the
+// small model does not take one FP32 [1, 1, rows, cols] image.
+Result<std::string> ImageInputName(const CascadeRunner& runner, const LabelledImages& set);
+
+}  // namespace seam::cascade
