@@ -156,6 +156,53 @@ TEST_F(CascadeTest, WhenTheBigModelIsGoneHardExamplesAreAnsweredDegradedNotLost)
   }
 }
 
+TEST_F(CascadeTest, FieldPoliciesRunOnlyTheFramesWorthRunningAndCountTheRest) {
+  const std::string out = dir_ + "/run.json";
+  const std::string cascade = WriteCascade();
+  auto r = RunSeam("cascade run --cascade " + cascade + " --range 0:100 --every-n 4 --json " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  json s = ReadJson(out);
+  EXPECT_EQ(s["field"]["frames"], 100);
+  EXPECT_EQ(s["field"]["processed"], 25);
+  EXPECT_EQ(s["field"]["sampled_out"], 75);
+  EXPECT_EQ(s["examples"], 25);
+  EXPECT_NE(r.output.find("75 not the 1 of 4"), std::string::npos) << r.output;
+
+  r = RunSeam("cascade run --cascade " + cascade +
+              " --range 0:50 --windows 00:00-06:00 --local-time 12:00 --json " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  s = ReadJson(out);
+  EXPECT_EQ(s["field"]["outside_window"], 50);
+  EXPECT_EQ(s["examples"], 0);
+  r = RunSeam("cascade run --cascade " + cascade +
+              " --range 0:50 --windows 22:00-06:00 --local-time 03:10 --json " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadJson(out)["examples"], 50);
+
+  // Different garments differ by far more than 1/255 per pixel; nothing differs by more than 1.
+  r = RunSeam("cascade run --cascade " + cascade +
+              " --range 0:50 --motion-threshold 0.004 --json " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadJson(out)["field"]["no_motion"], 0);
+  r = RunSeam("cascade run --cascade " + cascade + " --range 0:50 --motion-threshold 1 --json " +
+              out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  s = ReadJson(out);
+  EXPECT_EQ(s["field"]["processed"], 1);  // the first frame only
+  EXPECT_EQ(s["field"]["no_motion"], 49);
+
+  r = RunSeam("cascade run --cascade " + cascade +
+              " --windows 00:00-06:00 --time-zone Mars/Olympus");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("unknown time zone 'Mars/Olympus'"), std::string::npos) << r.output;
+  r = RunSeam("cascade run --cascade " + cascade + " --every-n 0");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("every_n must be >= 1"), std::string::npos) << r.output;
+  r = RunSeam("cascade run --cascade " + cascade + " --windows 6-7");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("HH:MM"), std::string::npos) << r.output;
+}
+
 TEST_F(CascadeTest, MistakesGetOneClearLine) {
   // Threshold out of range.
   auto r = RunSeam("cascade run --cascade " + WriteCascade({{"rule", {{"threshold", 1.5}}}}));

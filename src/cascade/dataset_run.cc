@@ -31,7 +31,8 @@ Result<std::string> ImageInputName(const CascadeRunner& runner, const LabelledIm
   return inputs[0].name;
 }
 
-Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImages& set) {
+Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImages& set,
+                                FieldPolicy* policy, const std::function<int()>& local_minute) {
   SEAM_ASSIGN_OR_RETURN(std::string input, ImageInputName(runner, set));
   RunSummary s;
   std::vector<double> ms;
@@ -39,6 +40,10 @@ Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImage
   for (size_t i = 0; i < set.size(); ++i) {
     TensorMap feed;
     feed.emplace(input, set.Image(i));
+    if (policy && policy->Admit(feed.at(input), local_minute ? local_minute() : 0) !=
+                      FrameVerdict::kProcess) {
+      continue;
+    }
     const auto start = std::chrono::steady_clock::now();
     SEAM_ASSIGN_OR_RETURN(CascadeAnswer a, runner.Run(feed));
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -54,6 +59,11 @@ Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImage
   s.p99_ms = Percentile(ms, 0.99);
   for (double v : ms) s.mean_ms += v / static_cast<double>(std::max<size_t>(1, ms.size()));
   s.bytes_up_per_input = s.examples ? bytes / static_cast<double>(s.examples) : 0;
+  if (policy) {
+    s.field = policy->counters();
+  } else {
+    s.field.frames = s.field.processed = s.examples;
+  }
   return s;
 }
 

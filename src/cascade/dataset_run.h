@@ -4,10 +4,12 @@
 // that fails is a degraded answer, counted).
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "cascade/calibration.h"
 #include "cascade/cascade_runner.h"
+#include "cascade/field_policy.h"
 #include "cascade/idx_dataset.h"
 
 namespace seam::cascade {
@@ -17,14 +19,19 @@ struct RunSummary {
   int64_t small_answered = 0, handed_off = 0, degraded = 0;
   double p50_ms = 0, p99_ms = 0, mean_ms = 0;
   double bytes_up_per_input = 0;
+  FieldCounters field;  // what the field policy let through and skipped (all processed without)
   double accuracy() const { return examples ? static_cast<double>(correct) / examples : 0; }
   double cloud_fraction() const {
     return examples ? static_cast<double>(handed_off - degraded) / examples : 0;
   }
 };
 
-// Every example through the cascade, as it answers in service.
-Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImages& set);
+// Every example through the cascade, as it answers in service; with a `policy`, the set is a
+// stream of frames in order and only those the policy admits are run (`local_minute` gives the
+// site's local time of day for each frame). Accuracy and latency are over the frames run.
+Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImages& set,
+                                FieldPolicy* policy = nullptr,
+                                const std::function<int()>& local_minute = {});
 
 // Both models on every example, for calibration.
 Result<std::vector<ExampleRecord>> RecordBoth(const CascadeRunner& runner,

@@ -1,7 +1,9 @@
 // `seam cascade run` and `seam cascade calibrate` (docs/cascade.md): a cascade over a labelled
 // image set, and its threshold chosen on a validation half and checked on a held-out half.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <tuple>
 
@@ -9,6 +11,7 @@
 #include "cascade/cascade_file.h"
 #include "cascade/cascade_runner.h"
 #include "cascade/dataset_run.h"
+#include "cascade/field_policy.h"
 #include "cli/commands.h"
 #include "common/file_util.h"
 
@@ -101,7 +104,36 @@ std::string Pct(double v) {
 struct RunOptions : CommonOptions {
   std::string range = "0:10000";
   std::string json;
+  // Field policies (cascade/field_policy.h).
+  int every_n = 1;
+  std::string windows, time_zone, local_time;
+  double motion_threshold = 0;
 };
+
+// The policy the flags ask for (none when they ask for nothing), and the clock it reads.
+Result<std::optional<cascade::FieldPolicy>> MakePolicy(const RunOptions& o,
+                                                       std::function<int()>* local_minute) {
+  cascade::FieldPolicyConfig config{.every_n = o.every_n, .motion_threshold = o.motion_threshold};
+  if (!o.windows.empty()) {
+    SEAM_ASSIGN_OR_RETURN(config.windows, cascade::ParseWindows(o.windows));
+  }
+  SEAM_RETURN_IF_ERROR(config.Validate());
+  if (!o.local_time.empty()) {
+    SEAM_ASSIGN_OR_RETURN(const int minute, cascade::ParseTimeOfDay(o.local_time));
+    *local_minute = [minute] { return minute; };
+  } else {
+    SEAM_RETURN_IF_ERROR(
+        cascade::LocalMinuteOfDay(std::chrono::system_clock::now(), o.time_zone).status());
+    *local_minute = [zone = o.time_zone] {
+      auto m = cascade::LocalMinuteOfDay(std::chrono::system_clock::now(), zone);
+      return m.ok() ? *m : 0;
+    };
+  }
+  if (config.every_n == 1 && config.windows.empty() && config.motion_threshold == 0) {
+    return std::optional<cascade::FieldPolicy>();
+  }
+  return std::optional<cascade::FieldPolicy>(cascade::FieldPolicy(config));
+}
 
 int RunCascade(const RunOptions& o) {
   auto opened = Open(o);
@@ -109,13 +141,26 @@ int RunCascade(const RunOptions& o) {
   auto set = Take(opened->set, o.range, "--range");
   if (!set.ok()) return ReportError(set.status());
   if (Status s = CheckLabels(*set, *opened->runner); !s.ok()) return ReportError(s);
-  auto summary = cascade::RunOnDataset(*opened->runner, *set);
+  std::function<int()> local_minute;
+  auto policy = MakePolicy(o, &local_minute);
+  if (!policy.ok()) return ReportError(policy.status());
+  auto summary = cascade::RunOnDataset(*opened->runner, *set,
+                                       policy->has_value() ? &**policy : nullptr, local_minute);
   if (!summary.ok()) return ReportError(summary.status());
   const auto& s = *summary;
   const auto n = static_cast<double>(s.examples);
   std::printf("cascade %s: %lld examples (%s %s %s)\n", opened->file.name.c_str(),
               static_cast<long long>(s.examples), o.dataset.c_str(), o.split.c_str(),
               o.range.c_str());
+  if (policy->has_value()) {
+    const auto& c = s.field;
+    std::printf(
+        "  field policy: %lld frames, %lld run; skipped %lld outside the time windows, "
+        "%lld not the 1 of %d, %lld without motion\n",
+        static_cast<long long>(c.frames), static_cast<long long>(c.processed),
+        static_cast<long long>(c.outside_window), static_cast<long long>(c.sampled_out), o.every_n,
+        static_cast<long long>(c.no_motion));
+  }
   std::printf("  answered by the small model   %lld (%s)\n",
               static_cast<long long>(s.small_answered), Pct(s.small_answered / n).c_str());
   std::printf("  handed off to the big model   %lld (%s), %lld of them degraded\n",
@@ -134,7 +179,13 @@ int RunCascade(const RunOptions& o) {
                         {"cloud_fraction", s.cloud_fraction()},
                         {"p50_ms", s.p50_ms},
                         {"p99_ms", s.p99_ms},
-                        {"bytes_up_per_input", s.bytes_up_per_input}};
+                        {"bytes_up_per_input", s.bytes_up_per_input},
+                        {"field",
+                         {{"frames", s.field.frames},
+                          {"processed", s.field.processed},
+                          {"outside_window", s.field.outside_window},
+                          {"sampled_out", s.field.sampled_out},
+                          {"no_motion", s.field.no_motion}}}};
     if (Status w = WriteFileAtomic(o.json, j.dump(2) + "\n"); !w.ok()) return ReportError(w);
   }
   return 0;
@@ -362,6 +413,15 @@ void RegisterCascadeCommand(CLI::App& app, int& exit_code) {
   AddCommon(r, *run);
   r->add_option("--range", run->range, "examples FIRST:END of the split");
   r->add_option("--json", run->json, "also write the summary as JSON");
+  r->add_option("--every-n", run->every_n, "field policy: run 1 frame of every N");
+  r->add_option("--windows", run->windows,
+                "field policy: run only inside local time windows, e.g. 00:00-06:00,22:00-23:00");
+  r->add_option("--time-zone", run->time_zone, "the site's time zone (IANA name; default UTC)");
+  r->add_option("--local-time", run->local_time,
+                "take this as the local time of every frame (HH:MM), instead of the clock");
+  r->add_option("--motion-threshold", run->motion_threshold,
+                "field policy: skip frames whose mean difference from the last one run is below "
+                "this (0-1, pixels / 255; 0.02 ~ 5 grey levels)");
   r->callback([run, &exit_code] { exit_code = RunCascade(*run); });
 
   auto cal = std::make_shared<CalibrateOptions>();
