@@ -2,6 +2,7 @@
 // on stderr saying what was wrong and where, and a non-zero exit code; never a crash.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -120,8 +121,21 @@ TEST_F(CliTest, BadShapeFlag) {
 
 TEST_F(CliTest, UsageErrorsExitNonZero) {
   Outcome o = Seam("split " + dag_);
-  EXPECT_NE(o.exit_code, 0);
+  EXPECT_EQ(o.exit_code, 1);
   EXPECT_NE(o.output.find("--output is required"), std::string::npos) << o.output;
+  // Every command-line mistake: exit 1 and one line naming the flag and the value.
+  for (const std::string& args : {std::string("probe --repetitions -3 127.0.0.1:1"),
+                                  std::string("relay --listen x --to y --delay-ms abc"),
+                                  std::string("cascade"), std::string("no-such-command")}) {
+    o = Seam(args);
+    EXPECT_EQ(o.exit_code, 1) << args << ": " << o.output;
+    EXPECT_EQ(o.output.rfind("seam: error: ", 0), 0u) << args << ": " << o.output;
+    EXPECT_EQ(std::count(o.output.begin(), o.output.end(), '\n'), 1) << args << ": " << o.output;
+  }
+  o = Seam("probe --repetitions -3 127.0.0.1:1");
+  EXPECT_NE(o.output.find("--repetitions: must be a number > 0, got '-3'"), std::string::npos)
+      << o.output;
+  EXPECT_EQ(Seam("--version").exit_code, 0);
   o = Seam("split " + dag_ + " -o " + (dir_ / "out").string());
   EXPECT_EQ(o.output, "seam: error: give at least one boundary with --at or --after-node\n");
 }

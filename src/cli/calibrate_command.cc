@@ -60,8 +60,7 @@ void RegisterCalibrateCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("calibrate", "measure which lossy codecs each tensor tolerates");
   cmd->add_option("model", o->model, "ONNX model file")->required();
   cmd->add_option("--codecs", o->codecs, "lossy codecs to try, comma-separated");
-  cmd->add_option("--samples", o->calibration.samples, "calibration inputs")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--samples", o->calibration.samples, "calibration inputs")->check(kPositive);
   cmd->add_option("--seed", o->calibration.seed, "seed of the calibration inputs");
   cmd->add_option("--max-rel-error", o->calibration.budget.max_rel_l2,
                   "budget: relative L2 error of every output (default 0.01)");

@@ -2,8 +2,38 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cli/commands.h"
+
+namespace seam::cli {
+namespace {
+
+CLI::Validator NumberCheck(bool allow_zero) {
+  return CLI::Validator(
+      [allow_zero](std::string& text) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || !(allow_zero ? v >= 0 : v > 0) || v != v) {
+          return std::string(allow_zero ? "must be a number >= 0" : "must be a number > 0") +
+                 ", got '" + text + "'";
+        }
+        return "";
+      },
+      allow_zero ? "NUMBER>=0" : "NUMBER>0");
+}
+
+}  // namespace
+
+const CLI::Validator kPositive = NumberCheck(false);
+const CLI::Validator kNonNegative = NumberCheck(true);
+
+}  // namespace seam::cli
 
 int main(int argc, char** argv) {
   CLI::App app{"seam: divide deep-learning inference between device, edge and cloud"};
@@ -24,7 +54,14 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version print and succeed; a mistake on the command line is one line naming
+    // the flag or value, and exit code 1 like every other error.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::string message = e.what();
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    std::fprintf(stderr, "seam: error: %s (seam --help, or seam COMMAND --help)\n",
+                 message.c_str());
+    return 1;
   } catch (const std::exception& e) {
     // Last line of defence: every layer returns Status, so reaching this is a bug in seam.
     std::fprintf(stderr, "seam: internal error: %s\n", e.what());

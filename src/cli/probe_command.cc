@@ -36,8 +36,7 @@ void RegisterProbeCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("probe", "measure round trip and bandwidth to a seam server");
   cmd->add_option("address", o->address, "HOST:PORT of a running OIP gRPC server")->required();
   cmd->add_option("--link", o->link_name, "name to print the --link flag with, e.g. device-edge");
-  cmd->add_option("--repetitions", o->probe.repetitions, "measurements (median)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--repetitions", o->probe.repetitions, "measurements (median)")->check(kPositive);
   cmd->add_option("--payload-mb", o->payload_mb, "size of the bandwidth probe (MiB)");
   cmd->add_option("--timeout-s", o->probe.timeout_s, "give up after this long per call");
   cmd->callback([o, &exit_code] { exit_code = RunProbe(*o); });

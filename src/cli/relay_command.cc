@@ -140,7 +140,7 @@ void RegisterRelayCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--to", o->to, "HOST:PORT to connect each accepted connection to")->required();
   cmd->add_option("--delay-ms", o->delay_ms,
                   "one-way delay added in each direction, ms (the round trip grows by twice this)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(kNonNegative)
       ->capture_default_str();
   cmd->add_option("--rate", o->rate,
                   "rate in each direction: 10mbit, 1gbit, 800kbit or bit/s; unlimited if absent "
@@ -149,7 +149,7 @@ void RegisterRelayCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--down-rate", o->down_rate, "rate from target to client (overrides --rate)");
   cmd->add_option("--connect-timeout-s", o->connect_timeout_s,
                   "give up connecting to the target after this long")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
   cmd->add_option("--trace", o->trace,
                   "replay this Mahimahi link trace (one line per 1500-byte delivery, in ms) on "

@@ -79,7 +79,7 @@ void RegisterVerifyCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("verify", "check that a split's segments equal the model");
   cmd->add_option("model", options->model, "the ONNX model that was split")->required();
   cmd->add_option("split_dir", options->split_dir, "directory written by seam split")->required();
-  cmd->add_option("--runs", options->runs, "random inputs to try")->check(CLI::PositiveNumber);
+  cmd->add_option("--runs", options->runs, "random inputs to try")->check(kPositive);
   cmd->add_option("--seed", options->seed, "seed of the random inputs");
   cmd->callback([options, &exit_code] { exit_code = RunVerify(*options); });
 }
