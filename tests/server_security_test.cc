@@ -236,5 +236,29 @@ TEST_F(ServerSecurityTest, BadCredentialFilesAreOneErrorLine) {
   }
 }
 
+// A port another server holds is an error, not shared (gRPC and httplib set SO_REUSEPORT by
+// default, and a second server used to start and take part of the traffic).
+TEST_F(ServerSecurityTest, APortInUseIsRefused) {
+  StartServer({});
+  const auto serve = [&](const std::string& grpc, const std::string& http) {
+    // `timeout`: a server that wrongly starts must not hang the test.
+    return testing::RunProcess({"timeout", "20", SEAM_BINARY, "serve", "--repo", repo_.root(),
+                                "--grpc-port", grpc, "--http-port", http, "--log-level", "error"});
+  };
+  auto grpc = serve(std::to_string(server_->port()), "0");
+  EXPECT_EQ(grpc.exit_code, 1) << grpc.output;
+  EXPECT_NE(grpc.output.find("seam: error: cannot listen on 127.0.0.1:" +
+                             std::to_string(server_->port()) + " (address in use"),
+            std::string::npos)
+      << grpc.output;
+  auto http = serve("0", std::to_string(server_->http_port()));
+  EXPECT_EQ(http.exit_code, 1) << http.output;
+  EXPECT_NE(
+      http.output.find("HTTP: cannot listen on 127.0.0.1:" + std::to_string(server_->http_port())),
+      std::string::npos)
+      << http.output;
+  EXPECT_EQ(server_->Stop(), 0);
+}
+
 }  // namespace
 }  // namespace seam

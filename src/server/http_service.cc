@@ -96,6 +96,12 @@ Result<std::unique_ptr<HttpService>> HttpService::Start(const HttpServiceOptions
   server.new_task_queue = [n = std::max(1, options.threads)] {
     return new httplib::ThreadPool(static_cast<size_t>(n));
   };
+  // httplib's default sets SO_REUSEPORT, which let a second server on the same port start and
+  // silently take half the connections. SO_REUSEADDR alone still allows a quick restart.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<void*>(&yes), sizeof(yes));
+  });
   server.set_payload_max_length(options.max_body_bytes);
   server.set_keep_alive_timeout(5);
   service->Route();

@@ -105,6 +105,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   // default would answer pings that frequent with GOAWAY "too_many_pings".
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // gRPC sets SO_REUSEPORT by default on Linux: a second server on a port in use would start and
+  // share its traffic. A port in use is an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(Address(options.host, options.grpc_port),
                            GrpcCredentials(server->tls_.get()), &server->grpc_port_);
   builder.RegisterService(server->service_.get());
