@@ -150,7 +150,9 @@ TEST_F(ServerHttpTest, HealthReadinessAndMetadata) {
     EXPECT_EQ(json::parse(r.body), expected) << path;
   }
   ExpectError(Get("/v2/models/nope"), 404, "model 'nope' is not in the repository");
-  ExpectError(Get("/v2/models/cnn/versions/x"), 400, "model 'cnn': version 'x' is not a number");
+  ExpectError(Get("/v2/models/cnn/versions/x"), 400,
+              "model 'cnn': version 'x' is not a version number (a positive integer without "
+              "leading zeros)");
   ExpectError(Get("/v2/nothing"), 404, "no such endpoint: GET /v2/nothing");
   EXPECT_EQ(server_->Stop(), 0);
 }

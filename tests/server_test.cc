@@ -226,7 +226,17 @@ TEST_F(ServerTest, EachValidationRuleIsInvalidArgumentWithItsMessage) {
   r.set_model_version("7");
   ExpectRejected(r, "model 'cnn' has no version 7", grpc::StatusCode::NOT_FOUND);
   r.set_model_version("latest");
-  ExpectRejected(r, "model 'cnn': version 'latest' is not a number");
+  ExpectRejected(r,
+                 "model 'cnn': version 'latest' is not a version number (a positive integer "
+                 "without leading zeros)");
+  r.set_model_version("01");  // not version 1: a version is named without leading zeros
+  ExpectRejected(r,
+                 "model 'cnn': version '01' is not a version number (a positive integer without "
+                 "leading zeros)");
+  r.set_model_version("0");
+  ExpectRejected(r,
+                 "model 'cnn': version '0' is not a version number (a positive integer without "
+                 "leading zeros)");
   // After all that, the server still answers.
   inference::ModelInferResponse response;
   EXPECT_TRUE(Infer(good, &response).ok());

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "repository/layout.h"
 #include "server/log.h"
 #include "server/repository_scan.h"
 
@@ -208,11 +209,13 @@ Result<std::shared_ptr<const ModelVersion>> ModelRepository::Find(
     const std::string& model, const std::string& version) const {
   std::optional<int64_t> number;
   if (!version.empty()) {
-    if (version.size() > 18 ||
-        !std::all_of(version.begin(), version.end(), [](char c) { return std::isdigit(c); })) {
-      return InvalidArgument("model '" + model + "': version '" + version + "' is not a number");
+    // Strict, as version directories are named: "01" or "+1" would silently mean version 1.
+    number = repository::ParseVersionDir(version);
+    if (!number) {
+      return InvalidArgument("model '" + model + "': version '" + version +
+                             "' is not a version number (a positive integer without leading "
+                             "zeros)");
     }
-    number = std::stoll(version);
   }
   std::shared_lock lock(mu_);
   auto it = models_.find(model);
