@@ -27,7 +27,7 @@ apt_packages=(
   python3-onnx python3-numpy
   libgrpc++-dev protobuf-compiler-grpc python3-grpcio python3-grpc-tools
   libcpp-httplib-dev prometheus-cpp-dev openssl
-  zlib1g-dev dataset-fashion-mnist tzdata
+  zlib1g-dev libsqlite3-dev dataset-fashion-mnist tzdata
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -40,9 +40,9 @@ Result<double> WarmUp(const runtime::Session& session, pipeline::ComputeStretch&
 
 // Failures from above that say the tier is not delivering (as opposed to a bad request).
 bool CountsAgainstTheTier(StatusCode code) {
-  return code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded ||
-         code == StatusCode::kCancelled || code == StatusCode::kInternal ||
-         code == StatusCode::kDataLoss;
+  return code == StatusCode::kUnavailable || code == StatusCode::kResourceExhausted ||
+         code == StatusCode::kDeadlineExceeded || code == StatusCode::kCancelled ||
+         code == StatusCode::kInternal || code == StatusCode::kDataLoss;
 }
 
 // The remote part of a request the tiers above answered: the device's time minus its own work.

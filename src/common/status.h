@@ -25,6 +25,7 @@ enum class StatusCode {
   kUnauthenticated,     // a request without valid credentials (a bearer token)
   kDeadlineExceeded,    // a request whose deadline passed before it could be answered
   kCancelled,           // a request its caller gave up on
+  kResourceExhausted,   // a bound was reached (a queue, a file, memory): try later or smaller
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -64,6 +65,7 @@ Status Internal(std::string message);
 Status Unauthenticated(std::string message);
 Status DeadlineExceeded(std::string message);
 Status Cancelled(std::string message);
+Status ResourceExhausted(std::string message);
 
 // Result<T> holds a T or a non-OK Status.
 template <typename T>

@@ -27,6 +27,8 @@ grpc::StatusCode GrpcCode(StatusCode code) {
       return grpc::StatusCode::DEADLINE_EXCEEDED;
     case StatusCode::kCancelled:
       return grpc::StatusCode::CANCELLED;
+    case StatusCode::kResourceExhausted:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
   }
   return grpc::StatusCode::UNKNOWN;
 }
@@ -56,8 +58,9 @@ StatusCode SeamCode(grpc::StatusCode code) {
     case grpc::StatusCode::CANCELLED:
       return StatusCode::kCancelled;
     case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return StatusCode::kUnavailable;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return StatusCode::kResourceExhausted;
     default:
       return StatusCode::kInternal;
   }

@@ -32,10 +32,13 @@ TEST(GrpcStatusTest, EverySeamCodeSurvivesTheRoundTrip) {
 }
 
 TEST(GrpcStatusTest, TransportFailuresAreUnavailable) {
-  for (grpc::StatusCode code :
-       {grpc::StatusCode::UNAVAILABLE, grpc::StatusCode::RESOURCE_EXHAUSTED}) {
-    EXPECT_EQ(FromGrpcStatus(grpc::Status(code, "x"), "edge").code(), StatusCode::kUnavailable);
-  }
+  EXPECT_EQ(FromGrpcStatus(grpc::Status(grpc::StatusCode::UNAVAILABLE, "x"), "edge").code(),
+            StatusCode::kUnavailable);
+  // A bound reached (a message too large, a full queue) keeps its code both ways.
+  EXPECT_EQ(FromGrpcStatus(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "x"), "edge").code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(ToGrpcStatus(ResourceExhausted("full")).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Running out of time is not a transport failure: it keeps its code both ways.
   EXPECT_EQ(FromGrpcStatus(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "x"), "e").code(),
             StatusCode::kDeadlineExceeded);

@@ -61,6 +61,9 @@ struct HopClient::Stream {
   bool broken = false;
   uint64_t answers = 0;     // messages read so far
   int silent_expiries = 0;  // calls in a row that expired with no message read meanwhile
+  // When the last message was read (or the stream opened): a black hole is a silence of at
+  // least HopClient::kMinSilence, not merely short deadlines passing on a slow link.
+  std::chrono::steady_clock::time_point last_message = std::chrono::steady_clock::now();
   std::thread reader;
 };
 
@@ -266,6 +269,7 @@ void HopClient::ReadLoop(std::shared_ptr<Stream> stream) {
     }
     std::lock_guard lock(stream->mu);
     ++stream->answers;
+    stream->last_message = std::chrono::steady_clock::now();
     stream->silent_expiries = 0;
     auto it = stream->pending.find(response.infer_response().id());
     if (it == stream->pending.end()) continue;  // a call that already timed out
@@ -367,7 +371,8 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(inference::ModelInfer
         lock.unlock();
         std::lock_guard hop_lock(mu_);
         // On a link that already swallowed a stream, one silent expiry is enough.
-        if (stream->silent_expiries >= (suspect_link_ ? 1 : kSilentExpiries)) {
+        const bool long_silence = SteadyClock::now() - stream->last_message >= kMinSilence;
+        if (long_silence && stream->silent_expiries >= (suspect_link_ ? 1 : kSilentExpiries)) {
           std::lock_guard stream_lock(stream->mu);
           stream->broken = true;
           recycle_connection_ = suspect_link_ = true;

@@ -13,9 +13,10 @@
 //
 // Deadlines: a call with a deadline waits no longer than that, and the stream stays (a slow
 // answer is not a dead link) -- unless kSilentExpiries calls in a row expire on a stream that
-// delivered nothing meanwhile: then the link is taken for a black hole (a stalled relay or
-// middlebox keeps TCP open and forwards nothing), and the next call opens a new connection; until
-// an answer arrives again, one silent expiry is enough to redial.
+// delivered nothing meanwhile and has read nothing for kMinSilence: then the link is taken for a
+// black hole (a stalled relay or middlebox keeps TCP open and forwards nothing), and the next call
+// opens a new connection; until an answer arrives again, one silent expiry (after kMinSilence) is
+// enough to redial.
 //
 // Thread safety: Infer may be called from any number of threads at once.
 #pragma once
@@ -49,6 +50,11 @@ struct HopOptions {
 class HopClient {
  public:
   static constexpr int kSilentExpiries = 3;
+  // ...and the stream has read nothing for at least this long: on a link whose round trip is
+  // longer than the callers' deadlines (300 ms against 25 ms probes), answers arrive after their
+  // calls expired, and three expiries in a row are not a black hole. Redialling such a link each
+  // time kept the tier unreachable for seconds after the link recovered.
+  static constexpr std::chrono::milliseconds kMinSilence{1000};
 
   // Does not connect yet: the stream opens on the first call (or WaitReady).
   HopClient(std::string tier, std::string address, HopOptions options = {});

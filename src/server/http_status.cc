@@ -19,6 +19,8 @@ int ToHttpStatus(const Status& status) {
       return 401;
     case StatusCode::kDeadlineExceeded:
       return 504;  // as a gateway whose upstream did not answer in time
+    case StatusCode::kResourceExhausted:
+      return 429;  // too many requests (or too large): try later or smaller
     case StatusCode::kCancelled:
       return 499;  // client closed request (nginx's convention; no one reads it)
     case StatusCode::kDataLoss:

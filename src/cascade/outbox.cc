@@ -1,0 +1,274 @@
+#include "cascade/outbox.h"
+
+#include <sqlite3.h>
+
+namespace seam::cascade {
+namespace {
+
+constexpr char kSchema[] = "seam.outbox/v1";
+
+// A prepared statement, finalised on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, std::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindBlob(int i, std::string_view bytes) {
+    sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  int Step() { return sqlite3_step(stmt_); }  // SQLITE_ROW, SQLITE_DONE or an error
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+}  // namespace
+
+Status Outbox::Error(const char* what) const {
+  const int code = sqlite3_errcode(db_);
+  const std::string message = path_ + ": " + what + ": " + sqlite3_errmsg(db_);
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+    return DataLoss(message + " (the file is left as it is; move it aside to start a new outbox)");
+  }
+  if (code == SQLITE_FULL || code == SQLITE_IOERR) return ResourceExhausted(message);
+  return Unavailable(message);
+}
+
+Status Outbox::Exec(const char* sql) {
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return Error(sql);
+  return Status::Ok();
+}
+
+Status Outbox::Bump(const char* counter, int64_t by) {
+  Stmt s(db_, "UPDATE counters SET value = value + ? WHERE name = ?");
+  if (!s.ok() || s.Bind(1, by).Bind(2, std::string_view(counter)).Step() != SQLITE_DONE) {
+    return Error("updating a counter");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& path, OutboxLimits limits) {
+  if (limits.max_items < 1 || limits.max_bytes < 1) {
+    return InvalidArgument("outbox " + path + ": the limits must be at least 1 item and 1 byte");
+  }
+  std::unique_ptr<Outbox> box(new Outbox());
+  box->path_ = path;
+  box->limits_ = limits;
+  if (sqlite3_open_v2(path.c_str(), &box->db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return Unavailable(path + ": cannot open the outbox: " +
+                       (box->db_ ? sqlite3_errmsg(box->db_) : "out of memory"));
+  }
+  sqlite3_busy_timeout(box->db_, 5000);
+  {
+    Stmt check(box->db_, "PRAGMA quick_check");
+    if (!check.ok() || check.Step() != SQLITE_ROW) return box->Error("checking the file");
+    if (check.Text(0) != "ok") {
+      return DataLoss(path + ": the outbox file is damaged (" + check.Text(0) +
+                      "); it is left as it is: move it aside to start a new outbox");
+    }
+  }
+  SEAM_RETURN_IF_ERROR(box->Exec("PRAGMA journal_mode=WAL"));
+  SEAM_RETURN_IF_ERROR(box->Exec("PRAGMA synchronous=FULL"));
+  // A database that is something else is refused rather than written to.
+  {
+    Stmt tables(box->db_,
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT IN "
+                "('items', 'counters', 'meta', 'sqlite_sequence')");
+    if (!tables.ok() || tables.Step() != SQLITE_ROW) return box->Error("reading the schema");
+    if (tables.Int(0) > 0) {
+      return DataLoss(path + ": not a seam outbox (it holds other tables); it is left as it is");
+    }
+  }
+  SEAM_RETURN_IF_ERROR(box->Exec(
+      "BEGIN IMMEDIATE;"
+      "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS items(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+      " key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, payload BLOB NOT NULL,"
+      " enqueued_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);"
+      "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+      "INSERT OR IGNORE INTO meta VALUES ('schema', 'seam.outbox/v1');"
+      "INSERT OR IGNORE INTO counters VALUES ('enqueued', 0), ('delivered', 0), ('dropped', 0),"
+      " ('refused', 0), ('duplicate_keys', 0), ('queued_items', 0), ('queued_bytes', 0);"
+      "COMMIT;"));
+  Stmt schema(box->db_, "SELECT value FROM meta WHERE name = 'schema'");
+  if (!schema.ok() || schema.Step() != SQLITE_ROW) return box->Error("reading the schema");
+  if (schema.Text(0) != kSchema) {
+    return DataLoss(path + ": an outbox of schema '" + schema.Text(0) + "', expected '" + kSchema +
+                    "'");
+  }
+  return box;
+}
+
+Outbox::~Outbox() { sqlite3_close(db_); }
+
+Result<int64_t> Outbox::Enqueue(std::string_view key, std::string_view kind,
+                                std::string_view payload, int64_t now_unix_ms) {
+  if (key.empty()) return InvalidArgument(path_ + ": an outbox item needs an idempotency key");
+  const auto size = static_cast<int64_t>(payload.size());
+  if (size > limits_.max_bytes) {
+    return InvalidArgument(path_ + ": an item of " + std::to_string(size) +
+                           " bytes is larger than the outbox (" +
+                           std::to_string(limits_.max_bytes) + " bytes)");
+  }
+  std::lock_guard lock(mu_);
+  SEAM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto rollback = [&](Status s) {
+    (void)Exec("ROLLBACK");
+    return s;
+  };
+  {
+    Stmt existing(db_, "SELECT seq FROM items WHERE key = ?");
+    const int rc = existing.ok() ? existing.Bind(1, key).Step() : SQLITE_ERROR;
+    if (rc == SQLITE_ROW) {
+      const int64_t seq = existing.Int(0);
+      if (Status s = Bump("duplicate_keys", 1); !s.ok()) return rollback(s);
+      SEAM_RETURN_IF_ERROR(Exec("COMMIT"));
+      return seq;
+    }
+    if (rc != SQLITE_DONE) return rollback(Error("looking up a key"));
+  }
+  Stmt totals(db_,
+              "SELECT (SELECT value FROM counters WHERE name = 'queued_items'),"
+              " (SELECT value FROM counters WHERE name = 'queued_bytes')");
+  if (!totals.ok() || totals.Step() != SQLITE_ROW) return rollback(Error("reading the totals"));
+  int64_t items = totals.Int(0), bytes = totals.Int(1);
+  while (items + 1 > limits_.max_items || bytes + size > limits_.max_bytes) {
+    if (limits_.when_full == OutboxLimits::WhenFull::kRefuseNew) {
+      if (Status s = Bump("refused", 1); !s.ok()) return rollback(s);
+      SEAM_RETURN_IF_ERROR(Exec("COMMIT"));
+      return ResourceExhausted(path_ + ": the outbox is full (" + std::to_string(items) +
+                               " items, " + std::to_string(bytes) + " bytes; limits " +
+                               std::to_string(limits_.max_items) + " items, " +
+                               std::to_string(limits_.max_bytes) +
+                               " bytes): the item was refused, nothing queued was dropped");
+    }
+    Stmt oldest(db_, "SELECT seq, length(payload) FROM items ORDER BY seq LIMIT 1");
+    if (!oldest.ok() || oldest.Step() != SQLITE_ROW) return rollback(Error("finding the oldest"));
+    const int64_t seq = oldest.Int(0), length = oldest.Int(1);
+    Stmt drop(db_, "DELETE FROM items WHERE seq = ?");
+    if (!drop.ok() || drop.Bind(1, seq).Step() != SQLITE_DONE) {
+      return rollback(Error("dropping the oldest item"));
+    }
+    for (auto [name, by] : {std::pair{"dropped", int64_t{1}},
+                            {"queued_items", int64_t{-1}},
+                            {"queued_bytes", -length}}) {
+      if (Status s = Bump(name, by); !s.ok()) return rollback(s);
+    }
+    --items;
+    bytes -= length;
+  }
+  Stmt insert(db_, "INSERT INTO items(key, kind, payload, enqueued_ms) VALUES (?, ?, ?, ?)");
+  if (!insert.ok() ||
+      insert.Bind(1, key).Bind(2, kind).BindBlob(3, payload).Bind(4, now_unix_ms).Step() !=
+          SQLITE_DONE) {
+    return rollback(Error("queueing an item"));
+  }
+  const int64_t seq = sqlite3_last_insert_rowid(db_);
+  for (auto [name, by] :
+       {std::pair{"enqueued", int64_t{1}}, {"queued_items", int64_t{1}}, {"queued_bytes", size}}) {
+    if (Status s = Bump(name, by); !s.ok()) return rollback(s);
+  }
+  SEAM_RETURN_IF_ERROR(Exec("COMMIT"));
+  return seq;
+}
+
+Result<std::optional<OutboxItem>> Outbox::Front() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT seq, key, kind, payload, enqueued_ms, attempts FROM items ORDER BY seq LIMIT 1");
+  if (!s.ok()) return Error("reading the oldest item");
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<OutboxItem>();
+  if (rc != SQLITE_ROW) return Error("reading the oldest item");
+  return std::optional<OutboxItem>(OutboxItem{.seq = s.Int(0),
+                                              .key = s.Text(1),
+                                              .kind = s.Text(2),
+                                              .payload = s.Text(3),
+                                              .enqueued_unix_ms = s.Int(4),
+                                              .attempts = s.Int(5)});
+}
+
+Status Outbox::CountAttempt(int64_t seq) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "UPDATE items SET attempts = attempts + 1 WHERE seq = ?");
+  if (!s.ok() || s.Bind(1, seq).Step() != SQLITE_DONE) return Error("counting an attempt");
+  return Status::Ok();
+}
+
+Status Outbox::Ack(int64_t seq) {
+  std::lock_guard lock(mu_);
+  SEAM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Stmt length(db_, "SELECT length(payload) FROM items WHERE seq = ?");
+  const int rc = length.ok() ? length.Bind(1, seq).Step() : SQLITE_ERROR;
+  if (rc != SQLITE_ROW) {
+    (void)Exec("ROLLBACK");
+    if (rc == SQLITE_DONE) {
+      return NotFound(path_ + ": item " + std::to_string(seq) + " is not queued");
+    }
+    return Error("acknowledging an item");
+  }
+  const int64_t size = length.Int(0);
+  Stmt drop(db_, "DELETE FROM items WHERE seq = ?");
+  Status status = drop.ok() && drop.Bind(1, seq).Step() == SQLITE_DONE
+                      ? Status::Ok()
+                      : Error("acknowledging an item");
+  for (auto [name, by] : {std::pair{"delivered", int64_t{1}},
+                          {"queued_items", int64_t{-1}},
+                          {"queued_bytes", -size}}) {
+    if (status.ok()) status = Bump(name, by);
+  }
+  if (!status.ok()) {
+    (void)Exec("ROLLBACK");
+    return status;
+  }
+  return Exec("COMMIT");
+}
+
+int64_t Outbox::size() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT value FROM counters WHERE name = 'queued_items'");
+  return s.ok() && s.Step() == SQLITE_ROW ? s.Int(0) : 0;
+}
+
+int64_t Outbox::bytes() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT value FROM counters WHERE name = 'queued_bytes'");
+  return s.ok() && s.Step() == SQLITE_ROW ? s.Int(0) : 0;
+}
+
+OutboxCounters Outbox::counters() {
+  std::lock_guard lock(mu_);
+  OutboxCounters c;
+  Stmt s(db_, "SELECT name, value FROM counters");
+  while (s.ok() && s.Step() == SQLITE_ROW) {
+    const std::string name = s.Text(0);
+    const int64_t v = s.Int(1);
+    if (name == "enqueued") c.enqueued = v;
+    if (name == "delivered") c.delivered = v;
+    if (name == "dropped") c.dropped = v;
+    if (name == "refused") c.refused = v;
+    if (name == "duplicate_keys") c.duplicate_keys = v;
+  }
+  return c;
+}
+
+}  // namespace seam::cascade
