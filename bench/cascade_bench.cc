@@ -22,7 +22,7 @@
 #include "bench/serve_child.h"
 #include "cascade/calibration.h"
 #include "cascade/cascade_runner.h"
-#include "cascade/curve_svg.h"
+#include "cascade/curve_output.h"
 #include "cascade/dataset_run.h"
 #include "common/file_util.h"
 #include "lab/shaped_relay.h"
@@ -130,14 +130,7 @@ int Run(const Flags& f) {
         {"held_out_gap_pp", 100 * (big_held - at.accuracy)},
         {"held_out_sent_up", at.cloud_fraction}};
   }
-  std::string csv = "threshold,accuracy,cloud_fraction,bytes_per_input,mean_latency_ms\n";
-  for (const auto& p : cascade::Thin(curve, 201)) {
-    char b[160];
-    std::snprintf(b, sizeof b, "%.8g,%.6f,%.6f,%.2f,%.4f\n", p.threshold, p.accuracy,
-                  p.cloud_fraction, p.bytes_per_input, p.mean_latency_ms);
-    csv += b;
-  }
-  (void)WriteFileAtomic(f.out + "/curve.csv", csv);
+  (void)WriteFileAtomic(f.out + "/curve.csv", cascade::CurveCsv(cascade::Thin(curve, 201)));
   if (auto chosen = cascade::Choose(curve, {.min_accuracy = big_val - 0.0025}); chosen.ok()) {
     (void)WriteFileAtomic(
         f.out + "/curve.svg",

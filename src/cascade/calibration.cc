@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/percentile.h"
+
 namespace seam::cascade {
 namespace {
 
@@ -124,9 +126,7 @@ double LatencyPercentileMs(RuleKind kind, const std::vector<ExampleRecord>& reco
         break;
     }
   }
-  std::sort(ms.begin(), ms.end());
-  const double rank = std::ceil(std::clamp(p, 0.0, 1.0) * static_cast<double>(ms.size()));
-  return ms[std::min(ms.size() - 1, static_cast<size_t>(std::max(1.0, rank)) - 1)];
+  return Percentile(std::move(ms), p);
 }
 
 double SmallAccuracy(const std::vector<ExampleRecord>& records) {

@@ -4,17 +4,9 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/percentile.h"
+
 namespace seam::cascade {
-namespace {
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - 1)];
-}
-
-}  // namespace
-
 Result<std::string> ImageInputName(const CascadeRunner& runner, const LabelledImages& set) {
   const auto& inputs = runner.small().inputs();
   const std::vector<int64_t> want = {1, 1, set.rows, set.cols};

@@ -9,7 +9,7 @@
 #include "cascade/calibration.h"
 #include "cascade/cascade_file.h"
 #include "cascade/cascade_runner.h"
-#include "cascade/curve_svg.h"
+#include "cascade/curve_output.h"
 #include "cascade/dataset_run.h"
 #include "cascade/field_policy.h"
 #include "cli/commands.h"
@@ -281,14 +281,10 @@ int Calibrate(const CalibrateOptions& o) {
               Pct(at.cloud_fraction).c_str(), at.bytes_per_input, p50(Strategy::kCascade));
 
   if (!o.curve.empty()) {
-    std::string csv = "threshold,accuracy,cloud_fraction,bytes_per_input,mean_latency_ms\n";
-    for (const auto& p : cascade::Thin(curve, 201)) {
-      char b[160];
-      std::snprintf(b, sizeof b, "%.8g,%.6f,%.6f,%.2f,%.4f\n", p.threshold, p.accuracy,
-                    p.cloud_fraction, p.bytes_per_input, p.mean_latency_ms);
-      csv += b;
+    if (Status s = WriteFileAtomic(o.curve, cascade::CurveCsv(cascade::Thin(curve, 201)));
+        !s.ok()) {
+      return ReportError(s);
     }
-    if (Status s = WriteFileAtomic(o.curve, csv); !s.ok()) return ReportError(s);
     std::printf("curve: %s\n", o.curve.c_str());
   }
   if (!o.svg.empty()) {

@@ -16,6 +16,7 @@
 #include "cli/run_report.h"
 #include "common/file_util.h"
 #include "common/npy.h"
+#include "common/percentile.h"
 #include "pipeline/trace.h"
 #include "runtime/segment_chain.h"
 #include "runtime/session.h"
@@ -96,12 +97,6 @@ Result<std::vector<client::Tensors>> MakeInputs(const RunFlags& f, const client:
   }
   if (sets.empty()) return InvalidArgument("give inputs: --input FILE.npy or --random N");
   return sets;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - 1);
-  return v[i];
 }
 
 // Max |a-b| and relative L2 of FP32 outputs; exact comparison of bytes decides "bitwise".

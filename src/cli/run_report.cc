@@ -3,16 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/percentile.h"
+
 namespace seam::cli {
-namespace {
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - 1)];
-}
-
-}  // namespace
 
 void RunReport::Add(double t_ms, double latency_ms, const client::Trace& trace, bool failed) {
   char kind = 'f';

@@ -1,10 +1,21 @@
-#include "cascade/curve_svg.h"
+#include "cascade/curve_output.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <tuple>
 
 namespace seam::cascade {
+
+std::string CurveCsv(const std::vector<CurvePoint>& curve) {
+  std::string csv = "threshold,accuracy,cloud_fraction,bytes_per_input,mean_latency_ms\n";
+  for (const auto& p : curve) {
+    char b[160];
+    std::snprintf(b, sizeof b, "%.8g,%.6f,%.6f,%.2f,%.4f\n", p.threshold, p.accuracy,
+                  p.cloud_fraction, p.bytes_per_input, p.mean_latency_ms);
+    csv += b;
+  }
+  return csv;
+}
 
 std::string CurveSvg(const std::vector<CurvePoint>& curve, const CurvePoint& chosen,
                      double small_acc, double big_acc, const std::string& title) {
