@@ -240,6 +240,10 @@ TEST_F(CascadeTest, MistakesGetOneClearLine) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("labelled 12, not one of the models' 10 classes"), std::string::npos)
       << r.output;
+  r = RunSeam("cascade calibrate --cascade " + WriteCascade() +
+              " --max-cloud-ratio 0.3 --validation 0:100 --test 50:150");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("overlap"), std::string::npos) << r.output;
   r = RunSeam("cascade run --cascade " + WriteCascade() + " --range 5:2");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("--range 5:2 is empty"), std::string::npos) << r.output;

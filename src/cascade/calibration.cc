@@ -43,12 +43,15 @@ std::vector<CurvePoint> Sweep(RuleKind kind, const std::vector<ExampleRecord>& r
   std::sort(scores.begin(), scores.end());
   scores.erase(std::unique(scores.begin(), scores.end()), scores.end());
   // A threshold at each distinct score (the loosest of them sends nothing up), and one just
-  // beyond the strictest score, which sends everything up.
+  // beyond the strictest score, which sends everything up -- when a rule can hold it: scores
+  // are 0 to 1 (or 0 to ln classes for entropy), so a top score of exactly 1 (or an entropy of
+  // 0) leaves no threshold beyond it, and the curve ends at the strictest score.
   const bool higher = Passes(kind, 1, 0);
   std::vector<double> thresholds(scores.begin(), scores.end());
   if (!scores.empty()) {
-    thresholds.push_back(higher ? std::nextafter(scores.back(), INFINITY)
-                                : std::nextafter(scores.front(), -INFINITY));
+    const double beyond = higher ? std::nextafter(scores.back(), INFINITY)
+                                 : std::nextafter(scores.front(), -INFINITY);
+    if (higher ? beyond <= 1 : beyond >= 0) thresholds.push_back(beyond);
   }
   std::vector<CurvePoint> curve;
   curve.reserve(thresholds.size());

@@ -36,8 +36,8 @@ struct CurvePoint {
 CurvePoint Evaluate(RuleKind kind, const std::vector<ExampleRecord>& records, double threshold);
 
 // Every threshold that changes the outcome: each distinct score (the loosest sends nothing up)
-// and one just beyond the strictest (everything up); ordered from the fewest hand-offs to the
-// most.
+// and one just beyond the strictest (everything up) when the rule's range holds it; ordered from
+// the fewest hand-offs to the most. Every threshold is one a cascade file accepts.
 std::vector<CurvePoint> Sweep(RuleKind kind, const std::vector<ExampleRecord>& records);
 
 // At most `points` points of `curve`, evenly spread over the cloud fraction, ends kept (for a

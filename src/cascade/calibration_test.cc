@@ -58,6 +58,10 @@ TEST(CalibrationTest, TheSweepRunsFromNothingSentToEverythingSent) {
   for (size_t i = 1; i < curve.size(); ++i) {
     EXPECT_GE(curve[i].cloud_fraction, curve[i - 1].cloud_fraction);
   }
+  // A top score of exactly 1 leaves no threshold beyond it that a cascade file accepts.
+  auto sure = Records();
+  sure[0].score = 1.0;
+  for (const auto& p : Sweep(RuleKind::kMaxProbability, sure)) EXPECT_LE(p.threshold, 1.0);
   // Entropy: lower is confident, so the loosest threshold is the highest score.
   const auto entropy = Sweep(RuleKind::kEntropy, Records());
   EXPECT_DOUBLE_EQ(entropy.front().cloud_fraction, 0);

@@ -54,13 +54,17 @@ Status Parse(const json& j, CascadeFile& c) {
   SEAM_RETURN_IF_ERROR(CheckKeys(big, "big.", {"address", "model", "version"}));
   SEAM_RETURN_IF_ERROR(Read(big, "big.", "address", c.big_address, true));
   SEAM_RETURN_IF_ERROR(Read(big, "big.", "model", c.big_model, true));
+  if (big.contains("version") && !big.at("version").is_number_integer()) {
+    return InvalidArgument("'big.version' must be a whole number (0: the newest)");
+  }
   SEAM_RETURN_IF_ERROR(Read(big, "big.", "version", c.big_version, false));
   if (c.big_version < 0) return InvalidArgument("'big.version' must be >= 0 (0: the newest)");
   SEAM_RETURN_IF_ERROR(Read(j, "", "send", c.send, false));
   if (c.send.empty()) return InvalidArgument("'send' is empty (\"input\" or an output's name)");
   SEAM_RETURN_IF_ERROR(Read(j, "", "deadline_ms", c.deadline_ms, false));
-  if (!(c.deadline_ms > 0) || !std::isfinite(c.deadline_ms)) {
-    return InvalidArgument("'deadline_ms' must be a positive number of milliseconds");
+  if (!(c.deadline_ms > 0) || !(c.deadline_ms <= 86400e3)) {
+    return InvalidArgument(
+        "'deadline_ms' must be a positive number of milliseconds, at most a day");
   }
   const json& rule = j.at("rule");
   SEAM_RETURN_IF_ERROR(CheckKeys(

@@ -60,8 +60,13 @@ TEST(CascadeFileTest, MistakesNameTheFileAndTheField) {
   EXPECT_NE(Error(j).find("deadline_ms"), std::string::npos) << Error(j);
   j = Valid();
   j["big"]["version"] = "1";
-  EXPECT_NE(Error(j).find("'big.version' has the wrong type (string)"), std::string::npos)
-      << Error(j);
+  EXPECT_NE(Error(j).find("'big.version' must be a whole number"), std::string::npos) << Error(j);
+  j = Valid();
+  j["big"]["version"] = 1.7;
+  EXPECT_NE(Error(j).find("'big.version' must be a whole number"), std::string::npos) << Error(j);
+  j = Valid();
+  j["deadline_ms"] = 1e20;
+  EXPECT_NE(Error(j).find("at most a day"), std::string::npos) << Error(j);
   j = Valid();
   j.erase("big");
   EXPECT_NE(Error(j).find("'big' is missing"), std::string::npos) << Error(j);

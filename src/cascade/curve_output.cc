@@ -31,8 +31,11 @@ std::string CurveSvg(const std::vector<CurvePoint>& curve, const CurvePoint& cho
       "<svg xmlns='http://www.w3.org/2000/svg' width='640' height='400' "
       "font-family='sans-serif' font-size='12'>\n<rect width='100%' height='100%' "
       "fill='white'/>\n";
-  std::snprintf(b, sizeof b, "<text x='%g' y='18'>%s</text>\n", left, title.c_str());
-  svg += b;
+  std::string escaped;
+  for (char ch : title) {
+    escaped += ch == '&' ? "&amp;" : ch == '<' ? "&lt;" : ch == '>' ? "&gt;" : std::string(1, ch);
+  }
+  svg += "<text x='60' y='18'>" + escaped + "</text>\n";
   for (int k = 0; k <= 4; ++k) {
     const double f = k / 4.0, a = lo + (hi - lo) * k / 4.0;
     std::snprintf(b, sizeof b,

@@ -21,8 +21,9 @@ struct RunSummary {
   double bytes_up_per_input = 0;
   FieldCounters field;  // what the field policy let through and skipped (all processed without)
   double accuracy() const { return examples ? static_cast<double>(correct) / examples : 0; }
+  // The share of inputs sent up (as in calibration), whether or not the big model answered.
   double cloud_fraction() const {
-    return examples ? static_cast<double>(handed_off - degraded) / examples : 0;
+    return examples ? static_cast<double>(handed_off) / examples : 0;
   }
 };
 

@@ -38,6 +38,11 @@ Result<Idx> ReadIdxFile(const std::string& path) {
   for (size_t d = 0; d < dims; ++d) {
     const uint8_t* p = &bytes[4 + 4 * d];
     idx.dims.push_back((int64_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3]);
+    // Dimensions beyond what the file holds are refused before their product can overflow.
+    if (idx.dims.back() > static_cast<int64_t>(bytes.size()) ||
+        count > static_cast<int64_t>(bytes.size())) {
+      return DataLoss(path + ": the header's dimensions describe more data than the file holds");
+    }
     count *= idx.dims.back();
   }
   const size_t header = 4 + 4 * dims;

@@ -47,13 +47,22 @@ Status Outbox::Error(const char* what) const {
   if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
     return DataLoss(message + " (the file is left as it is; move it aside to start a new outbox)");
   }
-  if (code == SQLITE_FULL || code == SQLITE_IOERR) return ResourceExhausted(message);
+  if (code == SQLITE_FULL) return ResourceExhausted(message);
   return Unavailable(message);
 }
 
 Status Outbox::Exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return Error(sql);
   return Status::Ok();
+}
+
+Status Outbox::Commit() {
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK) return Status::Ok();
+  Status error = Error("committing");
+  // SQLite may leave the transaction open after a failed COMMIT (a full disk, an I/O error):
+  // roll it back so that the next call does not find itself inside it.
+  if (!sqlite3_get_autocommit(db_)) (void)sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  return error;
 }
 
 Status Outbox::Bump(const char* counter, int64_t by) {
@@ -98,17 +107,21 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& path, OutboxLimi
       return DataLoss(path + ": not a seam outbox (it holds other tables); it is left as it is");
     }
   }
-  SEAM_RETURN_IF_ERROR(box->Exec(
-      "BEGIN IMMEDIATE;"
-      "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
-      "CREATE TABLE IF NOT EXISTS items(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-      " key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, payload BLOB NOT NULL,"
-      " enqueued_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);"
-      "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-      "INSERT OR IGNORE INTO meta VALUES ('schema', 'seam.outbox/v1');"
-      "INSERT OR IGNORE INTO counters VALUES ('enqueued', 0), ('delivered', 0), ('dropped', 0),"
-      " ('refused', 0), ('duplicate_keys', 0), ('queued_items', 0), ('queued_bytes', 0);"
-      "COMMIT;"));
+  if (sqlite3_exec(
+          box->db_,
+          "BEGIN IMMEDIATE;"
+          "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+          "CREATE TABLE IF NOT EXISTS items(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+          " key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, payload BLOB NOT NULL,"
+          " enqueued_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);"
+          "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+          "INSERT OR IGNORE INTO meta VALUES ('schema', 'seam.outbox/v1');"
+          "INSERT OR IGNORE INTO counters VALUES ('enqueued', 0), ('delivered', 0), ('dropped', 0),"
+          " ('refused', 0), ('duplicate_keys', 0), ('queued_items', 0), ('queued_bytes', 0);"
+          "COMMIT;",
+          nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return box->Error("creating the outbox's tables");
+  }
   Stmt schema(box->db_, "SELECT value FROM meta WHERE name = 'schema'");
   if (!schema.ok() || schema.Step() != SQLITE_ROW) return box->Error("reading the schema");
   if (schema.Text(0) != kSchema) {
@@ -141,7 +154,7 @@ Result<int64_t> Outbox::Enqueue(std::string_view key, std::string_view kind,
     if (rc == SQLITE_ROW) {
       const int64_t seq = existing.Int(0);
       if (Status s = Bump("duplicate_keys", 1); !s.ok()) return rollback(s);
-      SEAM_RETURN_IF_ERROR(Exec("COMMIT"));
+      SEAM_RETURN_IF_ERROR(Commit());
       return seq;
     }
     if (rc != SQLITE_DONE) return rollback(Error("looking up a key"));
@@ -154,7 +167,7 @@ Result<int64_t> Outbox::Enqueue(std::string_view key, std::string_view kind,
   while (items + 1 > limits_.max_items || bytes + size > limits_.max_bytes) {
     if (limits_.when_full == OutboxLimits::WhenFull::kRefuseNew) {
       if (Status s = Bump("refused", 1); !s.ok()) return rollback(s);
-      SEAM_RETURN_IF_ERROR(Exec("COMMIT"));
+      SEAM_RETURN_IF_ERROR(Commit());
       return ResourceExhausted(path_ + ": the outbox is full (" + std::to_string(items) +
                                " items, " + std::to_string(bytes) + " bytes; limits " +
                                std::to_string(limits_.max_items) + " items, " +
@@ -187,7 +200,7 @@ Result<int64_t> Outbox::Enqueue(std::string_view key, std::string_view kind,
        {std::pair{"enqueued", int64_t{1}}, {"queued_items", int64_t{1}}, {"queued_bytes", size}}) {
     if (Status s = Bump(name, by); !s.ok()) return rollback(s);
   }
-  SEAM_RETURN_IF_ERROR(Exec("COMMIT"));
+  SEAM_RETURN_IF_ERROR(Commit());
   return seq;
 }
 
@@ -220,11 +233,12 @@ Status Outbox::Ack(int64_t seq) {
   Stmt length(db_, "SELECT length(payload) FROM items WHERE seq = ?");
   const int rc = length.ok() ? length.Bind(1, seq).Step() : SQLITE_ERROR;
   if (rc != SQLITE_ROW) {
+    // The error is read before the rollback, which would replace it.
+    const Status error = rc == SQLITE_DONE
+                             ? NotFound(path_ + ": item " + std::to_string(seq) + " is not queued")
+                             : Error("acknowledging an item");
     (void)Exec("ROLLBACK");
-    if (rc == SQLITE_DONE) {
-      return NotFound(path_ + ": item " + std::to_string(seq) + " is not queued");
-    }
-    return Error("acknowledging an item");
+    return error;
   }
   const int64_t size = length.Int(0);
   Stmt drop(db_, "DELETE FROM items WHERE seq = ?");
@@ -240,7 +254,7 @@ Status Outbox::Ack(int64_t seq) {
     (void)Exec("ROLLBACK");
     return status;
   }
-  return Exec("COMMIT");
+  return Commit();
 }
 
 int64_t Outbox::size() {

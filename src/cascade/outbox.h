@@ -80,6 +80,7 @@ class Outbox {
  private:
   Outbox() = default;
   Status Exec(const char* sql);
+  Status Commit();  // COMMIT, or roll back what a failed COMMIT left open
   Status Bump(const char* counter, int64_t by);  // caller holds mu_, inside a transaction
   Status Error(const char* what) const;          // the connection's last error, named
 

@@ -118,16 +118,20 @@ Result<std::optional<cascade::FieldPolicy>> MakePolicy(const RunOptions& o,
     SEAM_ASSIGN_OR_RETURN(config.windows, cascade::ParseWindows(o.windows));
   }
   SEAM_RETURN_IF_ERROR(config.Validate());
+  // The clock is read (through the C library's zone rules) only when windows need it.
   if (!o.local_time.empty()) {
     SEAM_ASSIGN_OR_RETURN(const int minute, cascade::ParseTimeOfDay(o.local_time));
     *local_minute = [minute] { return minute; };
-  } else {
+  } else if (!config.windows.empty()) {
     SEAM_RETURN_IF_ERROR(
         cascade::LocalMinuteOfDay(std::chrono::system_clock::now(), o.time_zone).status());
     *local_minute = [zone = o.time_zone] {
       auto m = cascade::LocalMinuteOfDay(std::chrono::system_clock::now(), zone);
       return m.ok() ? *m : 0;
     };
+  } else if (!o.time_zone.empty()) {
+    SEAM_RETURN_IF_ERROR(
+        cascade::LocalMinuteOfDay(std::chrono::system_clock::now(), o.time_zone).status());
   }
   if (config.every_n == 1 && config.windows.empty() && config.motion_threshold == 0) {
     return std::optional<cascade::FieldPolicy>();
@@ -136,19 +140,21 @@ Result<std::optional<cascade::FieldPolicy>> MakePolicy(const RunOptions& o,
 }
 
 int RunCascade(const RunOptions& o) {
+  // The flags first: a mistake in them is named before models load or a server is waited for.
+  std::function<int()> local_minute;
+  auto policy = MakePolicy(o, &local_minute);
+  if (!policy.ok()) return ReportError(policy.status());
+  if (Status s = ParseRange(o.range, "--range").status(); !s.ok()) return ReportError(s);
   auto opened = Open(o);
   if (!opened.ok()) return ReportError(opened.status());
   auto set = Take(opened->set, o.range, "--range");
   if (!set.ok()) return ReportError(set.status());
   if (Status s = CheckLabels(*set, *opened->runner); !s.ok()) return ReportError(s);
-  std::function<int()> local_minute;
-  auto policy = MakePolicy(o, &local_minute);
-  if (!policy.ok()) return ReportError(policy.status());
   auto summary = cascade::RunOnDataset(*opened->runner, *set,
                                        policy->has_value() ? &**policy : nullptr, local_minute);
   if (!summary.ok()) return ReportError(summary.status());
   const auto& s = *summary;
-  const auto n = static_cast<double>(s.examples);
+  const auto n = static_cast<double>(std::max<int64_t>(1, s.examples));  // no NaN for 0 run
   std::printf("cascade %s: %lld examples (%s %s %s)\n", opened->file.name.c_str(),
               static_cast<long long>(s.examples), o.dataset.c_str(), o.split.c_str(),
               o.range.c_str());
@@ -218,6 +224,16 @@ int Calibrate(const CalibrateOptions& o) {
   auto opened = Open(o);
   if (!opened.ok()) return ReportError(opened.status());
   auto& runner = *opened->runner;
+  {
+    auto v = ParseRange(o.validation, "--validation");
+    auto t = ParseRange(o.test, "--test");
+    if (!v.ok()) return ReportError(v.status());
+    if (!t.ok()) return ReportError(t.status());
+    if (v->begin < t->end && t->begin < v->end) {
+      return ReportError(InvalidArgument("--validation " + o.validation + " and --test " + o.test +
+                                         " overlap: the held-out figures would not be held out"));
+    }
+  }
   auto validation = Take(opened->set, o.validation, "--validation");
   if (!validation.ok()) return ReportError(validation.status());
   auto test = Take(opened->set, o.test, "--test");

@@ -1,5 +1,6 @@
 // The `seam` executable: flags in, one command out. Nothing here but registration and dispatch.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -19,7 +20,7 @@ CLI::Validator NumberCheck(bool allow_zero) {
         } catch (const std::exception&) {
           used = 0;
         }
-        if (used != text.size() || !(allow_zero ? v >= 0 : v > 0) || v != v) {
+        if (used != text.size() || !(allow_zero ? v >= 0 : v > 0) || !std::isfinite(v)) {
           return std::string(allow_zero ? "must be a number >= 0" : "must be a number > 0") +
                  ", got '" + text + "'";
         }

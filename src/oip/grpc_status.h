@@ -22,9 +22,10 @@ inline constexpr char kStatusCodeParameter[] = "seam_status_code";
 grpc::Status ToGrpcStatus(const Status& status);
 
 // `context` (e.g. "cloud at 10.0.0.2:8001") prefixes the message: "context: message".
-// A transport failure (UNAVAILABLE, RESOURCE_EXHAUSTED) is UNAVAILABLE: the peer could not
-// answer, which a caller may retry elsewhere. DEADLINE_EXCEEDED and CANCELLED keep their codes:
-// the request ran out of time (or its caller gave up), which no retry within it can mend.
+// UNAVAILABLE is a transport failure: the peer could not answer, which a caller may retry
+// elsewhere. RESOURCE_EXHAUSTED (a bound reached: a message too large, a queue full) keeps its
+// code; HopClient does not re-dial for it. DEADLINE_EXCEEDED and CANCELLED keep their codes: the
+// request ran out of time (or its caller gave up), which no retry within it can mend.
 Status FromGrpcStatus(const grpc::Status& status, const std::string& context);
 
 // Writes `status` (not OK) into a stream answer: error_message "CODE: message" and the code
