@@ -18,7 +18,9 @@ double ProbePauseMs(double interval_ms, double last_probe_ms, double max_share =
 // the route's hysteresis, RouteConfig::hysteresis), so waiting beyond that teaches the estimate
 // nothing it acts on. The cap leaves half as much again so that a probe just above the switch
 // point still yields a sample, and is never below `floor_ms`. `device_ms` is the device's own
-// segment (a probe runs it too), `local_ms` the device's whole run (segment and fallback).
+// segment, which a probe runs too: it is allowed twice its estimate, as it runs beside the
+// requests the device is busy with (a segment slowed past a tight cap cut every probe even on a
+// fast link, and the estimate never came down). `local_ms` is the device's whole run.
 // Abandoning a doomed probe early keeps the probe cadence short on a slow link (a 2 Mbit/s probe
 // that took 50 ms is cut at ~30 ms and the next one starts sooner), which is when a recovery
 // is waiting to be noticed.

@@ -206,7 +206,7 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
       // Cut at its cap (adapt::ProbeCapMs): the tiers above are slower than the device would
       // need to send, which is all the route needs to know. A lower bound, not a failure: a slow
       // link must not open the circuit.
-      remote_ms_.Prime(std::max(remote_ms_.value(), cap_ms - device_ms));
+      remote_ms_.Prime(std::max(remote_ms_.value(), cap_ms - 2 * device_ms));
       last_remote_sample_ = Clock::now();
       return;
     }

@@ -367,12 +367,12 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(inference::ModelInfer
     // it has delivered nothing through several deadlines in a row.
     if (deadline_first) {
       if (stream->answers == answers_before) {
-        ++stream->silent_expiries;
+        const int silent = ++stream->silent_expiries;
+        const bool long_silence = SteadyClock::now() - stream->last_message >= kMinSilence;
         lock.unlock();
         std::lock_guard hop_lock(mu_);
         // On a link that already swallowed a stream, one silent expiry is enough.
-        const bool long_silence = SteadyClock::now() - stream->last_message >= kMinSilence;
-        if (long_silence && stream->silent_expiries >= (suspect_link_ ? 1 : kSilentExpiries)) {
+        if (long_silence && silent >= (suspect_link_ ? 1 : kSilentExpiries)) {
           std::lock_guard stream_lock(stream->mu);
           stream->broken = true;
           recycle_connection_ = suspect_link_ = true;
