@@ -118,20 +118,20 @@ Result<std::optional<cascade::FieldPolicy>> MakePolicy(const RunOptions& o,
     SEAM_ASSIGN_OR_RETURN(config.windows, cascade::ParseWindows(o.windows));
   }
   SEAM_RETURN_IF_ERROR(config.Validate());
-  // The clock is read (through the C library's zone rules) only when windows need it.
+  // A zone named is checked once, here; the clock is read (through the C library's zone rules)
+  // only when windows need it.
+  if (!o.time_zone.empty()) {
+    SEAM_RETURN_IF_ERROR(
+        cascade::LocalMinuteOfDay(std::chrono::system_clock::now(), o.time_zone).status());
+  }
   if (!o.local_time.empty()) {
     SEAM_ASSIGN_OR_RETURN(const int minute, cascade::ParseTimeOfDay(o.local_time));
     *local_minute = [minute] { return minute; };
   } else if (!config.windows.empty()) {
-    SEAM_RETURN_IF_ERROR(
-        cascade::LocalMinuteOfDay(std::chrono::system_clock::now(), o.time_zone).status());
     *local_minute = [zone = o.time_zone] {
       auto m = cascade::LocalMinuteOfDay(std::chrono::system_clock::now(), zone);
       return m.ok() ? *m : 0;
     };
-  } else if (!o.time_zone.empty()) {
-    SEAM_RETURN_IF_ERROR(
-        cascade::LocalMinuteOfDay(std::chrono::system_clock::now(), o.time_zone).status());
   }
   if (config.every_n == 1 && config.windows.empty() && config.motion_threshold == 0) {
     return std::optional<cascade::FieldPolicy>();
