@@ -113,6 +113,11 @@ struct Options {
   // request's copy, its answer discarded) at most this often, so that a recovered link or tier is
   // used again within about this long.
   double probe_interval_ms = 100;
+  // When a copy of a request is dear (its input at least twice a light probe's payload), measure
+  // the link alone first -- a few KB to a model no server has, as `seam probe` does -- and send
+  // the copy only when the link as measured could make sending win. false: every probe is a
+  // copy (how adapt_bench compares the two).
+  bool light_probes = true;
   // For benchmarks and tests: emulate a slower, dedicated device CPU by stretching each device
   // run (its segment, its fallback) to this many times its measured time. 1: off.
   double device_slowdown = 1;

@@ -26,8 +26,10 @@ struct PlanChoice {
   std::string reason;  // one line
 };
 
+inline constexpr double kPlanHysteresis = 0.15;
+
 // `current`: the plan chosen for the previous request (-1: none yet).
 PlanChoice ChoosePlan(const std::vector<PlanOption>& options, int current,
-                      double hysteresis = 0.15);
+                      double hysteresis = kPlanHysteresis);
 
 }  // namespace seam::adapt

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
+#include "adapt/light_probe.h"
 #include "adapt/probe_pacing.h"
 #include "common/file_util.h"
 #include "pipeline/stage_spec.h"
@@ -14,6 +16,10 @@ namespace seam::client {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// With light probes, a copy of a request still goes up at least this often (the tiers above may
+// have sped up, which only a copy measures).
+constexpr double kCopyEveryMs = 10000;
 
 double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -80,6 +86,7 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
   SEAM_ASSIGN_OR_RETURN(device->deadline_ms_, RequestDeadlineMs(options, plan.slo_ms));
   device->model_path_ = plan.model_path;
   device->adaptive_ = options.adaptive;
+  device->light_probes_ = options.light_probes;
   if (!(options.probe_interval_ms > 0)) {
     return InvalidArgument("the probe interval must be positive (milliseconds), got " +
                            std::to_string(options.probe_interval_ms));
@@ -161,7 +168,17 @@ void DeviceRuntime::RecordRemote(const Status& status, const pipeline::RequestTr
     // A retried call's time spans a broken stream and a reconnection: no measure of the tiers.
     const bool retried = std::any_of(trace.links.begin(), trace.links.end(),
                                      [](const pipeline::LinkTrace& l) { return l.retries > 0; });
-    if (!retried) observe(RemoteMs(trace));
+    if (!retried) {
+      const double remote = RemoteMs(trace);
+      observe(remote);
+      if (!trace.links.empty()) {
+        const pipeline::LinkTrace& link = trace.links.front();
+        copy_bytes_ = link.up_bytes + link.down_bytes;
+        link_.Observe(copy_bytes_, link.ms);
+        // TrackedValue takes positive samples: a tier above that added nothing measurable.
+        beyond_ms_.Observe(std::max(remote - link.ms, 1e-3));
+      }
+    }
     return;
   }
   if (CountsAgainstTheTier(status.code())) {
@@ -175,6 +192,12 @@ void DeviceRuntime::RecordRemote(const Status& status, const pipeline::RequestTr
   if (status.code() == StatusCode::kDeadlineExceeded) {
     const double waited = elapsed_ms - device_ms_.value();
     remote_ms_.Prime(std::max(remote_ms_.value(), 1.5 * waited));
+    // The request's bytes did not cross in that time: the link is at most that fast, which
+    // sizes the first light probe (the estimate from before the change would make it large).
+    if (copy_bytes_ > 0 && waited > 0) {
+      const double bound = static_cast<double>(copy_bytes_) * 8 / (waited * 1e3);
+      light_mbps_ = light_mbps_ > 0 ? std::min(light_mbps_, bound) : bound;
+    }
     last_remote_sample_ = Clock::now();
   }
 }
@@ -182,6 +205,7 @@ void DeviceRuntime::RecordRemote(const Status& status, const pipeline::RequestTr
 void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
   if (probe_.joinable()) probe_.join();  // the previous probe has finished (probing_ was false)
   probe_ = std::thread([this, inputs] {
+    if (light_probes_ && !LightProbeWantsCopy()) return;
     const auto start = Clock::now();
     double cap_ms = 0, device_ms = 0;
     {
@@ -201,6 +225,8 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
     // route; an estimate with no sample for several intervals is replaced outright too.
     const double waited = MsSince(start);
     last_probe_ms_ = waited;
+    last_copy_ms_ = waited;
+    probe_share_ = adapt::kProbeShare;
     probing_ = false;
     if (result.status().code() == StatusCode::kDeadlineExceeded) {
       // Cut at its cap (adapt::ProbeCapMs): the tiers above are slower than the device would
@@ -208,6 +234,10 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
       // link must not open the circuit.
       remote_ms_.Prime(std::max(remote_ms_.value(), cap_ms - 2 * device_ms));
       last_remote_sample_ = Clock::now();
+      if (copy_bytes_ > 0) {  // as for a request given up (RecordRemote)
+        const double bound = static_cast<double>(copy_bytes_) * 8 / (cap_ms * 1e3);
+        light_mbps_ = light_mbps_ > 0 ? std::min(light_mbps_, bound) : bound;
+      }
       return;
     }
     const bool faster = result.ok() && remote_ms_.known() && RemoteMs(trace) < remote_ms_.value();
@@ -216,6 +246,95 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
         4 * probe_interval_ + std::chrono::microseconds(static_cast<int64_t>(waited * 1e3));
     RecordRemote(result.status(), trace, waited, /*fresh=*/faster || stale);
   });
+}
+
+Status DeviceRuntime::MeasureLink(uint64_t bytes, double cap_ms, double* tiny_ms,
+                                  double* sized_ms) const {
+  if (!spec().next) return FailedPrecondition("the plan sends nothing up: no link to measure");
+  oip::HopClient* hop = runner_->hop();
+  const oip::Deadline deadline =
+      Clock::now() + std::chrono::microseconds(static_cast<int64_t>(cap_ms * 1e3));
+  SEAM_ASSIGN_OR_RETURN(*tiny_ms, hop->MeasureLink(adapt::kLightProbeTinyBytes, deadline));
+  const oip::Deadline sized_deadline =
+      Clock::now() + std::chrono::microseconds(static_cast<int64_t>(cap_ms * 1e3));
+  SEAM_ASSIGN_OR_RETURN(*sized_ms, hop->MeasureLink(bytes, sized_deadline));
+  return Status::Ok();
+}
+
+bool DeviceRuntime::LightProbeWantsCopy() const {
+  uint64_t bytes = 0;
+  double cap_ms = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!beyond_ms_.known() || copy_bytes_ == 0) return true;
+    // Sized from the slower of the link's estimate and what the last light probe found: the
+    // estimate needs several samples to confirm a change, and a probe too large costs the link.
+    const double mbps = light_mbps_ > 0 && link_.mbps() > 0 ? std::min(light_mbps_, link_.mbps())
+                                                            : std::max(light_mbps_, link_.mbps());
+    bytes = adapt::LightProbeBytes(mbps, copy_bytes_);
+    if (bytes == 0) return true;  // the copy is no dearer than a light probe
+    // A light probe only tells about the link: when the link takes less of a request's time than
+    // the tiers above do (loopback, a fast LAN), what keeps requests local is the tiers, and only
+    // a copy measures them.
+    const double link_ms =
+        link_.rtt_ms() + (mbps > 0 ? static_cast<double>(copy_bytes_) * 8 / (mbps * 1e3) : 0);
+    if (link_ms < beyond_ms_.value()) return true;
+    // The tiers above may have sped up too, which only a copy shows: one at least every
+    // kCopyEveryMs (paced like every probe).
+    if (MsSince(last_remote_sample_) >=
+        std::max(kCopyEveryMs, adapt::ProbePauseMs(probe_interval_.count() / 1e3, last_copy_ms_))) {
+      return true;
+    }
+    const double device_ms = device_ms_.value();
+    const double local_ms = device_ms + fallback_ms_.value();
+    const double switch_remote_ms = local_ms / (1 + adapt::RouteConfig{}.hysteresis) - device_ms;
+    // The tiers above, not the link, keep requests local: only a copy measures them.
+    if (switch_remote_ms <= beyond_ms_.value()) return true;
+    // As long as a copy would be given: a light probe is a quarter of a copy at most.
+    cap_ms = std::min(deadline_ms_,
+                      adapt::ProbeCapMs(device_ms, local_ms, adapt::RouteConfig{}.hysteresis));
+  }
+  const auto start = Clock::now();
+  double tiny_ms = 0, sized_ms = 0;
+  const Status measured = MeasureLink(bytes, cap_ms, &tiny_ms, &sized_ms);
+  std::lock_guard lock(mu_);
+  last_probe_ms_ = MsSince(start);
+  probe_share_ = adapt::kLightProbeShare;
+  light_probe_at_ = Clock::now();
+  bool copy = false;
+  char note[160];
+  if (measured.ok()) {
+    link_.Observe(adapt::kLightProbeTinyBytes, tiny_ms);
+    link_.Observe(bytes, sized_ms);
+    adapt::RouteSnapshot snapshot = Snapshot(deadline_ms_);
+    const double link_ms = adapt::LinkMsFromProbe(tiny_ms, bytes, sized_ms, copy_bytes_);
+    snapshot.remote_ms = adapt::RepredictRemoteMs(beyond_ms_.value(), link_ms);
+    snapshot.was_local = true;
+    copy = adapt::DecideRoute(snapshot).kind == adapt::Route::Kind::kRemote;
+    const double extra_ms = std::max(sized_ms - tiny_ms, 1e-3);
+    light_mbps_ = static_cast<double>(bytes) * 8 / (extra_ms * 1e3);
+    std::snprintf(note, sizeof(note),
+                  "a light probe found the link at %.3g Mbit/s, %.3g ms round trip: a request "
+                  "would spend %.0f ms on it",
+                  light_mbps_, tiny_ms, link_ms);
+    light_note_ = note;
+  } else if (measured.code() == StatusCode::kDeadlineExceeded && tiny_ms > 0) {
+    // Cut at a copy's cap: the link is slower than sending could use. A lower bound on its time,
+    // which brings the next probe's size down.
+    link_.Observe(adapt::kLightProbeTinyBytes, tiny_ms);
+    link_.Observe(bytes, cap_ms);
+    light_mbps_ = static_cast<double>(bytes) * 8 / (cap_ms * 1e3);
+    std::snprintf(note, sizeof(note),
+                  "a light probe of %llu bytes was not answered within %.0f ms: the link is "
+                  "slower than %.3g Mbit/s",
+                  static_cast<unsigned long long>(bytes), cap_ms, light_mbps_);
+    light_note_ = note;
+  } else {
+    light_note_ = "a light probe failed: " + measured.message();
+  }
+  // Unreachable or unanswered: no copy; the route stays local and the next probe asks again.
+  if (!copy) probing_ = false;
+  return copy;
 }
 
 bool DeviceRuntime::NextAllowed() const {
@@ -333,12 +452,18 @@ Result<TensorMap> DeviceRuntime::Run(const TensorMap& inputs, pipeline::RequestT
     // Staying local with a remote estimate that is getting old (not for an open circuit, whose
     // half-open probe is a real request): measure the tiers above in the background.
     if (route.kind == adapt::Route::Kind::kLocal && snapshot.next_allowed && !probing_ &&
-        MsSince(last_remote_sample_) >=
-            adapt::ProbePauseMs(probe_interval_.count() / 1e3, last_probe_ms_)) {
+        MsSince(std::max(last_remote_sample_, light_probe_at_)) >=
+            adapt::ProbePauseMs(probe_interval_.count() / 1e3, last_probe_ms_, probe_share_)) {
       probing_ = true;
       StartProbe(inputs);
     }
     was_local_ = route.kind == adapt::Route::Kind::kLocal && !route.degraded;
+    // What the device knows of the link since its last measure of the tiers above.
+    if (was_local_ && !light_note_.empty() && light_probe_at_ > last_remote_sample_) {
+      char ago[48];
+      std::snprintf(ago, sizeof(ago), " (%.1f s ago)", MsSince(light_probe_at_) / 1e3);
+      route.reason += "; " + light_note_ + ago;
+    }
     if (!snapshot.next_allowed && !last_remote_error_.empty()) {
       route.reason += "; last error: " + last_remote_error_;
     }

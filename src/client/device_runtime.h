@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "adapt/circuit_breaker.h"
+#include "adapt/estimators.h"
 #include "adapt/route_policy.h"
 #include "adapt/tracked_value.h"
 #include "common/status.h"
@@ -61,6 +62,10 @@ class DeviceRuntime {
   // most `cap_ms`; its answer feeds this runtime's estimates like a request's and `trace` says
   // what each tier and link took. For a plan set's background measurements (plan_set_runtime.h).
   Status Probe(const TensorMap& inputs, pipeline::RequestTrace& trace, double cap_ms) const;
+  // A light probe of the link to the next tier (adapt/light_probe.h): a tiny payload, then
+  // `bytes`, each to a model no server has and cut at `cap_ms`; their times go to `tiny_ms` and
+  // `sized_ms` (DEADLINE_EXCEEDED with only `tiny_ms` set: the sized call was cut).
+  Status MeasureLink(uint64_t bytes, double cap_ms, double* tiny_ms, double* sized_ms) const;
 
  private:
   DeviceRuntime() = default;
@@ -74,6 +79,10 @@ class DeviceRuntime {
   // the estimates), so that a link or tier that recovered is noticed without a request paying for
   // it. Caller holds mu_ and has set probing_.
   void StartProbe(const TensorMap& inputs) const;
+  // On the probe thread, before a copy: measures the first link alone (adapt/light_probe.h) and
+  // says whether the copy should follow -- the link could now make sending win, nothing is known
+  // yet to re-predict from, or the last copy is old. When it says no, the probe is over.
+  bool LightProbeWantsCopy() const;
   void RecordRemote(const Status& status, const pipeline::RequestTrace& trace, double elapsed_ms,
                     bool fresh) const;  // caller holds mu_
   // The remote part of a request with the fallback in reserve, hedged: when the tiers above have
@@ -109,6 +118,18 @@ class DeviceRuntime {
   mutable std::chrono::steady_clock::time_point last_remote_sample_{};
   mutable bool probing_ = false;
   mutable double last_probe_ms_ = 0;  // how long the last background probe took (pacing)
+  // Light probes: the first link as requests, copies and light probes measured it; what the
+  // tiers above added beyond it; the bytes a request sends over it (both ways); when the last
+  // light probe ended; how long the last copy took.
+  bool light_probes_ = true;
+  mutable adapt::LinkEstimator link_;
+  mutable adapt::TrackedValue beyond_ms_;
+  mutable uint64_t copy_bytes_ = 0;
+  mutable std::chrono::steady_clock::time_point light_probe_at_{};
+  mutable double last_copy_ms_ = 0;
+  mutable std::string light_note_;     // what the last light probe found, for the route's reason
+  mutable double light_mbps_ = 0;      // the link's rate as the last light probe saw it (0: none)
+  mutable double probe_share_ = 0.25;  // of the link's time, for the last probe's kind (pacing)
   mutable std::thread probe_;
   mutable bool was_local_ = false;  // the last route was local by choice (hysteresis)
   // Local runs a hedged request started and then no longer needed (the tiers above answered

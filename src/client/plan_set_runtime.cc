@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "adapt/light_probe.h"
 #include "adapt/plan_choice.h"
 #include "adapt/probe_pacing.h"
 #include "common/file_util.h"
@@ -25,6 +26,9 @@ constexpr double kMinProbeCapMs = 250;
 constexpr double kMinPredictedMs = 0.05;
 // How often the device may re-plan while it measures conditions beyond its set's range.
 constexpr auto kReplanEvery = std::chrono::seconds(5);
+// With light probes, a copy still crosses a link at least this often (the tiers above may have
+// sped up, which only a copy measures).
+constexpr auto kCopyEvery = std::chrono::seconds(10);
 // A re-planned placement is proposed when predicted this much faster than the set's best.
 constexpr double kReplanGain = 0.05;
 // A server's queueing delay worth naming in a choice's reason.
@@ -87,6 +91,10 @@ Result<std::unique_ptr<PlanSetRuntime>> PlanSetRuntime::Open(const std::string& 
   runtime->links_.resize(links);
   runtime->link_sampled_.assign(links, Clock::time_point{});  // never: probe at once
   runtime->link_probe_ms_.assign(links, 0.0);
+  runtime->link_probe_share_.assign(links, adapt::kProbeShare);
+  runtime->link_light_mbps_.assign(links, 0.0);
+  runtime->link_copied_.assign(links, Clock::time_point{});
+  runtime->light_probes_ = options.light_probes;
   runtime->tiers_.resize(runtime->set_.tiers.size());
   runtime->hold_ms_.assign(runtime->members_.size(), 0);
   // The device's speed from the warm-up runs: every plan's own segment against its prediction.
@@ -161,7 +169,8 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
   const auto now = Clock::now();
   const plan::PlanConditions c = Conditions();
   for (size_t k = 0; k < links_.size(); ++k) {
-    const double pause_ms = adapt::ProbePauseMs(probe_interval_.count() / 1e3, link_probe_ms_[k]);
+    const double pause_ms =
+        adapt::ProbePauseMs(probe_interval_.count() / 1e3, link_probe_ms_[k], link_probe_share_[k]);
     if (members_[chosen].entry.terms.link_used[k] ||
         now - link_sampled_[k] < std::chrono::microseconds(static_cast<int64_t>(pause_ms * 1e3))) {
       continue;
@@ -179,14 +188,17 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
     link_sampled_[k] = now;                // one probe per interval, whatever it finds
     if (probe_.joinable()) probe_.join();  // finished: probing_ was false
     probing_ = true;
-    probe_ = std::thread([this, inputs, pick, cap_ms, k] {
+    const uint64_t light_bytes = LightProbeBytes(pick, k);
+    probe_ = std::thread([this, inputs, pick, cap_ms, k, light_bytes] {
+      if (light_bytes > 0 && !LightProbeWantsCopy(pick, k, light_bytes, cap_ms)) return;
       pipeline::RequestTrace trace;
       const auto start = Clock::now();
       const Status status = members_[pick].runtime->Probe(inputs, trace, cap_ms);
       std::lock_guard lock(mu_);
       // The pause before the next probe of this link runs from this one's end.
       link_probe_ms_[k] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-      link_sampled_[k] = Clock::now();
+      link_probe_share_[k] = adapt::kProbeShare;
+      link_sampled_[k] = link_copied_[k] = Clock::now();
       if (status.ok()) {
         Observe(pick, trace);
         hold_ms_[pick] = 0;
@@ -199,6 +211,50 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
     });
     return;
   }
+}
+
+uint64_t PlanSetRuntime::LightProbeBytes(size_t pick, size_t k) const {
+  // Only the device's own link can be measured from here; a copy measures the links beyond.
+  if (!light_probes_ || k != 0) return 0;
+  // The tiers above may have sped up, which only a copy shows: one at least every kCopyEvery.
+  if (Clock::now() - link_copied_[k] >= kCopyEvery) return 0;
+  const double estimate = links_[k].mbps(), light = link_light_mbps_[k];
+  const double mbps =
+      estimate > 0 && light > 0 ? std::min(estimate, light) : std::max(estimate, light);
+  const double wire = members_[pick].entry.terms.wire_bytes[k];
+  // A light probe only tells about the link: when the link is the smaller part of the plan's
+  // time, what keeps it unchosen is the tiers, and only a copy measures them.
+  const double link_ms = links_[k].rtt_ms() + (mbps > 0 ? wire * 8 / (mbps * 1e3) : 0);
+  if (link_ms < PredictMs(pick, Conditions(), false) - link_ms) return 0;
+  return adapt::LightProbeBytes(mbps, static_cast<uint64_t>(wire));
+}
+
+bool PlanSetRuntime::LightProbeWantsCopy(size_t pick, size_t k, uint64_t bytes,
+                                         double cap_ms) const {
+  const auto start = Clock::now();
+  double tiny_ms = 0, sized_ms = 0;
+  const Status measured = members_[pick].runtime->MeasureLink(bytes, cap_ms, &tiny_ms, &sized_ms);
+  std::lock_guard lock(mu_);
+  link_probe_ms_[k] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  link_probe_share_[k] = adapt::kLightProbeShare;
+  link_sampled_[k] = Clock::now();
+  bool copy = false;
+  if (measured.ok()) {
+    // The link as this probe saw it, for the plan that would cross it: a copy follows only when
+    // that plan would then be chosen (ChoosePlan's hysteresis) -- the copy measures for real.
+    const double extra_ms = std::max(sized_ms - tiny_ms, 1e-3);
+    link_light_mbps_[k] = static_cast<double>(bytes) * 8 / (extra_ms * 1e3);
+    const plan::PlanConditions now = Conditions();
+    plan::PlanConditions seen = now;
+    seen.bandwidth_bps[k] = link_light_mbps_[k] * 1e6;
+    seen.rtt_ms[k] = tiny_ms;
+    const double current = current_ >= 0 ? PredictMs(current_, now, true) : 1e300;
+    copy = PredictMs(pick, seen, false) * (1 + adapt::kPlanHysteresis) < current;
+  } else if (measured.code() == StatusCode::kDeadlineExceeded && tiny_ms > 0) {
+    link_light_mbps_[k] = static_cast<double>(bytes) * 8 / (cap_ms * 1e3);  // at most that fast
+  }
+  if (!copy) probing_ = false;
+  return copy;
 }
 
 std::string PlanSetRuntime::ReplanAge() const {

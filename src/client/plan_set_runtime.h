@@ -61,6 +61,11 @@ class PlanSetRuntime {
   // A link that the chosen plan does not cross and that has had no sample lately: probe it in
   // the background through the fastest plan that crosses it (caller holds mu_).
   void MaybeProbe(const TensorMap& inputs, size_t chosen) const;
+  // Light probes (adapt/light_probe.h) of the device's own link before a copy through `pick`:
+  // the payload (0: send the copy) and, on the probe thread, whether the copy should follow
+  // (`pick` would be chosen with the link as measured); when not, the probe is over.
+  uint64_t LightProbeBytes(size_t pick, size_t k) const;  // caller holds mu_
+  bool LightProbeWantsCopy(size_t pick, size_t k, uint64_t bytes, double cap_ms) const;
   // Conditions `c` lie beyond the set's range: plan again for them (the planner, from the inputs
   // the set recorded), in the background and at most every kReplanEvery. If the plan it finds is
   // not in the set, it is written beside the set (SET.replan.json) for `seam deploy`; either way
@@ -78,6 +83,12 @@ class PlanSetRuntime {
   mutable std::vector<adapt::TierEstimator> tiers_;
   mutable std::vector<std::chrono::steady_clock::time_point> link_sampled_;
   mutable std::vector<double> link_probe_ms_;  // how long each link's last probe took (pacing)
+  // Per link: the share of its time the last probe's kind may take (light or copy), the rate the
+  // last light probe found (0: none), when a copy last crossed it.
+  mutable std::vector<double> link_probe_share_;
+  mutable std::vector<double> link_light_mbps_;
+  mutable std::vector<std::chrono::steady_clock::time_point> link_copied_;
+  bool light_probes_ = true;
   mutable std::vector<double> hold_ms_;  // per member: 0, or its floor after running out of time
   mutable int current_ = -1;
   mutable bool probing_ = false;

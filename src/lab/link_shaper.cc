@@ -42,8 +42,14 @@ LinkShape LinkShaper::Get() const {
   return shape_;
 }
 
+uint64_t LinkShaper::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
 LinkShaper::Admission LinkShaper::Admit(size_t bytes, Clock::time_point now) {
   std::lock_guard lock(mutex_);
+  bytes_ += bytes;
   Clock::time_point sent = now;
   if (shape_.rate_bps > 0) {
     const double burst_bytes =

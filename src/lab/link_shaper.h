@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 
 #include "common/status.h"
@@ -59,6 +60,10 @@ class LinkShaper {
   // per chunk close to a real link's per-packet delay.
   size_t ChunkBytes() const;
 
+  // Bytes admitted so far (what crossed the link, or is crossing it), for tests and benchmarks
+  // that count what a client put on the link.
+  uint64_t bytes() const;
+
  private:
   mutable std::mutex mutex_;
   LinkShape shape_;
@@ -66,6 +71,7 @@ class LinkShaper {
   // serialised. It never lags `now` by more than the burst; `sent` is max(now, virtual_time_).
   Clock::time_point virtual_time_{};
   bool started_ = false;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace seam::lab

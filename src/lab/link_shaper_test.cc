@@ -21,6 +21,8 @@ TEST(LinkShaperTest, UnlimitedRateOnlyDelays) {
   EXPECT_EQ(a.sent, t0);
   EXPECT_NEAR(Ms(a.due - t0), 25, 1e-3);
   EXPECT_EQ(shaper.ChunkBytes(), 64u << 10);
+  shaper.Admit(3, t0);
+  EXPECT_EQ(shaper.bytes(), (10u << 20) + 3);  // what crossed, whatever the rate
 }
 
 TEST(LinkShaperTest, BurstThenRate) {

@@ -58,6 +58,10 @@ class ShapedRelay {
   LinkShape up() const { return up_.Get(); }
   LinkShape down() const { return down_.Get(); }
 
+  // Bytes relayed so far in each direction (over every connection).
+  uint64_t up_bytes() const { return up_.bytes(); }
+  uint64_t down_bytes() const { return down_.bytes(); }
+
   // Connections open now.
   int active_connections() const { return active_.load(); }
 

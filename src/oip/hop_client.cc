@@ -117,6 +117,26 @@ Status HopClient::WaitReady(const std::string& model, int64_t version, double ti
   }
 }
 
+Result<double> HopClient::MeasureLink(uint64_t bytes, const Deadline& deadline) {
+  inference::ModelInferRequest request;
+  request.set_model_name(kLinkProbeModel);
+  auto* input = request.add_inputs();
+  input->set_name("payload");
+  input->set_datatype("UINT8");
+  input->add_shape(static_cast<int64_t>(bytes));
+  request.add_raw_input_contents(std::string(bytes, '\x5a'));
+  const auto start = std::chrono::steady_clock::now();
+  auto answer = Infer(std::move(request), deadline);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (answer.ok()) {
+    return Internal(tier_ + " at " + address_ + " answered a link probe to '" + kLinkProbeModel +
+                    "' as if it served that model");
+  }
+  if (answer.status().code() != StatusCode::kNotFound) return answer.status();
+  return ms;
+}
+
 Result<ModelMetadata> HopClient::Metadata(const std::string& model, int64_t version,
                                           double timeout_ms) {
   grpc::ClientContext context;

@@ -90,6 +90,15 @@ class HopClient {
                                               const std::atomic<bool>* cancelled = nullptr,
                                               int* attempts = nullptr);
   static constexpr char kAttemptParameter[] = "seam_attempt";
+  // Link probes (adapt/light_probe.h) are sent to this model, which no server has: the tier reads
+  // the whole message and answers NOT_FOUND without running anything (seam serve logs such a
+  // request at debug level only).
+  static constexpr char kLinkProbeModel[] = "__seam_link_probe__";
+  // Sends `bytes` of payload to kLinkProbeModel on this hop's stream (the connection requests
+  // use) and returns how long its NOT_FOUND answer took, in ms: the link's round trip plus the
+  // payload's transfer. Any other answer is an error (UNAVAILABLE: the tier is unreachable;
+  // DEADLINE_EXCEEDED: not answered in time).
+  Result<double> MeasureLink(uint64_t bytes, const Deadline& deadline);
   static constexpr std::chrono::milliseconds kCancelPoll{10};
 
   // OK unless the next tier is known to be unreachable: the last connection attempt failed (and

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "oip/channel.h"
+#include "oip/hop_client.h"
 #include "oip/infer_codec.h"
 
 namespace seam::probe {
@@ -67,7 +68,7 @@ Result<LinkEstimate> ProbeLink(const std::string& address, const ProbeOptions& o
   // does not exist, so no inference runs.
   auto upload_ms = [&](size_t bytes) -> Result<double> {
     inference::ModelInferRequest request;
-    request.set_model_name("__seam_probe_no_such_model__");
+    request.set_model_name(oip::HopClient::kLinkProbeModel);
     Tensor payload{DType::kUInt8, {static_cast<int64_t>(bytes)}, {}};
     payload.data.assign(bytes, std::byte{0x5a});
     SEAM_RETURN_IF_ERROR(oip::AddInput("payload", payload, "", &request).status());

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "oip/hop_client.h"
 #include "oip/infer_codec.h"
 #include "server/log.h"
 
@@ -28,10 +29,14 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   std::string request_id =
       request.id().empty() ? "seam-" + std::to_string(next_id_.fetch_add(1)) : request.id();
   auto reject = [&](const Status& status) {
-    spdlog::info("event=infer_rejected request_id={} model={} version={} code={} error={}",
-                 LogValue(request_id), LogValue(request.model_name()),
-                 LogValue(request.model_version()), StatusCodeName(status.code()),
-                 LogValue(status.message()));
+    // A link probe's NOT_FOUND is its answer, not an event: it may come several times a second.
+    const auto level = request.model_name() == oip::HopClient::kLinkProbeModel
+                           ? spdlog::level::debug
+                           : spdlog::level::info;
+    spdlog::log(level, "event=infer_rejected request_id={} model={} version={} code={} error={}",
+                LogValue(request_id), LogValue(request.model_name()),
+                LogValue(request.model_version()), StatusCodeName(status.code()),
+                LogValue(status.message()));
     done(status);
   };
   auto model = repository_.Find(request.model_name(), request.model_version());

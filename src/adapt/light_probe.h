@@ -1,0 +1,47 @@
+// Light link probes. While the device keeps its requests to itself, only a background probe
+// tells it that the link recovered, and a copy of a request is a dear probe when its input is
+// large and the link slow (BlazeFace's 786 KB takes 6 s at 1 Mbit/s; paced to a quarter of the
+// link's time, a recovery went unnoticed for 10-20 s). A light probe measures the link alone,
+// as `seam probe` does: a tiny payload and one sized to the link, each sent to a model no server
+// has (the tier reads the whole message and answers NOT_FOUND; nothing runs). The link's
+// estimate then re-predicts the remote part for the bytes a real request sends, and a copy of a
+// request is sent only when that prediction says sending could win the route -- the copy still
+// decides, as it measures the tiers too.
+#pragma once
+
+#include <cstdint>
+
+namespace seam::adapt {
+
+// Well beyond a link shaper's burst of a few packets (the lab's relay: 3000 B), so that the
+// probe measures the rate, not the bucket.
+inline constexpr uint64_t kLightProbeMinBytes = 16 << 10;
+// The payload crosses the link in about this long at its estimated rate.
+inline constexpr double kLightProbeTargetMs = 20;
+// Light probes take at most this share of the link's time (copies: kProbeShare). They only need
+// to notice a change, and at 2 Mbit/s a 16 KB probe every 0.65 s does.
+inline constexpr double kLightProbeShare = 0.1;
+// The tiny call's payload: all round trip (adapt::LinkEstimator's small messages).
+inline constexpr uint64_t kLightProbeTinyBytes = 64;
+
+// The payload of a light probe on a link estimated at `mbps` (0: unknown) for requests that send
+// `copy_bytes` over it: what crosses in kLightProbeTargetMs, at least kLightProbeMinBytes, at most
+// a quarter of the copy (an estimate from before the link changed may be far too high; the probe
+// then takes a quarter of a copy's time once, and sizes the next from what it measured). 0 when a
+// quarter of the copy is under kLightProbeMinBytes: then the copy is the probe.
+uint64_t LightProbeBytes(double mbps, uint64_t copy_bytes);
+
+// The request's time on the link as one light probe saw it: the tiny call's time (the round
+// trip) plus the sized call's extra time scaled to the request's bytes. Optimistic on purpose (a
+// shaper's burst can only make a link look faster): it decides whether a copy is worth sending,
+// and the copy then measures for real.
+double LinkMsFromProbe(double tiny_ms, uint64_t bytes, double sized_ms, uint64_t copy_bytes);
+
+// The remote part of a request, re-predicted for a link that changed: what the tiers above
+// added beyond the first link (`beyond_ms`, measured by earlier requests) plus the link's
+// predicted time for the request's bytes (`link_ms`).
+inline double RepredictRemoteMs(double beyond_ms, double link_ms) {
+  return (beyond_ms > 0 ? beyond_ms : 0) + (link_ms > 0 ? link_ms : 0);
+}
+
+}  // namespace seam::adapt

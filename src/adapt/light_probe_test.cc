@@ -1,0 +1,44 @@
+#include "adapt/light_probe.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+namespace seam::adapt {
+namespace {
+
+TEST(LightProbeTest, SizedToTheLinkAndNeverBelowTheMinimum) {
+  // 1 Mbit/s crosses 2,500 B in 20 ms: below the floor, which outlasts a shaper's burst.
+  EXPECT_EQ(LightProbeBytes(1, 786432), kLightProbeMinBytes);
+  EXPECT_EQ(LightProbeBytes(0, 786432), kLightProbeMinBytes);  // unknown link
+  EXPECT_EQ(LightProbeBytes(std::numeric_limits<double>::quiet_NaN(), 786432), kLightProbeMinBytes);
+  // 50 Mbit/s: 125,000 B in 20 ms.
+  EXPECT_EQ(LightProbeBytes(50, 786432), 125000u);
+}
+
+TEST(LightProbeTest, NeverMoreThanAQuarterOfTheCopy) {
+  EXPECT_EQ(LightProbeBytes(1, 65535), 0u);  // a quarter is under the floor: the copy probes
+  EXPECT_EQ(LightProbeBytes(1, 65536), kLightProbeMinBytes);
+  // An estimate from before the link slowed (1 Gbit/s: 2.5 MB in 20 ms): a quarter of the copy.
+  EXPECT_EQ(LightProbeBytes(1000, 786432), 196608u);
+  EXPECT_EQ(LightProbeBytes(std::numeric_limits<double>::infinity(), 786432), 196608u);
+  EXPECT_EQ(LightProbeBytes(50, 500001), 125000u);
+}
+
+TEST(LightProbeTest, RepredictsTheRemotePartFromTheLink) {
+  // 786 KB took 6.3 s at 1 Mbit/s, of which 6.29 s on the link: 10 ms beyond it.
+  EXPECT_DOUBLE_EQ(RepredictRemoteMs(10, 126), 136);  // the same bytes at 50 Mbit/s
+  EXPECT_DOUBLE_EQ(RepredictRemoteMs(-3, 5), 5);      // noise never makes it negative
+}
+
+TEST(LightProbeTest, ScalesWhatTheProbeTookToTheRequestsBytes) {
+  // 1 Mbit/s, 5 ms RTT: 16 KB took 5 + 131 ms; the 786 KB request would take 5 + 6291 ms.
+  EXPECT_NEAR(LinkMsFromProbe(5, 16384, 136.072, 786432), 5 + 6291.456, 1e-6);
+  // 50 Mbit/s: 125 KB in 20 ms beyond the RTT; 786 KB in 125.8 ms.
+  EXPECT_NEAR(LinkMsFromProbe(5, 125000, 25, 786432), 5 + 125.829, 1e-3);
+  EXPECT_DOUBLE_EQ(LinkMsFromProbe(5, 16384, 3, 786432), 5);  // faster than the RTT: noise
+  EXPECT_DOUBLE_EQ(LinkMsFromProbe(5, 0, 30, 786432), 5);
+}
+
+}  // namespace
+}  // namespace seam::adapt
