@@ -22,6 +22,12 @@
 //          adaptive vs each static strategy vs the per-window oracle (the better static p50 of each
 //          window, both measured). Goal: adaptive mean window p50 <= 1.10x the oracle's, and
 //          below the best static strategy's.
+//   probes (run alone: --scenario probes) a camera-sized input (a pooled Gemm MLP, --frame-side
+//          pixels square: 576 KB at 384) sent whole, high -> low (`phase` s) -> high, once with
+//          light link probes (client default) and once with copies of the request as probes
+//          (light_probes = false): bytes the probes put on the slow uplink while requests stay
+//          local (last 5 s of the slow phase), and ms from the step up until requests are sent
+//          again. Defaults there: --slowdown 40, --high-mbit 200.
 // Output: stdout, OUT/adapt.json, OUT/samples.csv (every request).
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -32,6 +38,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -70,7 +77,8 @@ struct Flags {
   double window_ms = 1000;
   std::string trace;  // Mahimahi file; empty: synthetic
   uint64_t seed = 1;
-  std::string scenario = "all";  // step | noise | trace | all
+  std::string scenario = "all";  // step | noise | trace | all | probes
+  int frame_side = 384;          // probes: the camera frame's side
 };
 
 struct Sample {
@@ -80,6 +88,7 @@ struct Sample {
   bool local = false;
   bool degraded = false;
   bool failed = false;
+  uint64_t up_bytes = 0;  // what the relay had carried up when the request started
 };
 
 double Percentile(std::vector<double> v, double p) {
@@ -100,7 +109,10 @@ class Bench {
     fs::create_directories(f_.out);
     model_ = fs::absolute(f_.out + "/mlp.onnx").string();
     std::string bytes;
-    MakeGemmMlp(f_.width, f_.layers).SerializeToString(&bytes);
+    const bool frames = f_.scenario == "probes";
+    (frames ? MakePooledMlp(f_.frame_side, 16, f_.width, f_.layers)
+            : MakeGemmMlp(f_.width, f_.layers))
+        .SerializeToString(&bytes);
     SEAM_RETURN_IF_ERROR(WriteFileAtomic(model_, bytes));
     SEAM_ASSIGN_OR_RETURN(auto loaded, graph::LoadModel(model_));
     SEAM_ASSIGN_OR_RETURN(auto view, graph::GraphView::Build(loaded.proto));
@@ -144,10 +156,10 @@ class Bench {
       SEAM_RETURN_IF_ERROR(pipeline::Deploy(loaded, plan, options).status());
     }
     runtime::IoSpec spec{"x", DType::kFloat32, {1, f_.width}};
+    if (frames) spec = {"frame", DType::kFloat32, {1, 1, f_.frame_side, f_.frame_side}};
     const Tensor x = runtime::RandomTensor(spec, 7);
-    input_["x"] = {"FP32",
-                   {1, f_.width},
-                   std::string(reinterpret_cast<const char*>(x.data.data()), x.data.size())};
+    input_[spec.name] = {"FP32", spec.shape,
+                         std::string(reinterpret_cast<const char*>(x.data.data()), x.data.size())};
     return Status::Ok();
   }
 
@@ -155,6 +167,7 @@ class Bench {
     client::Options options;
     options.device_slowdown = f_.slowdown;
     options.deadline_ms = 5000;
+    if (strategy == "adaptive-copies") options.light_probes = false;
     if (strategy == "static-sent") {
       options.adaptive = false;
       options.fallback = false;
@@ -199,6 +212,7 @@ class Bench {
     });
     while (since() < seconds * 1e3) {
       Sample s{scenario, strategy, since()};
+      s.up_bytes = relay_->up_bytes();
       client::Tensors out;
       client::Trace trace;
       std::string error;
@@ -311,6 +325,69 @@ class Bench {
     return {{"requests", samples.size()}, {"switches", switches}, {"switches_per_10s", per_10s}};
   }
 
+  json Probes() {
+    const double warm = 1500, p = f_.phase_s * 1e3, up_at = warm + p,
+                 seconds = (up_at + 6000) / 1e3;
+    auto schedule = [&](double t) {
+      return Shape(t >= warm && t < up_at ? f_.low_mbit : f_.high_mbit, f_.rtt_ms);
+    };
+    json out = json::object();
+    std::map<std::string, std::pair<double, double>> figures;  // strategy: bytes, ms to sent
+    for (const char* strategy : {"adaptive", "adaptive-copies"}) {
+      auto samples = Drive("probes", strategy, seconds, schedule);
+      if (samples.empty()) return out;
+      // Bytes up over the last 5 s of the slow phase (or its second half, if shorter), from the
+      // relay's count at the requests nearest the window's ends.
+      const double from = std::max(warm + p / 2, up_at - 5000);
+      auto bytes_at = [&](double t) {
+        uint64_t b = samples.front().up_bytes;
+        for (const auto& x : samples) {
+          if (x.t_ms > t) break;
+          b = x.up_bytes;
+        }
+        return b;
+      };
+      const double window_s = (up_at - from) / 1e3;
+      const double bytes = static_cast<double>(bytes_at(up_at) - bytes_at(from));
+      int slow_sent = 0, slow_requests = 0, degraded = 0;
+      for (const auto& x : samples) {
+        if (x.t_ms >= from && x.t_ms < up_at) {
+          ++slow_requests;
+          slow_sent += !x.local;
+          degraded += x.degraded;
+        }
+      }
+      size_t first = 0;
+      while (first < samples.size() && samples[first].t_ms < up_at) ++first;
+      double ms = NAN;
+      for (size_t i = first; i + 2 < samples.size(); ++i) {
+        if (!samples[i].local && !samples[i + 1].local && !samples[i + 2].local) {
+          ms = samples[i].t_ms - up_at;
+          break;
+        }
+      }
+      const double link_bytes = f_.low_mbit * 1e6 / 8 * window_s;
+      std::printf(
+          "[probes] %-15s slow link: %.0f KB up in %.1f s (%.0f%% of the link), %d of %d "
+          "requests sent, %d degraded; back to sending %.0f ms after the step up\n",
+          strategy, bytes / 1e3, window_s, 100 * bytes / link_bytes, slow_sent, slow_requests,
+          degraded, ms);
+      figures[strategy] = {bytes, ms};
+      out[strategy] = {{"slow_up_bytes", bytes},           {"slow_window_s", window_s},
+                       {"link_share", bytes / link_bytes}, {"slow_sent", slow_sent},
+                       {"slow_requests", slow_requests},   {"ms_to_sent_after_step_up", ms}};
+    }
+    const double byte_ratio = figures["adaptive"].first / figures["adaptive-copies"].first;
+    const double ms_ratio = figures["adaptive"].second / figures["adaptive-copies"].second;
+    std::printf(
+        "[probes] light / copies: bytes on the slow uplink %.3f, time back to sending after the "
+        "step up %.2f\n",
+        byte_ratio, ms_ratio);
+    out["bytes_light_over_copies"] = byte_ratio;
+    out["ms_back_light_over_copies"] = ms_ratio;
+    return out;
+  }
+
   Result<json> Trace() {
     lab::LinkTrace trace;
     std::string source = f_.trace;
@@ -379,10 +456,15 @@ class Bench {
     }
     std::printf(
         "[adapt] device %gx slower than this machine (emulated: device_slowdown), link "
-        "device->edge %g <-> %g Mbit/s, round trip %g ms; model Gemm MLP %dx%d\n",
-        f_.slowdown, f_.high_mbit, f_.low_mbit, f_.rtt_ms, f_.layers, f_.width);
+        "device->edge %g <-> %g Mbit/s, round trip %g ms; model Gemm MLP %dx%d%s\n",
+        f_.slowdown, f_.high_mbit, f_.low_mbit, f_.rtt_ms, f_.layers, f_.width,
+        f_.scenario == "probes" ? (" after a " + std::to_string(f_.frame_side) + "x" +
+                                   std::to_string(f_.frame_side) + " frame pooled 16x16")
+                                      .c_str()
+                                : "");
     json out = {{"device_emulation", "device_slowdown " + std::to_string(f_.slowdown)}};
     auto wanted = [&](const char* s) { return f_.scenario == "all" || f_.scenario == s; };
+    if (f_.scenario == "probes") out["probes"] = Probes();
     if (wanted("step")) out["step"] = Step();
     if (wanted("noise")) out["noise"] = Noise();
     if (wanted("trace")) {
@@ -438,8 +520,15 @@ int main(int argc, char** argv) {
   app.add_option("--window-ms", f.window_ms, "trace: window")->check(CLI::Range(50.0, 60000.0));
   app.add_option("--trace", f.trace, "a Mahimahi link trace (default: a synthetic LTE-like one)");
   app.add_option("--seed", f.seed, "seed of the synthetic trace and the noise");
-  app.add_option("--scenario", f.scenario, "step, noise, trace or all")
-      ->check(CLI::IsMember({"step", "noise", "trace", "all"}));
+  app.add_option("--scenario", f.scenario, "step, noise, trace, all, or probes (alone)")
+      ->check(CLI::IsMember({"step", "noise", "trace", "all", "probes"}));
+  app.add_option("--frame-side", f.frame_side, "probes: the frame's side (pixels, float)")
+      ->check(CLI::Range(64, 2048));
   CLI11_PARSE(app, argc, argv);
+  if (f.scenario == "probes") {
+    // Sending the frame must win on the fast link and lose on the slow one.
+    if (app.count("--slowdown") == 0) f.slowdown = 40;
+    if (app.count("--high-mbit") == 0) f.high_mbit = 200;
+  }
   return seam::bench::Bench(f).Run();
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "adapt/probe_pacing.h"
+
 namespace seam::adapt {
 
 uint64_t LightProbeBytes(double mbps, uint64_t copy_bytes) {
@@ -11,6 +13,10 @@ uint64_t LightProbeBytes(double mbps, uint64_t copy_bytes) {
   double bytes = static_cast<double>(kLightProbeMinBytes);
   if (mbps > 0) bytes = std::max(bytes, mbps * 1e3 * kLightProbeTargetMs / 8);  // NaN: the floor
   return bytes >= static_cast<double>(most) ? most : static_cast<uint64_t>(bytes);
+}
+
+double ForcedCopyPauseMs(double copy_link_ms) {
+  return ProbePauseMs(kForcedCopyEveryMs, copy_link_ms, kForcedCopyShare);
 }
 
 double LinkMsFromProbe(double tiny_ms, uint64_t bytes, double sized_ms, uint64_t copy_bytes) {

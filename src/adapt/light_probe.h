@@ -13,14 +13,24 @@
 
 namespace seam::adapt {
 
-// Well beyond a link shaper's burst of a few packets (the lab's relay: 3000 B), so that the
-// probe measures the rate, not the bucket.
-inline constexpr uint64_t kLightProbeMinBytes = 16 << 10;
+// Beyond a link shaper's burst of a few packets (the lab's relay: 3000 B), so that the probe
+// measures the rate more than the bucket (an optimistic reading costs a copy, no more), and small
+// enough that at 2 Mbit/s a probe every 0.3 s takes a tenth of the link.
+inline constexpr uint64_t kLightProbeMinBytes = 8 << 10;
 // The payload crosses the link in about this long at its estimated rate.
 inline constexpr double kLightProbeTargetMs = 20;
 // Light probes take at most this share of the link's time (copies: kProbeShare). They only need
-// to notice a change, and at 2 Mbit/s a 16 KB probe every 0.65 s does.
+// to notice a change.
 inline constexpr double kLightProbeShare = 0.1;
+// While light probes do not ask for a copy, one is still sent now and then: the tiers above may
+// have sped up, which only a copy shows. At least kForcedCopyEveryMs apart, and never so often
+// that such copies take more than kForcedCopyShare of the link's time, counted as the copy's
+// whole time on the link (`copy_link_ms`): a copy cut early still drains what it wrote from the
+// socket buffers (on a 2 Mbit/s uplink a 576 KB copy every 10 s kept it a quarter busy).
+inline constexpr double kForcedCopyEveryMs = 10000;
+inline constexpr double kForcedCopyShare = 0.05;
+double ForcedCopyPauseMs(double copy_link_ms);
+
 // The tiny call's payload: all round trip (adapt::LinkEstimator's small messages).
 inline constexpr uint64_t kLightProbeTinyBytes = 64;
 

@@ -17,8 +17,9 @@ TEST(LightProbeTest, SizedToTheLinkAndNeverBelowTheMinimum) {
 }
 
 TEST(LightProbeTest, NeverMoreThanAQuarterOfTheCopy) {
-  EXPECT_EQ(LightProbeBytes(1, 65535), 0u);  // a quarter is under the floor: the copy probes
-  EXPECT_EQ(LightProbeBytes(1, 65536), kLightProbeMinBytes);
+  // A quarter is under the floor: the copy probes.
+  EXPECT_EQ(LightProbeBytes(1, 4 * kLightProbeMinBytes - 1), 0u);
+  EXPECT_EQ(LightProbeBytes(1, 4 * kLightProbeMinBytes), kLightProbeMinBytes);
   // An estimate from before the link slowed (1 Gbit/s: 2.5 MB in 20 ms): a quarter of the copy.
   EXPECT_EQ(LightProbeBytes(1000, 786432), 196608u);
   EXPECT_EQ(LightProbeBytes(std::numeric_limits<double>::infinity(), 786432), 196608u);
@@ -29,6 +30,12 @@ TEST(LightProbeTest, RepredictsTheRemotePartFromTheLink) {
   // 786 KB took 6.3 s at 1 Mbit/s, of which 6.29 s on the link: 10 ms beyond it.
   EXPECT_DOUBLE_EQ(RepredictRemoteMs(10, 126), 136);  // the same bytes at 50 Mbit/s
   EXPECT_DOUBLE_EQ(RepredictRemoteMs(-3, 5), 5);      // noise never makes it negative
+}
+
+TEST(LightProbeTest, ForcedCopiesTakeATwentiethOfTheLinkAtMost) {
+  EXPECT_DOUBLE_EQ(ForcedCopyPauseMs(70), kForcedCopyEveryMs);  // a cheap copy: every 10 s
+  // 576 KB at 2 Mbit/s: 2.3 s on the link, then 19 times that idle of copies.
+  EXPECT_DOUBLE_EQ(ForcedCopyPauseMs(2300), 2300 * 19);
 }
 
 TEST(LightProbeTest, ScalesWhatTheProbeTookToTheRequestsBytes) {

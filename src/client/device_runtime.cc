@@ -17,10 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// With light probes, a copy of a request still goes up at least this often (the tiers above may
-// have sped up, which only a copy measures).
-constexpr double kCopyEveryMs = 10000;
-
 double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -225,7 +221,6 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
     // route; an estimate with no sample for several intervals is replaced outright too.
     const double waited = MsSince(start);
     last_probe_ms_ = waited;
-    last_copy_ms_ = waited;
     probe_share_ = adapt::kProbeShare;
     probing_ = false;
     if (result.status().code() == StatusCode::kDeadlineExceeded) {
@@ -279,12 +274,7 @@ bool DeviceRuntime::LightProbeWantsCopy() const {
     const double link_ms =
         link_.rtt_ms() + (mbps > 0 ? static_cast<double>(copy_bytes_) * 8 / (mbps * 1e3) : 0);
     if (link_ms < beyond_ms_.value()) return true;
-    // The tiers above may have sped up too, which only a copy shows: one at least every
-    // kCopyEveryMs (paced like every probe).
-    if (MsSince(last_remote_sample_) >=
-        std::max(kCopyEveryMs, adapt::ProbePauseMs(probe_interval_.count() / 1e3, last_copy_ms_))) {
-      return true;
-    }
+    if (MsSince(last_remote_sample_) >= adapt::ForcedCopyPauseMs(link_ms)) return true;
     const double device_ms = device_ms_.value();
     const double local_ms = device_ms + fallback_ms_.value();
     const double switch_remote_ms = local_ms / (1 + adapt::RouteConfig{}.hysteresis) - device_ms;

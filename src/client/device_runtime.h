@@ -120,13 +120,12 @@ class DeviceRuntime {
   mutable double last_probe_ms_ = 0;  // how long the last background probe took (pacing)
   // Light probes: the first link as requests, copies and light probes measured it; what the
   // tiers above added beyond it; the bytes a request sends over it (both ways); when the last
-  // light probe ended; how long the last copy took.
+  // light probe ended.
   bool light_probes_ = true;
   mutable adapt::LinkEstimator link_;
   mutable adapt::TrackedValue beyond_ms_;
   mutable uint64_t copy_bytes_ = 0;
   mutable std::chrono::steady_clock::time_point light_probe_at_{};
-  mutable double last_copy_ms_ = 0;
   mutable std::string light_note_;     // what the last light probe found, for the route's reason
   mutable double light_mbps_ = 0;      // the link's rate as the last light probe saw it (0: none)
   mutable double probe_share_ = 0.25;  // of the link's time, for the last probe's kind (pacing)

@@ -26,9 +26,7 @@ constexpr double kMinProbeCapMs = 250;
 constexpr double kMinPredictedMs = 0.05;
 // How often the device may re-plan while it measures conditions beyond its set's range.
 constexpr auto kReplanEvery = std::chrono::seconds(5);
-// With light probes, a copy still crosses a link at least this often (the tiers above may have
-// sped up, which only a copy measures).
-constexpr auto kCopyEvery = std::chrono::seconds(10);
+
 // A re-planned placement is proposed when predicted this much faster than the set's best.
 constexpr double kReplanGain = 0.05;
 // A server's queueing delay worth naming in a choice's reason.
@@ -160,7 +158,7 @@ void PlanSetRuntime::Observe(size_t m, const pipeline::RequestTrace& t) const {
     // A retried call's time spans a broken stream and a reconnection: not the link's.
     if (k < 0 || k >= static_cast<int>(links_.size()) || link.retries > 0) continue;
     links_[k].Observe(link.up_bytes + link.down_bytes, link.ms);
-    link_sampled_[k] = Clock::now();
+    link_sampled_[k] = link_copied_[k] = Clock::now();
   }
 }
 
@@ -216,8 +214,6 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
 uint64_t PlanSetRuntime::LightProbeBytes(size_t pick, size_t k) const {
   // Only the device's own link can be measured from here; a copy measures the links beyond.
   if (!light_probes_ || k != 0) return 0;
-  // The tiers above may have sped up, which only a copy shows: one at least every kCopyEvery.
-  if (Clock::now() - link_copied_[k] >= kCopyEvery) return 0;
   const double estimate = links_[k].mbps(), light = link_light_mbps_[k];
   const double mbps =
       estimate > 0 && light > 0 ? std::min(estimate, light) : std::max(estimate, light);
@@ -226,6 +222,10 @@ uint64_t PlanSetRuntime::LightProbeBytes(size_t pick, size_t k) const {
   // time, what keeps it unchosen is the tiers, and only a copy measures them.
   const double link_ms = links_[k].rtt_ms() + (mbps > 0 ? wire * 8 / (mbps * 1e3) : 0);
   if (link_ms < PredictMs(pick, Conditions(), false) - link_ms) return 0;
+  if (std::chrono::duration<double, std::milli>(Clock::now() - link_copied_[k]).count() >=
+      adapt::ForcedCopyPauseMs(link_ms)) {
+    return 0;
+  }
   return adapt::LightProbeBytes(mbps, static_cast<uint64_t>(wire));
 }
 
