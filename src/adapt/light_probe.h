@@ -3,7 +3,8 @@
 // large and the link slow (BlazeFace's 786 KB takes 6 s at 1 Mbit/s; paced to a quarter of the
 // link's time, a recovery went unnoticed for 10-20 s). A light probe measures the link alone,
 // as `seam probe` does: a tiny payload and one sized to the link, each sent to a model no server
-// has (the tier reads the whole message and answers NOT_FOUND; nothing runs). The link's
+// has (the tier reads the whole message and answers NOT_FOUND; nothing runs), the sized one first
+// so that traffic already on the link slows it rather than the round trip. The link's
 // estimate then re-predicts the remote part for the bytes a real request sends, and a copy of a
 // request is sent only when that prediction says sending could win the route -- the copy still
 // decides, as it measures the tiers too.
@@ -40,6 +41,12 @@ inline constexpr uint64_t kLightProbeTinyBytes = 64;
 // then takes a quarter of a copy's time once, and sizes the next from what it measured). 0 when a
 // quarter of the copy is under kLightProbeMinBytes: then the copy is the probe.
 uint64_t LightProbeBytes(double mbps, uint64_t copy_bytes);
+
+// The link time a light probe took, which paces the next one (kLightProbeShare): the sized call's
+// transfer beyond the tiny call's round trip when both answered; `cap_ms` when the sized call was
+// cut (its bytes had not crossed by then); nothing when the probe failed otherwise (an
+// unreachable tier, a tiny call that did not answer: no link time worth pacing).
+double LightProbeLinkMs(bool answered, bool cut, double tiny_ms, double sized_ms, double cap_ms);
 
 // The request's time on the link as one light probe saw it: the tiny call's time (the round
 // trip) plus the sized call's extra time scaled to the request's bytes. Optimistic on purpose (a

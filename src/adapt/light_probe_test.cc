@@ -38,6 +38,13 @@ TEST(LightProbeTest, ForcedCopiesTakeATwentiethOfTheLinkAtMost) {
   EXPECT_DOUBLE_EQ(ForcedCopyPauseMs(2300), 2300 * 19);
 }
 
+TEST(LightProbeTest, PacedByTheLinkTimeItsBytesTook) {
+  EXPECT_DOUBLE_EQ(LightProbeLinkMs(true, false, 5, 70, 500), 65);
+  EXPECT_DOUBLE_EQ(LightProbeLinkMs(false, true, 5, 0, 500), 500);  // cut: had not crossed
+  // The tiny call waited behind a cancelled request's bytes: no pause for that.
+  EXPECT_DOUBLE_EQ(LightProbeLinkMs(false, false, 0, 0, 500), 0);
+}
+
 TEST(LightProbeTest, ScalesWhatTheProbeTookToTheRequestsBytes) {
   // 1 Mbit/s, 5 ms RTT: 16 KB took 5 + 131 ms; the 786 KB request would take 5 + 6291 ms.
   EXPECT_NEAR(LinkMsFromProbe(5, 16384, 136.072, 786432), 5 + 6291.456, 1e-6);

@@ -249,10 +249,12 @@ Status DeviceRuntime::MeasureLink(uint64_t bytes, double cap_ms, double* tiny_ms
   oip::HopClient* hop = runner_->hop();
   const oip::Deadline deadline =
       Clock::now() + std::chrono::microseconds(static_cast<int64_t>(cap_ms * 1e3));
-  SEAM_ASSIGN_OR_RETURN(*tiny_ms, hop->MeasureLink(adapt::kLightProbeTinyBytes, deadline));
-  const oip::Deadline sized_deadline =
+  // The sized call first: anything queued on the link before the probe delays it, not the round
+  // trip measured after it, so that traffic makes the link look slower, never faster.
+  SEAM_ASSIGN_OR_RETURN(*sized_ms, hop->MeasureLink(bytes, deadline));
+  const oip::Deadline tiny_deadline =
       Clock::now() + std::chrono::microseconds(static_cast<int64_t>(cap_ms * 1e3));
-  SEAM_ASSIGN_OR_RETURN(*sized_ms, hop->MeasureLink(bytes, sized_deadline));
+  SEAM_ASSIGN_OR_RETURN(*tiny_ms, hop->MeasureLink(adapt::kLightProbeTinyBytes, tiny_deadline));
   return Status::Ok();
 }
 
@@ -284,11 +286,11 @@ bool DeviceRuntime::LightProbeWantsCopy() const {
     cap_ms = std::min(deadline_ms_,
                       adapt::ProbeCapMs(device_ms, local_ms, adapt::RouteConfig{}.hysteresis));
   }
-  const auto start = Clock::now();
   double tiny_ms = 0, sized_ms = 0;
   const Status measured = MeasureLink(bytes, cap_ms, &tiny_ms, &sized_ms);
   std::lock_guard lock(mu_);
-  last_probe_ms_ = MsSince(start);
+  const bool cut = measured.code() == StatusCode::kDeadlineExceeded && sized_ms == 0;
+  last_probe_ms_ = adapt::LightProbeLinkMs(measured.ok(), cut, tiny_ms, sized_ms, cap_ms);
   probe_share_ = adapt::kLightProbeShare;
   light_probe_at_ = Clock::now();
   bool copy = false;
@@ -308,10 +310,9 @@ bool DeviceRuntime::LightProbeWantsCopy() const {
                   "would spend %.0f ms on it",
                   light_mbps_, tiny_ms, link_ms);
     light_note_ = note;
-  } else if (measured.code() == StatusCode::kDeadlineExceeded && tiny_ms > 0) {
+  } else if (cut) {
     // Cut at a copy's cap: the link is slower than sending could use. A lower bound on its time,
     // which brings the next probe's size down.
-    link_.Observe(adapt::kLightProbeTinyBytes, tiny_ms);
     link_.Observe(bytes, cap_ms);
     light_mbps_ = static_cast<double>(bytes) * 8 / (cap_ms * 1e3);
     std::snprintf(note, sizeof(note),

@@ -62,9 +62,9 @@ class DeviceRuntime {
   // most `cap_ms`; its answer feeds this runtime's estimates like a request's and `trace` says
   // what each tier and link took. For a plan set's background measurements (plan_set_runtime.h).
   Status Probe(const TensorMap& inputs, pipeline::RequestTrace& trace, double cap_ms) const;
-  // A light probe of the link to the next tier (adapt/light_probe.h): a tiny payload, then
-  // `bytes`, each to a model no server has and cut at `cap_ms`; their times go to `tiny_ms` and
-  // `sized_ms` (DEADLINE_EXCEEDED with only `tiny_ms` set: the sized call was cut).
+  // A light probe of the link to the next tier (adapt/light_probe.h): `bytes`, then a tiny
+  // payload, each to a model no server has and cut at `cap_ms`; their times go to `sized_ms` and
+  // `tiny_ms` (DEADLINE_EXCEEDED with `sized_ms` 0: the sized call was cut).
   Status MeasureLink(uint64_t bytes, double cap_ms, double* tiny_ms, double* sized_ms) const;
 
  private:

@@ -231,11 +231,11 @@ uint64_t PlanSetRuntime::LightProbeBytes(size_t pick, size_t k) const {
 
 bool PlanSetRuntime::LightProbeWantsCopy(size_t pick, size_t k, uint64_t bytes,
                                          double cap_ms) const {
-  const auto start = Clock::now();
   double tiny_ms = 0, sized_ms = 0;
   const Status measured = members_[pick].runtime->MeasureLink(bytes, cap_ms, &tiny_ms, &sized_ms);
   std::lock_guard lock(mu_);
-  link_probe_ms_[k] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  const bool cut = measured.code() == StatusCode::kDeadlineExceeded && sized_ms == 0;
+  link_probe_ms_[k] = adapt::LightProbeLinkMs(measured.ok(), cut, tiny_ms, sized_ms, cap_ms);
   link_probe_share_[k] = adapt::kLightProbeShare;
   link_sampled_[k] = Clock::now();
   bool copy = false;
@@ -250,7 +250,7 @@ bool PlanSetRuntime::LightProbeWantsCopy(size_t pick, size_t k, uint64_t bytes,
     seen.rtt_ms[k] = tiny_ms;
     const double current = current_ >= 0 ? PredictMs(current_, now, true) : 1e300;
     copy = PredictMs(pick, seen, false) * (1 + adapt::kPlanHysteresis) < current;
-  } else if (measured.code() == StatusCode::kDeadlineExceeded && tiny_ms > 0) {
+  } else if (cut) {
     link_light_mbps_[k] = static_cast<double>(bytes) * 8 / (cap_ms * 1e3);  // at most that fast
   }
   if (!copy) probing_ = false;
