@@ -2,8 +2,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <span>
+#include <thread>
 
+#include "oip/idempotency.h"
 #include "oip/infer_codec.h"
 
 namespace seam::cascade {
@@ -53,6 +56,12 @@ Result<std::unique_ptr<CascadeRunner>> CascadeRunner::Open(const CascadeFile& ca
   r->cascade_ = cascade;
   SEAM_ASSIGN_OR_RETURN(r->small_, runtime::Session::Open(cascade.small_model, {}));
   r->hop_ = std::make_unique<oip::HopClient>("big model's server", cascade.big_address);
+  // Made-up idempotency keys: unique to this process (a restart must not reuse them).
+  char id[32];
+  std::snprintf(id, sizeof(id), "%016llx",
+                static_cast<unsigned long long>(std::random_device{}()) << 32 ^
+                    static_cast<unsigned long long>(std::random_device{}()));
+  r->key_prefix_ = cascade.name + ":" + id + ":";
   SEAM_ASSIGN_OR_RETURN(
       r->big_, r->hop_->Metadata(cascade.big_model, cascade.big_version, connect_timeout_ms));
   if (Status s = r->CheckModels(); !s.ok()) return s.WithContext(cascade.path);
@@ -141,8 +150,9 @@ Result<Decision> CascadeRunner::Judge(const TensorMap& small_outputs) const {
                 std::span<const float>(t.data_as<float>(), t.data.size() / sizeof(float)));
 }
 
-Result<TensorMap> CascadeRunner::HandOff(const TensorMap& inputs, const TensorMap& small_outputs,
-                                         uint64_t* bytes_up) const {
+Result<inference::ModelInferRequest> CascadeRunner::HandOffRequest(const TensorMap& inputs,
+                                                                   const TensorMap& small_outputs,
+                                                                   uint64_t* bytes_up) const {
   inference::ModelInferRequest request;
   request.set_model_name(cascade_.big_model);
   if (cascade_.big_version > 0) request.set_model_version(std::to_string(cascade_.big_version));
@@ -159,6 +169,10 @@ Result<TensorMap> CascadeRunner::HandOff(const TensorMap& inputs, const TensorMa
     SEAM_ASSIGN_OR_RETURN(uint64_t bytes, oip::AddInput(name, it->second, "", &request));
     *bytes_up += bytes;
   }
+  return request;
+}
+
+Result<TensorMap> CascadeRunner::Send(inference::ModelInferRequest request) const {
   const oip::Deadline deadline =
       Clock::now() + std::chrono::microseconds(static_cast<int64_t>(cascade_.deadline_ms * 1e3));
   SEAM_ASSIGN_OR_RETURN(auto response, hop_->Infer(std::move(request), deadline));
@@ -166,12 +180,47 @@ Result<TensorMap> CascadeRunner::HandOff(const TensorMap& inputs, const TensorMa
   return std::move(decoded.outputs);
 }
 
+std::string CascadeRunner::Queue(const inference::ModelInferRequest& request,
+                                 const std::string& key) const {
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto queued = outbox_->Enqueue(key, kInferKind, request.SerializeAsString(), now_ms);
+  if (!queued.ok()) return "; not queued: " + queued.status().message();
+  forwarder_->Wake();
+  ++counters_.queued;
+  return "; queued for the big model (" + std::to_string(outbox_->size()) + " in " +
+         outbox_->path() + ")";
+}
+
+Status CascadeRunner::EnableStoreAndForward(const std::string& outbox_path, OutboxLimits limits,
+                                            ForwarderOptions options) {
+  if (outbox_) return FailedPrecondition("store-and-forward is already on");
+  SEAM_ASSIGN_OR_RETURN(outbox_, Outbox::Open(outbox_path, limits));
+  forwarder_ = std::make_unique<Forwarder>(*outbox_, *hop_, options);
+  forwarder_->Start();
+  return Status::Ok();
+}
+
+int64_t CascadeRunner::DrainOutbox(double timeout_ms) const {
+  if (!outbox_) return 0;
+  const auto until =
+      Clock::now() + std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1e3));
+  int64_t left = outbox_->size();
+  while (left > 0 && Clock::now() < until) {
+    forwarder_->Wake();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    left = outbox_->size();
+  }
+  return left;
+}
+
 int64_t CascadeRunner::BigClass(const TensorMap& big_outputs) const {
   auto it = big_outputs.find(big_class_output_);
   return it == big_outputs.end() ? -1 : TopClass(it->second);
 }
 
-Result<CascadeAnswer> CascadeRunner::Run(const TensorMap& inputs) const {
+Result<CascadeAnswer> CascadeRunner::Run(const TensorMap& inputs, std::string_view key) const {
   CascadeAnswer a;
   a.threshold = cascade_.rule.threshold;
   const auto start = Clock::now();
@@ -192,18 +241,40 @@ Result<CascadeAnswer> CascadeRunner::Run(const TensorMap& inputs) const {
   ++counters_.handoffs;
   const std::string why =
       kind + " " + Score(a.decision.score) + (higher ? " < " : " > ") + Score(a.threshold);
-  const auto sent = Clock::now();
-  auto big = HandOff(inputs, small_outputs, &a.bytes_up);
-  a.big_ms = MsSince(sent);
-  if (!big.ok()) {
+  SEAM_ASSIGN_OR_RETURN(inference::ModelInferRequest request,
+                        HandOffRequest(inputs, small_outputs, &a.bytes_up));
+  std::string item = std::string(key);
+  if (item.empty()) item = key_prefix_ + std::to_string(next_key_.fetch_add(1));
+  oip::SetIdempotencyKey(item, &request);
+  auto degrade = [&](const std::string& what) {
     ++counters_.degraded;
     a.tier = "small";
     a.degraded = true;
-    a.reason = "small (degraded): " + why +
-               ", but the big model did not answer: " + big.status().message();
+    a.reason = "small (degraded): " + why + ", but " + what;
     a.top_class = a.decision.top_class;
     a.outputs = std::move(small_outputs);
     return a;
+  };
+  // Older hard examples wait in the outbox: this one queues behind them, so that the big model
+  // sees them in order.
+  if (outbox_ && outbox_->size() > 0) {
+    a.queued = true;
+    return degrade("older hard examples wait for the big model" + Queue(request, item));
+  }
+  const auto sent = Clock::now();
+  std::string copy;  // kept to queue it if the big model does not answer
+  if (outbox_) copy = request.SerializeAsString();
+  auto big = Send(std::move(request));
+  a.big_ms = MsSince(sent);
+  if (!big.ok()) {
+    std::string tail;
+    if (outbox_) {
+      inference::ModelInferRequest again;
+      again.ParseFromString(copy);
+      tail = Queue(again, item);
+      a.queued = tail.starts_with("; queued");
+    }
+    return degrade("the big model did not answer: " + big.status().message() + tail);
   }
   a.tier = "big";
   a.reason = "big: " + why;
@@ -218,8 +289,10 @@ Result<BothAnswers> CascadeRunner::RunBoth(const TensorMap& inputs) const {
   SEAM_ASSIGN_OR_RETURN(TensorMap small_outputs, small_->Run(inputs));
   b.small_ms = MsSince(start);
   SEAM_ASSIGN_OR_RETURN(b.decision, Judge(small_outputs));
+  SEAM_ASSIGN_OR_RETURN(inference::ModelInferRequest request,
+                        HandOffRequest(inputs, small_outputs, &b.bytes_up));
   const auto sent = Clock::now();
-  SEAM_ASSIGN_OR_RETURN(TensorMap big, HandOff(inputs, small_outputs, &b.bytes_up));
+  SEAM_ASSIGN_OR_RETURN(TensorMap big, Send(std::move(request)));
   b.big_ms = MsSince(sent);
   b.big_class = BigClass(big);
   return b;

@@ -15,6 +15,8 @@
 #include <string>
 
 #include "cascade/cascade_file.h"
+#include "cascade/forwarder.h"
+#include "cascade/outbox.h"
 #include "common/status.h"
 #include "common/tensor.h"
 #include "oip/hop_client.h"
@@ -30,6 +32,7 @@ struct CascadeAnswer {
   double threshold = 0;
   std::string reason;      // one line: the score against the threshold, or what failed
   bool degraded = false;   // a hard example the big model did not answer
+  bool queued = false;     // ...which waits in the outbox for the big model (store-and-forward)
   int64_t top_class = -1;  // classifiers: the answering model's class
   double small_ms = 0;     // the small model
   double big_ms = 0;       // the hand-off, from sending to the answer (0: none)
@@ -45,7 +48,7 @@ struct BothAnswers {
 };
 
 struct CascadeCounters {
-  std::atomic<int64_t> inferences{0}, handoffs{0}, degraded{0};
+  std::atomic<int64_t> inferences{0}, handoffs{0}, degraded{0}, queued{0};
 };
 
 class CascadeRunner {
@@ -56,7 +59,21 @@ class CascadeRunner {
   static Result<std::unique_ptr<CascadeRunner>> Open(const CascadeFile& cascade,
                                                      double connect_timeout_ms = 5000);
 
-  Result<CascadeAnswer> Run(const TensorMap& inputs) const;
+  // `key` names the example (e.g. "fashion:test:123"): sent with a hand-off as its idempotency
+  // key (oip/idempotency.h) and used for it in the outbox; "" makes one up.
+  Result<CascadeAnswer> Run(const TensorMap& inputs, std::string_view key = {}) const;
+
+  // Store-and-forward (docs/cascade.md): from now on a hard example the big model does not
+  // answer -- and every hard example while older ones wait -- is queued in the outbox at
+  // `outbox_path` (kept on disk, cascade/outbox.h) and its small answer returned, flagged
+  // degraded and queued; a Forwarder delivers the queue to the big model's server in order when
+  // it answers again. Errors name the outbox file.
+  Status EnableStoreAndForward(const std::string& outbox_path, OutboxLimits limits = {},
+                               ForwarderOptions options = {});
+  // Waits up to `timeout_ms` for the outbox to empty; returns how many items are left.
+  int64_t DrainOutbox(double timeout_ms) const;
+  Outbox* outbox() const { return outbox_.get(); }
+  const Forwarder* forwarder() const { return forwarder_.get(); }
   Result<BothAnswers> RunBoth(const TensorMap& inputs) const;
 
   const CascadeFile& cascade() const { return cascade_; }
@@ -69,9 +86,14 @@ class CascadeRunner {
   Status CheckModels();
   // The rule's decision from the small model's outputs.
   Result<Decision> Judge(const TensorMap& small_outputs) const;
-  // Sends what the cascade sends up; returns the big model's outputs.
-  Result<TensorMap> HandOff(const TensorMap& inputs, const TensorMap& small_outputs,
-                            uint64_t* bytes_up) const;
+  // The request for the big model with what the cascade sends up.
+  Result<inference::ModelInferRequest> HandOffRequest(const TensorMap& inputs,
+                                                      const TensorMap& small_outputs,
+                                                      uint64_t* bytes_up) const;
+  // Sends it; returns the big model's outputs.
+  Result<TensorMap> Send(inference::ModelInferRequest request) const;
+  // Queues it in the outbox under `key`: the reason's tail ("queued for the big model: ...").
+  std::string Queue(const inference::ModelInferRequest& request, const std::string& key) const;
   int64_t BigClass(const TensorMap& big_outputs) const;
 
   CascadeFile cascade_;
@@ -80,6 +102,11 @@ class CascadeRunner {
   oip::ModelMetadata big_;
   std::string big_class_output_;  // the big model's output its class is read from
   mutable CascadeCounters counters_;
+  std::string key_prefix_;  // made-up keys: the cascade's name and this run's random id
+  mutable std::atomic<uint64_t> next_key_{1};
+  // Store-and-forward; the forwarder is stopped before the hop and the outbox go.
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<Forwarder> forwarder_;
 };
 
 // Argmax over a float tensor's elements (-1 for an empty or non-float tensor).

@@ -24,7 +24,8 @@ Result<std::string> ImageInputName(const CascadeRunner& runner, const LabelledIm
 }
 
 Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImages& set,
-                                FieldPolicy* policy, const std::function<int()>& local_minute) {
+                                FieldPolicy* policy, const std::function<int()>& local_minute,
+                                const std::string& key_prefix, size_t first_index) {
   SEAM_ASSIGN_OR_RETURN(std::string input, ImageInputName(runner, set));
   RunSummary s;
   std::vector<double> ms;
@@ -37,7 +38,12 @@ Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImage
       continue;
     }
     const auto start = std::chrono::steady_clock::now();
-    SEAM_ASSIGN_OR_RETURN(CascadeAnswer a, runner.Run(feed));
+    std::string key;
+    if (!key_prefix.empty()) {
+      key = key_prefix;
+      key += std::to_string(first_index + i);
+    }
+    SEAM_ASSIGN_OR_RETURN(CascadeAnswer a, runner.Run(feed, key));
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());
     ++s.examples;
@@ -45,6 +51,7 @@ Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImage
     s.small_answered += a.tier == "small" && !a.degraded;
     s.handed_off += !a.decision.confident;
     s.degraded += a.degraded;
+    s.queued += a.queued;
     bytes += static_cast<double>(a.bytes_up);
   }
   s.p50_ms = Percentile(ms, 0.5);

@@ -17,6 +17,7 @@ namespace seam::cascade {
 struct RunSummary {
   int64_t examples = 0, correct = 0;
   int64_t small_answered = 0, handed_off = 0, degraded = 0;
+  int64_t queued = 0;  // degraded answers whose example waits in the outbox for the big model
   double p50_ms = 0, p99_ms = 0, mean_ms = 0;
   double bytes_up_per_input = 0;
   FieldCounters field;  // what the field policy let through and skipped (all processed without)
@@ -30,9 +31,13 @@ struct RunSummary {
 // Every example through the cascade, as it answers in service; with a `policy`, the set is a
 // stream of frames in order and only those the policy admits are run (`local_minute` gives the
 // site's local time of day for each frame). Accuracy and latency are over the frames run.
+// Example i's key (its idempotency key in a hand-off and the outbox) is `key_prefix` followed by
+// `first_index + i`: the same example keeps its key across runs, so a re-run after a crash does
+// not deliver it twice; "" makes keys up.
 Result<RunSummary> RunOnDataset(const CascadeRunner& runner, const LabelledImages& set,
                                 FieldPolicy* policy = nullptr,
-                                const std::function<int()>& local_minute = {});
+                                const std::function<int()>& local_minute = {},
+                                const std::string& key_prefix = {}, size_t first_index = 0);
 
 // Both models on every example, for calibration.
 Result<std::vector<ExampleRecord>> RecordBoth(const CascadeRunner& runner,

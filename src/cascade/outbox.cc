@@ -2,42 +2,14 @@
 
 #include <sqlite3.h>
 
+#include "sqlite/statement.h"
+
 namespace seam::cascade {
 namespace {
 
 constexpr char kSchema[] = "seam.outbox/v1";
 
-// A prepared statement, finalised on scope exit.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool ok() const { return rc_ == SQLITE_OK; }
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  Stmt& Bind(int i, std::string_view text) {
-    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& BindBlob(int i, std::string_view bytes) {
-    sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  int Step() { return sqlite3_step(stmt_); }  // SQLITE_ROW, SQLITE_DONE or an error
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string Text(int col) const {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_ = SQLITE_ERROR;
-};
+using Stmt = sqlite::Statement;
 
 }  // namespace
 
@@ -101,7 +73,7 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& path, OutboxLimi
   {
     Stmt tables(box->db_,
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT IN "
-                "('items', 'counters', 'meta', 'sqlite_sequence')");
+                "('items', 'counters', 'meta', 'rejected', 'sqlite_sequence')");
     if (!tables.ok() || tables.Step() != SQLITE_ROW) return box->Error("reading the schema");
     if (tables.Int(0) > 0) {
       return DataLoss(path + ": not a seam outbox (it holds other tables); it is left as it is");
@@ -115,9 +87,12 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& path, OutboxLimi
           " key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, payload BLOB NOT NULL,"
           " enqueued_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);"
           "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+          "CREATE TABLE IF NOT EXISTS rejected(seq INTEGER PRIMARY KEY, key TEXT NOT NULL,"
+          " kind TEXT NOT NULL, payload BLOB NOT NULL, reason TEXT NOT NULL);"
           "INSERT OR IGNORE INTO meta VALUES ('schema', 'seam.outbox/v1');"
           "INSERT OR IGNORE INTO counters VALUES ('enqueued', 0), ('delivered', 0), ('dropped', 0),"
-          " ('refused', 0), ('duplicate_keys', 0), ('queued_items', 0), ('queued_bytes', 0);"
+          " ('refused', 0), ('duplicate_keys', 0), ('queued_items', 0), ('queued_bytes', 0),"
+          " ('rejected', 0);"
           "COMMIT;",
           nullptr, nullptr, nullptr) != SQLITE_OK) {
     return box->Error("creating the outbox's tables");
@@ -227,25 +202,37 @@ Status Outbox::CountAttempt(int64_t seq) {
   return Status::Ok();
 }
 
-Status Outbox::Ack(int64_t seq) {
+Status Outbox::Ack(int64_t seq) { return Remove(seq, nullptr); }
+
+Status Outbox::Reject(int64_t seq, std::string_view reason) { return Remove(seq, &reason); }
+
+Status Outbox::Remove(int64_t seq, const std::string_view* rejected_because) {
   std::lock_guard lock(mu_);
   SEAM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  const char* what = rejected_because ? "rejecting an item" : "acknowledging an item";
   Stmt length(db_, "SELECT length(payload) FROM items WHERE seq = ?");
   const int rc = length.ok() ? length.Bind(1, seq).Step() : SQLITE_ERROR;
   if (rc != SQLITE_ROW) {
     // The error is read before the rollback, which would replace it.
     const Status error = rc == SQLITE_DONE
                              ? NotFound(path_ + ": item " + std::to_string(seq) + " is not queued")
-                             : Error("acknowledging an item");
+                             : Error(what);
     (void)Exec("ROLLBACK");
     return error;
   }
   const int64_t size = length.Int(0);
+  Status status = Status::Ok();
+  if (rejected_because) {  // kept aside, with the reason, for someone to look at
+    Stmt keep(db_,
+              "INSERT INTO rejected(seq, key, kind, payload, reason)"
+              " SELECT seq, key, kind, payload, ? FROM items WHERE seq = ?");
+    if (!keep.ok() || keep.Bind(1, *rejected_because).Bind(2, seq).Step() != SQLITE_DONE) {
+      status = Error(what);
+    }
+  }
   Stmt drop(db_, "DELETE FROM items WHERE seq = ?");
-  Status status = drop.ok() && drop.Bind(1, seq).Step() == SQLITE_DONE
-                      ? Status::Ok()
-                      : Error("acknowledging an item");
-  for (auto [name, by] : {std::pair{"delivered", int64_t{1}},
+  if (status.ok() && !(drop.ok() && drop.Bind(1, seq).Step() == SQLITE_DONE)) status = Error(what);
+  for (auto [name, by] : {std::pair{rejected_because ? "rejected" : "delivered", int64_t{1}},
                           {"queued_items", int64_t{-1}},
                           {"queued_bytes", -size}}) {
     if (status.ok()) status = Bump(name, by);
@@ -281,6 +268,7 @@ OutboxCounters Outbox::counters() {
     if (name == "dropped") c.dropped = v;
     if (name == "refused") c.refused = v;
     if (name == "duplicate_keys") c.duplicate_keys = v;
+    if (name == "rejected") c.rejected = v;
   }
   return c;
 }

@@ -47,7 +47,7 @@ struct OutboxItem {
 };
 
 struct OutboxCounters {
-  int64_t enqueued = 0, delivered = 0, dropped = 0, refused = 0, duplicate_keys = 0;
+  int64_t enqueued = 0, delivered = 0, dropped = 0, refused = 0, duplicate_keys = 0, rejected = 0;
 };
 
 class Outbox {
@@ -71,6 +71,10 @@ class Outbox {
   Status CountAttempt(int64_t seq);
   // Item `seq` was delivered: removed. NOT_FOUND when it is not queued.
   Status Ack(int64_t seq);
+  // Item `seq` can never be delivered (its receiver refuses it for good): moved out of the queue,
+  // so that what is behind it is not held up, into the file's `rejected` table with `reason`
+  // (kept for someone to look at), and counted. NOT_FOUND when it is not queued.
+  Status Reject(int64_t seq, std::string_view reason);
 
   int64_t size();
   int64_t bytes();
@@ -81,6 +85,8 @@ class Outbox {
   Outbox() = default;
   Status Exec(const char* sql);
   Status Commit();  // COMMIT, or roll back what a failed COMMIT left open
+  // Ack (null) or Reject (the reason) of item `seq`.
+  Status Remove(int64_t seq, const std::string_view* rejected_because);
   Status Bump(const char* counter, int64_t by);  // caller holds mu_, inside a transaction
   Status Error(const char* what) const;          // the connection's last error, named
 

@@ -70,6 +70,21 @@ TEST_F(OutboxTest, ItemsComeOutInOrderAndLeaveWhenAcknowledged) {
   EXPECT_FALSE(box->Enqueue("", "x", "y", 0).ok());
 }
 
+TEST_F(OutboxTest, ARejectedItemStepsAsideWithItsReason) {
+  auto box = OpenOk();
+  ASSERT_TRUE(box);
+  const auto a = box->Enqueue("a", "hard_example", "poison", 1);
+  ASSERT_TRUE(box->Enqueue("b", "hard_example", "fine", 2).ok());
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(box->Reject(*a, "INVALID_ARGUMENT: no such input").ok());
+  EXPECT_EQ((*box->Front())->key, "b");  // what was behind it is not held up
+  EXPECT_EQ(box->size(), 1);
+  EXPECT_EQ(box->bytes(), 4);
+  EXPECT_EQ(box->counters().rejected, 1);
+  EXPECT_EQ(box->counters().delivered, 0);
+  EXPECT_EQ(box->Reject(*a, "again").code(), StatusCode::kNotFound);
+}
+
 TEST_F(OutboxTest, WhatIsQueuedAndTheCountersSurviveAReopen) {
   {
     auto box = OpenOk();

@@ -108,6 +108,11 @@ struct RunOptions : CommonOptions {
   int every_n = 1;
   std::string windows, time_zone, local_time;
   double motion_threshold = 0;
+  // Store-and-forward (cascade/outbox.h, cascade/forwarder.h).
+  std::string outbox;
+  int64_t outbox_max_items = 100000;
+  std::string when_full = "refuse";
+  double drain_s = 10;
 };
 
 // The policy the flags ask for (none when they ask for nothing), and the clock it reads.
@@ -150,9 +155,39 @@ int RunCascade(const RunOptions& o) {
   auto set = Take(opened->set, o.range, "--range");
   if (!set.ok()) return ReportError(set.status());
   if (Status s = CheckLabels(*set, *opened->runner); !s.ok()) return ReportError(s);
-  auto summary = cascade::RunOnDataset(*opened->runner, *set,
-                                       policy->has_value() ? &**policy : nullptr, local_minute);
+  if (!o.outbox.empty()) {
+    cascade::OutboxLimits limits{.max_items = o.outbox_max_items};
+    limits.when_full = o.when_full == "drop-oldest" ? cascade::OutboxLimits::WhenFull::kDropOldest
+                                                    : cascade::OutboxLimits::WhenFull::kRefuseNew;
+    if (Status e = opened->runner->EnableStoreAndForward(o.outbox, limits); !e.ok()) {
+      return ReportError(e);
+    }
+  }
+  // Keys that name the example, stable across runs: a re-run after a crash delivers nothing twice.
+  const auto begin = ParseRange(o.range, "--range")->begin;
+  auto summary =
+      cascade::RunOnDataset(*opened->runner, *set, policy->has_value() ? &**policy : nullptr,
+                            local_minute, opened->file.name + ":" + o.split + ":", begin);
   if (!summary.ok()) return ReportError(summary.status());
+  int64_t pending = 0;
+  nlohmann::json outbox_json;
+  if (cascade::Outbox* box = opened->runner->outbox()) {
+    pending = opened->runner->DrainOutbox(o.drain_s * 1e3);
+    const auto& f = opened->runner->forwarder()->counters();
+    std::printf(
+        "outbox %s: %lld queued this run, %lld delivered (%lld of them answered before, a "
+        "repeat), %lld set aside as undeliverable, %lld still waiting%s%s\n",
+        box->path().c_str(), static_cast<long long>(opened->runner->counters().queued.load()),
+        static_cast<long long>(f.delivered.load()), static_cast<long long>(f.replayed.load()),
+        static_cast<long long>(f.rejected.load()), static_cast<long long>(pending),
+        pending > 0 ? " (delivered by the next run): " : "",
+        pending > 0 ? opened->runner->forwarder()->last_error().c_str() : "");
+    outbox_json = {{"path", box->path()},
+                   {"delivered", f.delivered.load()},
+                   {"replayed", f.replayed.load()},
+                   {"rejected", f.rejected.load()},
+                   {"pending", pending}};
+  }
   const auto& s = *summary;
   const auto n = static_cast<double>(std::max<int64_t>(1, s.examples));  // no NaN for 0 run
   std::printf("cascade %s: %lld examples (%s %s %s)\n", opened->file.name.c_str(),
@@ -169,9 +204,9 @@ int RunCascade(const RunOptions& o) {
   }
   std::printf("  answered by the small model   %lld (%s)\n",
               static_cast<long long>(s.small_answered), Pct(s.small_answered / n).c_str());
-  std::printf("  handed off to the big model   %lld (%s), %lld of them degraded\n",
+  std::printf("  handed off to the big model   %lld (%s), %lld of them degraded (%lld queued)\n",
               static_cast<long long>(s.handed_off), Pct(s.handed_off / n).c_str(),
-              static_cast<long long>(s.degraded));
+              static_cast<long long>(s.degraded), static_cast<long long>(s.queued));
   std::printf("  accuracy                      %s\n", Pct(s.accuracy()).c_str());
   std::printf("  latency                       p50 %.3f ms, p99 %.3f ms\n", s.p50_ms, s.p99_ms);
   std::printf("  bytes sent up per input       %.1f\n", s.bytes_up_per_input);
@@ -182,6 +217,9 @@ int RunCascade(const RunOptions& o) {
                         {"small_answered", s.small_answered},
                         {"handed_off", s.handed_off},
                         {"degraded", s.degraded},
+                        {"queued", s.queued},
+                        {"outbox_pending", pending},
+                        {"outbox", outbox_json},
                         {"cloud_fraction", s.cloud_fraction()},
                         {"p50_ms", s.p50_ms},
                         {"p99_ms", s.p99_ms},
@@ -382,6 +420,17 @@ void RegisterCascadeCommand(CLI::App& app, int& exit_code) {
   r->add_option("--motion-threshold", run->motion_threshold,
                 "field policy: skip frames whose mean difference from the last one run is below "
                 "this (0-1, pixels / 255; 0.02 ~ 5 grey levels)");
+  r->add_option("--outbox", run->outbox,
+                "store-and-forward: queue hard examples the big model cannot take now in this "
+                "file (SQLite) and deliver them in order when it answers again");
+  r->add_option("--outbox-max-items", run->outbox_max_items, "items the outbox holds at most")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  r->add_option("--outbox-when-full", run->when_full,
+                "refuse (keep what is queued, answer the new one unqueued) or drop-oldest")
+      ->check(CLI::IsMember({"refuse", "drop-oldest"}));
+  r->add_option("--drain-s", run->drain_s,
+                "at the end, wait up to this long for the outbox to be delivered")
+      ->check(kNonNegative);
   r->callback([run, &exit_code] { exit_code = RunCascade(*run); });
 
   auto cal = std::make_shared<CalibrateOptions>();

@@ -106,6 +106,13 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--auth-tokens", s.auth_tokens,
                   "file of bearer tokens, one per line ('#' comments): require "
                   "'authorization: Bearer <token>' (health probes stay open)");
+  cmd->add_option("--idempotency-db", s.idempotency_db,
+                  "SQLite file of the answers to requests with an idempotency key, so that a "
+                  "repeat is answered without running, also after a restart (default: in memory)");
+  cmd->add_option("--idempotency-max-entries", s.idempotency_max_entries,
+                  "answers kept for repeats; the oldest are forgotten beyond it")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+      ->capture_default_str();
   cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   cmd->callback([o, &exit_code] { exit_code = RunServe(*o); });

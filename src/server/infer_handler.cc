@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "oip/hop_client.h"
+#include "oip/idempotency.h"
 #include "oip/infer_codec.h"
 #include "server/log.h"
 
@@ -18,8 +19,11 @@ int64_t MicrosSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 InferHandler::InferHandler(const ModelRepository& repository, InferenceScheduler& scheduler,
-                           ServerMetrics* metrics)
-    : repository_(repository), scheduler_(scheduler), metrics_(metrics) {}
+                           ServerMetrics* metrics, IdempotencyStore* idempotency)
+    : repository_(repository),
+      scheduler_(scheduler),
+      metrics_(metrics),
+      idempotency_(idempotency) {}
 
 void InferHandler::Infer(const inference::ModelInferRequest& request,
                          inference::ModelInferResponse* response,
@@ -73,6 +77,31 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   const double decode_ms = MicrosSince(decode_start) / 1e3;
   if (!decoded.ok()) return refuse(decoded.status());
 
+  auto key = oip::ReadIdempotencyKey(request);
+  if (!key.ok()) return refuse(key.status());
+  if (idempotency_ && !key->empty()) {
+    std::string stored;
+    auto claim = idempotency_->Begin(*key, request.model_name(), &stored);
+    if (!claim.ok()) return refuse(claim.status());
+    if (*claim == IdempotencyStore::Claim::kReplay) {
+      if (!response->ParseFromString(stored)) {
+        return refuse(
+            DataLoss("the stored answer of idempotency key '" + *key + "' cannot be read"));
+      }
+      response->set_id(request.id());
+      (*response->mutable_parameters())[oip::kReplayedParameter].set_bool_param(true);
+      if (metrics_) {
+        metrics_->RequestReplayed(request.model_name(), version);
+        metrics_->RequestAnswered(request.model_name(), version, MicrosSince(accepted));
+      }
+      spdlog::info("event=infer_replayed request_id={} model={} version={} key={}",
+                   LogValue(request_id), LogValue(request.model_name()), version, LogValue(*key));
+      return done(Status::Ok());
+    }
+  } else {
+    key->clear();  // nothing claimed
+  }
+
   response->set_model_name(request.model_name());
   response->set_model_version(std::to_string((*model)->version()));
   response->set_id(request.id());
@@ -86,15 +115,24 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   job.accepted = accepted;
   job.context = context;
   job.done = [response, outputs = std::move(decoded->outputs), context, done = std::move(done),
-              request_id, model_name = request.model_name(), version, accepted,
-              metrics = metrics_](Result<TensorMap> result) {
+              request_id, model_name = request.model_name(), version, accepted, metrics = metrics_,
+              idempotency = idempotency_, key = std::move(*key)](Result<TensorMap> result) {
     const auto encode_start = std::chrono::steady_clock::now();
-    const Status status =
-        result.ok() ? oip::EncodeInferOutputs(*result, outputs, response, context->output_codecs,
-                                              &context->coded_outputs)
-                    : result.status();
+    Status status = result.ok()
+                        ? oip::EncodeInferOutputs(*result, outputs, response,
+                                                  context->output_codecs, &context->coded_outputs)
+                        : result.status();
     if (status.ok() && context->finish) {
       context->finish(MicrosSince(encode_start) / 1e3, MicrosSince(accepted) / 1e3, response);
+    }
+    // The answer is kept before the caller has it: a repeat after this point is replayed, one
+    // after a failure here runs again.
+    if (!key.empty()) {
+      if (status.ok()) {
+        status = idempotency->Finish(key, model_name, response->SerializeAsString());
+      } else {
+        idempotency->Abandon(key);
+      }
     }
     const int64_t duration_us = MicrosSince(accepted);
     // Counted before the client has its answer, so that it finds the request in /metrics.

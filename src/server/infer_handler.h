@@ -14,6 +14,7 @@
 
 #include "common/status.h"
 #include "oip/deadline.h"
+#include "server/idempotency_store.h"
 #include "server/metrics.h"
 #include "server/model_repository.h"
 #include "server/scheduler.h"
@@ -28,14 +29,17 @@ struct CallInfo {
 
 class InferHandler {
  public:
-  // All must outlive the handler; `metrics` may be null.
+  // All must outlive the handler; `metrics` and `idempotency` may be null (without a store,
+  // idempotency keys are checked and ignored).
   InferHandler(const ModelRepository& repository, InferenceScheduler& scheduler,
-               ServerMetrics* metrics = nullptr);
+               ServerMetrics* metrics = nullptr, IdempotencyStore* idempotency = nullptr);
 
   // Reads `request` only during the call. Fills `response`, which must stay valid until `done`
   // is called; `done` is called exactly once, from any thread, possibly before Infer returns.
   // The request's deadline is the earlier of its timeout parameter (oip/deadline.h) and the
   // call's; one already past is answered DEADLINE_EXCEEDED without running (and counted dropped).
+  // A request with an idempotency key (oip/idempotency.h) that was answered before gets that
+  // answer again, marked replayed, without running (IdempotencyStore).
   void Infer(const inference::ModelInferRequest& request, inference::ModelInferResponse* response,
              std::function<void(const Status&)> done, const CallInfo& call = {});
 
@@ -43,6 +47,7 @@ class InferHandler {
   const ModelRepository& repository_;
   InferenceScheduler& scheduler_;
   ServerMetrics* const metrics_;
+  IdempotencyStore* const idempotency_;
   std::atomic<uint64_t> next_id_{1};
 };
 

@@ -61,6 +61,11 @@ struct ServerMetrics::Families {
                     .Name("seam_inference_dropped_total")
                     .Help("Requests dropped unrun because their deadline passed (reason "
                           "deadline) or their caller cancelled (reason cancelled) first")
+                    .Register(r)),
+        replays(prometheus::BuildCounter()
+                    .Name("seam_inference_replays_total")
+                    .Help("Requests with an idempotency key answered before, answered again from "
+                          "the idempotency store without running")
                     .Register(r)) {}
 
   Family<Counter>& requests;
@@ -70,6 +75,7 @@ struct ServerMetrics::Families {
   Family<Histogram>& compute_seconds;
   Family<Histogram>& batch_size;
   Family<Counter>& dropped;
+  Family<Counter>& replays;
 };
 
 struct ServerMetrics::Series {
@@ -82,6 +88,7 @@ struct ServerMetrics::Series {
   Histogram* batch_size;
   Counter* dropped_deadline;
   Counter* dropped_cancelled;
+  Counter* replays;
 };
 
 ServerMetrics::ServerMetrics()
@@ -111,6 +118,7 @@ ServerMetrics::Series& ServerMetrics::For(const std::string& model, int64_t vers
         &f.batch_size.Add(labels, BatchBuckets()),
         &f.dropped.Add(with("reason", "deadline")),
         &f.dropped.Add(with("reason", "cancelled")),
+        &f.replays.Add(labels),
     });
   }
   return *slot;
@@ -134,6 +142,13 @@ void ServerMetrics::OnBatch(const std::string& model, int64_t version, int64_t r
 void ServerMetrics::OnDropped(const std::string& model, int64_t version, bool cancelled) {
   Series& s = For(model, version);
   (cancelled ? s.dropped_cancelled : s.dropped_deadline)->Increment();
+}
+
+void ServerMetrics::RequestReplayed(const std::string& model, int64_t version) noexcept {
+  try {
+    For(model, version).replays->Increment();
+  } catch (...) {  // bad_alloc: the request goes on uncounted
+  }
 }
 
 void ServerMetrics::RequestAccepted(const std::string& model, int64_t version) noexcept {

@@ -48,6 +48,9 @@ class ServerMetrics final : public ServerObserver {
   void RequestAccepted(const std::string& model, int64_t version) noexcept;
   void RequestAnswered(const std::string& model, int64_t version, int64_t duration_us) noexcept;
   void RequestRefused(const std::string& model, int64_t version) noexcept;
+  // A keyed request answered from the idempotency store, without running (still answered:
+  // RequestAnswered counts it too).
+  void RequestReplayed(const std::string& model, int64_t version) noexcept;
 
   // Everything in the Prometheus text exposition format (version 0.0.4).
   std::string Serialize() const;

@@ -1,3 +1,4 @@
+#include "server/idempotency_store.h"
 #include "server/server.h"
 
 #include <grpcpp/grpcpp.h>
@@ -77,6 +78,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     server->auth_ = std::make_unique<TokenAuthenticator>(std::move(auth));
   }
   server->metrics_ = std::make_unique<ServerMetrics>();
+  SEAM_ASSIGN_OR_RETURN(server->idempotency_,
+                        IdempotencyStore::Open(options.idempotency_db,
+                                               {.max_entries = options.idempotency_max_entries}));
   const int threads = options.infer_threads > 0
                           ? options.infer_threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -92,8 +96,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   server->scheduler_ = std::move(scheduler);
   SEAM_RETURN_IF_ERROR(server->repository_->Refresh());
 
-  server->handler_ = std::make_unique<InferHandler>(*server->repository_, *server->scheduler_,
-                                                    server->metrics_.get());
+  server->handler_ =
+      std::make_unique<InferHandler>(*server->repository_, *server->scheduler_,
+                                     server->metrics_.get(), server->idempotency_.get());
   server->service_ = std::make_unique<InferenceService>(*server->repository_, *server->handler_,
                                                         server->gate_, server->auth_.get());
 

@@ -31,6 +31,7 @@ class InferHandler;
 class InferenceService;
 class HttpService;
 class ServerMetrics;
+class IdempotencyStore;
 class TokenAuthenticator;
 struct TlsMaterial;
 
@@ -51,6 +52,10 @@ struct ServerOptions {
   std::string tls_key;             // PEM private key (unencrypted)
   std::string tls_client_ca;       // PEM CA(s): clients must present a certificate it signed
   std::string auth_tokens;         // file of bearer tokens, one per line; "": no authentication
+  // Answers to requests with an idempotency key, kept so that a repeat is not run again
+  // (server/idempotency_store.h): a SQLite file that survives restarts; "": in memory.
+  std::string idempotency_db;
+  int64_t idempotency_max_entries = 1000000;
 };
 
 class Server {
@@ -81,9 +86,10 @@ class Server {
   ServerOptions options_;
   int grpc_port_ = 0;
   DrainGate gate_;
-  std::unique_ptr<TlsMaterial> tls_;          // null: plaintext
-  std::unique_ptr<TokenAuthenticator> auth_;  // null: no authentication
-  std::unique_ptr<ServerMetrics> metrics_;    // outlives the scheduler that reports to it
+  std::unique_ptr<TlsMaterial> tls_;               // null: plaintext
+  std::unique_ptr<TokenAuthenticator> auth_;       // null: no authentication
+  std::unique_ptr<ServerMetrics> metrics_;         // outlives the scheduler that reports to it
+  std::unique_ptr<IdempotencyStore> idempotency_;  // outlives the jobs that store answers
   std::unique_ptr<ModelRepository> repository_;
   std::unique_ptr<InferenceScheduler> scheduler_;
   std::unique_ptr<InferHandler> handler_;
