@@ -202,5 +202,77 @@ TEST(StoreForwardTest, ThousandItemsDeliveredOnceInOrderThroughAnOutageAndASende
   EXPECT_GE(summary["outbox"]["replayed"].get<int64_t>(), 100) << log_b;
 }
 
+// A site whose uplink is down when it starts: the outbox kept the big model's metadata from an
+// earlier run, so the cascade starts, answers from the small model and queues the hard examples;
+// a later run delivers them, in order. An outbox that never saw the server cannot start offline.
+TEST(StoreForwardTest, ASiteStartsOfflineFromWhatItsOutboxKept) {
+  if (!fs::exists(std::string(cascade::kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) {
+    GTEST_SKIP()
+        << "Debian's dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
+  }
+  TestRepository repo, scratch;
+  repo.AddVersion("fashion_big", 1, kModels + "/repo/fashion_big/1/model.onnx");
+  const std::string dir = scratch.root(), keys = dir + "/keys.db", outbox = dir + "/outbox.db";
+  auto serve = [&](int port) {
+    std::string error;
+    auto server =
+        ServerProcess::Start({"--repo", repo.root(), "--http-port", "-1", "--log-level", "error",
+                              "--grpc-port", std::to_string(port), "--idempotency-db", keys},
+                             &error);
+    EXPECT_TRUE(server) << error;
+    return server;
+  };
+  auto cloud = serve(0);
+  ASSERT_TRUE(cloud);
+  const int port = cloud->port();
+  const std::string cascade = dir + "/cascade.json";
+  std::ofstream(cascade) << json{
+      {"name", "site"},
+      {"small", {{"model", kModels + "/fashion_small.onnx"}}},
+      {"big", {{"address", cloud->address()}, {"model", "fashion_big"}, {"version", 1}}},
+      {"send", "input"},
+      {"rule", {{"kind", "max_probability"}, {"output", "logits"}, {"threshold", 1.0}}},
+      {"deadline_ms", 2000}}.dump(1);
+  auto run = [&](const std::string& range, const std::string& box, const std::string& drain,
+                 const std::string& json_file) {
+    return RunSeam("cascade run --cascade " + cascade + " --range " + range + " --outbox " + box +
+                   " --drain-s " + drain + " --connect-timeout-s 1 --json " + json_file);
+  };
+  const Outcome first = run("0:10", outbox, "10", dir + "/1.json");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+
+  ASSERT_EQ(::kill(cloud->pid(), SIGKILL), 0);
+  cloud.reset();
+  const Outcome offline = run("10:60", outbox, "0", dir + "/2.json");
+  ASSERT_EQ(offline.exit_code, 0) << offline.output;
+  EXPECT_NE(offline.output.find("is unreachable: started from the metadata"), std::string::npos)
+      << offline.output;
+  const json second = json::parse(ReadAll(dir + "/2.json"));
+  EXPECT_EQ(second["queued"], second["handed_off"]) << offline.output;
+  EXPECT_EQ(second["outbox"]["pending"], second["handed_off"]) << offline.output;
+  EXPECT_GT(second["handed_off"].get<int64_t>(), 40);
+  // Never reached: nothing to start from, said so.
+  const Outcome fresh = run("0:5", dir + "/fresh.db", "0", dir + "/3.json");
+  EXPECT_NE(fresh.exit_code, 0);
+  EXPECT_NE(fresh.output.find("starting offline needs the big model's metadata"), std::string::npos)
+      << fresh.output;
+
+  cloud = serve(port);
+  ASSERT_TRUE(cloud);
+  const Outcome back = run("60:70", outbox, "30", dir + "/4.json");
+  ASSERT_EQ(back.exit_code, 0) << back.output;
+  EXPECT_EQ(json::parse(ReadAll(dir + "/4.json"))["outbox"]["pending"], 0) << back.output;
+  const std::vector<std::string> order = AnsweredKeys(keys);
+  int64_t previous = -1;
+  bool in_order = true;
+  for (const std::string& key : order) {
+    const int64_t index = std::stoll(key.substr(key.rfind(':') + 1));
+    in_order = in_order && index > previous;
+    previous = index;
+  }
+  EXPECT_TRUE(in_order);
+  EXPECT_EQ(previous, 69);
+}
+
 }  // namespace
 }  // namespace seam::testing

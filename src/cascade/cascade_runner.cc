@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <span>
 #include <thread>
@@ -39,6 +40,43 @@ std::string Score(double v) {
   return buffer;
 }
 
+// The big model's metadata as the outbox keeps it (a note), and back.
+std::string MetadataToJson(const oip::ModelMetadata& m) {
+  auto specs = [](const std::vector<TensorSpec>& list) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& t : list) {
+      out.push_back({{"name", t.name}, {"datatype", DTypeName(t.dtype)}, {"shape", t.shape}});
+    }
+    return out;
+  };
+  return nlohmann::json{{"inputs", specs(m.inputs)},
+                        {"outputs", specs(m.outputs)},
+                        {"max_batch_size", m.max_batch_size}}
+      .dump();
+}
+
+Result<oip::ModelMetadata> MetadataFromJson(const std::string& text, const std::string& where) {
+  const Status bad = DataLoss(where + ": the big model's metadata it keeps is unreadable");
+  oip::ModelMetadata m;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    auto specs = [&](const nlohmann::json& list, std::vector<TensorSpec>& out) {
+      for (const auto& t : list) {
+        auto dtype = DTypeFromName(t.at("datatype").get<std::string>());
+        if (!dtype) return false;
+        out.push_back(
+            {t.at("name").get<std::string>(), *dtype, t.at("shape").get<std::vector<int64_t>>()});
+      }
+      return true;
+    };
+    if (!specs(j.at("inputs"), m.inputs) || !specs(j.at("outputs"), m.outputs)) return bad;
+    m.max_batch_size = j.at("max_batch_size").get<int>();
+  } catch (const nlohmann::json::exception&) {
+    return bad;
+  }
+  return m;
+}
+
 }  // namespace
 
 int64_t TopClass(const Tensor& t) {
@@ -51,7 +89,8 @@ int64_t TopClass(const Tensor& t) {
 }
 
 Result<std::unique_ptr<CascadeRunner>> CascadeRunner::Open(const CascadeFile& cascade,
-                                                           double connect_timeout_ms) {
+                                                           double connect_timeout_ms,
+                                                           const StoreAndForward& saf) {
   std::unique_ptr<CascadeRunner> r(new CascadeRunner());
   r->cascade_ = cascade;
   SEAM_ASSIGN_OR_RETURN(r->small_, runtime::Session::Open(cascade.small_model, {}));
@@ -62,9 +101,33 @@ Result<std::unique_ptr<CascadeRunner>> CascadeRunner::Open(const CascadeFile& ca
                 static_cast<unsigned long long>(std::random_device{}()) << 32 ^
                     static_cast<unsigned long long>(std::random_device{}()));
   r->key_prefix_ = cascade.name + ":" + id + ":";
-  SEAM_ASSIGN_OR_RETURN(
-      r->big_, r->hop_->Metadata(cascade.big_model, cascade.big_version, connect_timeout_ms));
+  if (!saf.outbox.empty()) {
+    SEAM_ASSIGN_OR_RETURN(r->outbox_, Outbox::Open(saf.outbox, saf.limits));
+  }
+  const std::string note = "big_metadata " + cascade.big_address + " " + cascade.big_model + " " +
+                           std::to_string(cascade.big_version);
+  auto metadata = r->hop_->Metadata(cascade.big_model, cascade.big_version, connect_timeout_ms);
+  if (metadata.ok()) {
+    r->big_ = std::move(metadata).value();
+    if (r->outbox_) SEAM_RETURN_IF_ERROR(r->outbox_->SetNote(note, MetadataToJson(r->big_)));
+  } else if (r->outbox_ && RetryableDeliveryError(metadata.status().code())) {
+    // The uplink is down: a site must still start, and queue what the big model would take.
+    SEAM_ASSIGN_OR_RETURN(std::optional<std::string> kept, r->outbox_->Note(note));
+    if (!kept) {
+      return metadata.status().WithContext(
+          "starting offline needs the big model's metadata, which " + saf.outbox +
+          " keeps once the server has been reached");
+    }
+    SEAM_ASSIGN_OR_RETURN(r->big_, MetadataFromJson(*kept, saf.outbox));
+    r->started_offline_ = true;
+  } else {
+    return metadata.status();
+  }
   if (Status s = r->CheckModels(); !s.ok()) return s.WithContext(cascade.path);
+  if (r->outbox_) {
+    r->forwarder_ = std::make_unique<Forwarder>(*r->outbox_, *r->hop_, saf.forwarder);
+    r->forwarder_->Start();
+  }
   return r;
 }
 
@@ -191,15 +254,6 @@ std::string CascadeRunner::Queue(const inference::ModelInferRequest& request,
   ++counters_.queued;
   return "; queued for the big model (" + std::to_string(outbox_->size()) + " in " +
          outbox_->path() + ")";
-}
-
-Status CascadeRunner::EnableStoreAndForward(const std::string& outbox_path, OutboxLimits limits,
-                                            ForwarderOptions options) {
-  if (outbox_) return FailedPrecondition("store-and-forward is already on");
-  SEAM_ASSIGN_OR_RETURN(outbox_, Outbox::Open(outbox_path, limits));
-  forwarder_ = std::make_unique<Forwarder>(*outbox_, *hop_, options);
-  forwarder_->Start();
-  return Status::Ok();
 }
 
 int64_t CascadeRunner::DrainOutbox(double timeout_ms) const {

@@ -56,20 +56,28 @@ class CascadeRunner {
   // Opens the small model, asks the big model's server for its metadata (waiting up to
   // `connect_timeout_ms`) and checks that the two fit: the rule's output exists, what is sent
   // matches the big model's input, and both models answer the same number of classes.
+  //
+  // With `store_and_forward.outbox` set, store-and-forward is on (docs/cascade.md): from the
+  // start, a hard example the big model does not answer -- and every hard example while older
+  // ones wait -- is queued in that outbox file (cascade/outbox.h) and its small answer returned,
+  // flagged degraded and queued; a Forwarder delivers the queue to the big model's server in
+  // order when it answers again. The outbox keeps the big model's metadata each time it is read,
+  // so that a site can start while its uplink is down (started_offline()).
+  struct StoreAndForward {
+    std::string outbox;  // "": off
+    OutboxLimits limits;
+    ForwarderOptions forwarder;
+  };
   static Result<std::unique_ptr<CascadeRunner>> Open(const CascadeFile& cascade,
-                                                     double connect_timeout_ms = 5000);
+                                                     double connect_timeout_ms = 5000,
+                                                     const StoreAndForward& store_and_forward = {});
+  // The big model's server was unreachable at Open: its metadata came from the outbox.
+  bool started_offline() const { return started_offline_; }
 
   // `key` names the example (e.g. "fashion:test:123"): sent with a hand-off as its idempotency
   // key (oip/idempotency.h) and used for it in the outbox; "" makes one up.
   Result<CascadeAnswer> Run(const TensorMap& inputs, std::string_view key = {}) const;
 
-  // Store-and-forward (docs/cascade.md): from now on a hard example the big model does not
-  // answer -- and every hard example while older ones wait -- is queued in the outbox at
-  // `outbox_path` (kept on disk, cascade/outbox.h) and its small answer returned, flagged
-  // degraded and queued; a Forwarder delivers the queue to the big model's server in order when
-  // it answers again. Errors name the outbox file.
-  Status EnableStoreAndForward(const std::string& outbox_path, OutboxLimits limits = {},
-                               ForwarderOptions options = {});
   // Waits up to `timeout_ms` for the outbox to empty; returns how many items are left.
   int64_t DrainOutbox(double timeout_ms) const;
   Outbox* outbox() const { return outbox_.get(); }
@@ -107,6 +115,7 @@ class CascadeRunner {
   // Store-and-forward; the forwarder is stopped before the hop and the outbox go.
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<Forwarder> forwarder_;
+  bool started_offline_ = false;
 };
 
 // Argmax over a float tensor's elements (-1 for an empty or non-float tensor).

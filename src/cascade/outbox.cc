@@ -244,6 +244,28 @@ Status Outbox::Remove(int64_t seq, const std::string_view* rejected_because) {
   return Commit();
 }
 
+Status Outbox::SetNote(std::string_view name, std::string_view value) {
+  std::lock_guard lock(mu_);
+  std::string key = "note:";
+  key += name;
+  Stmt set(db_, "INSERT OR REPLACE INTO meta(name, value) VALUES (?, ?)");
+  if (!set.ok() || set.Bind(1, std::string_view(key)).Bind(2, value).Step() != SQLITE_DONE) {
+    return Error("keeping a note");
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> Outbox::Note(std::string_view name) {
+  std::lock_guard lock(mu_);
+  std::string key = "note:";
+  key += name;
+  Stmt get(db_, "SELECT value FROM meta WHERE name = ?");
+  const int rc = get.ok() ? get.Bind(1, std::string_view(key)).Step() : SQLITE_ERROR;
+  if (rc == SQLITE_ROW) return std::optional<std::string>(get.Text(0));
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  return Error("reading a note");
+}
+
 int64_t Outbox::size() {
   std::lock_guard lock(mu_);
   Stmt s(db_, "SELECT value FROM counters WHERE name = 'queued_items'");

@@ -76,6 +76,11 @@ class Outbox {
   // (kept for someone to look at), and counted. NOT_FOUND when it is not queued.
   Status Reject(int64_t seq, std::string_view reason);
 
+  // Small named values kept with the queue (what a sender needs to start while its receiver is
+  // unreachable, e.g. the receiving model's metadata). Durable as the items are.
+  Status SetNote(std::string_view name, std::string_view value);
+  Result<std::optional<std::string>> Note(std::string_view name);
+
   int64_t size();
   int64_t bytes();
   OutboxCounters counters();

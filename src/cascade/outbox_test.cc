@@ -85,6 +85,20 @@ TEST_F(OutboxTest, ARejectedItemStepsAsideWithItsReason) {
   EXPECT_EQ(box->Reject(*a, "again").code(), StatusCode::kNotFound);
 }
 
+TEST_F(OutboxTest, NotesAreKeptWithTheQueue) {
+  {
+    auto box = OpenOk();
+    ASSERT_TRUE(box);
+    EXPECT_FALSE(box->Note("big")->has_value());
+    ASSERT_TRUE(box->SetNote("big", "v1").ok());
+    ASSERT_TRUE(box->SetNote("big", "v2").ok());
+  }
+  auto box = OpenOk();
+  ASSERT_TRUE(box);
+  EXPECT_EQ(box->Note("big")->value_or(""), "v2");
+  EXPECT_FALSE(box->Note("schema")->has_value());  // notes have their own names
+}
+
 TEST_F(OutboxTest, WhatIsQueuedAndTheCountersSurviveAReopen) {
   {
     auto box = OpenOk();

@@ -56,12 +56,13 @@ struct Opened {
   cascade::LabelledImages set;
 };
 
-Result<Opened> Open(const CommonOptions& o) {
+Result<Opened> Open(const CommonOptions& o,
+                    const cascade::CascadeRunner::StoreAndForward& store_and_forward = {}) {
   Opened out;
   SEAM_ASSIGN_OR_RETURN(out.file, cascade::ReadCascadeFile(o.cascade));
   SEAM_ASSIGN_OR_RETURN(out.set, cascade::ReadFashionMnist(o.dataset, o.split));
-  SEAM_ASSIGN_OR_RETURN(out.runner,
-                        cascade::CascadeRunner::Open(out.file, o.connect_timeout_s * 1e3));
+  SEAM_ASSIGN_OR_RETURN(out.runner, cascade::CascadeRunner::Open(
+                                        out.file, o.connect_timeout_s * 1e3, store_and_forward));
   return out;
 }
 
@@ -150,19 +151,21 @@ int RunCascade(const RunOptions& o) {
   auto policy = MakePolicy(o, &local_minute);
   if (!policy.ok()) return ReportError(policy.status());
   if (Status s = ParseRange(o.range, "--range").status(); !s.ok()) return ReportError(s);
-  auto opened = Open(o);
+  cascade::CascadeRunner::StoreAndForward saf{.outbox = o.outbox};
+  saf.limits.max_items = o.outbox_max_items;
+  saf.limits.when_full = o.when_full == "drop-oldest" ? cascade::OutboxLimits::WhenFull::kDropOldest
+                                                      : cascade::OutboxLimits::WhenFull::kRefuseNew;
+  auto opened = Open(o, saf);
   if (!opened.ok()) return ReportError(opened.status());
+  if (opened->runner->started_offline()) {
+    std::printf(
+        "the big model's server at %s is unreachable: started from the metadata %s "
+        "kept; hard examples queue until it answers\n",
+        opened->file.big_address.c_str(), o.outbox.c_str());
+  }
   auto set = Take(opened->set, o.range, "--range");
   if (!set.ok()) return ReportError(set.status());
   if (Status s = CheckLabels(*set, *opened->runner); !s.ok()) return ReportError(s);
-  if (!o.outbox.empty()) {
-    cascade::OutboxLimits limits{.max_items = o.outbox_max_items};
-    limits.when_full = o.when_full == "drop-oldest" ? cascade::OutboxLimits::WhenFull::kDropOldest
-                                                    : cascade::OutboxLimits::WhenFull::kRefuseNew;
-    if (Status e = opened->runner->EnableStoreAndForward(o.outbox, limits); !e.ok()) {
-      return ReportError(e);
-    }
-  }
   // Keys that name the example, stable across runs: a re-run after a crash delivers nothing twice.
   const auto begin = ParseRange(o.range, "--range")->begin;
   auto summary =
