@@ -5,6 +5,7 @@
 // reason, and sends requests again once the link recovers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 
@@ -96,6 +97,7 @@ TEST_F(LightProbeTest, ASlowUplinkIsWatchedWithLightProbesAndItsRecoveryIsUsed) 
   // Measured once what the given-up request left in the relay's buffers has drained (2.5 s).
   int sent = 0, degraded = 0;
   std::string seen;
+  std::vector<double> rates;  // of every light probe's note
   uint64_t before = 0;
   const auto measure_from = Clock::now() + std::chrono::milliseconds(2500);
   const auto slow_until = measure_from + std::chrono::seconds(3);
@@ -104,20 +106,24 @@ TEST_F(LightProbeTest, ASlowUplinkIsWatchedWithLightProbesAndItsRecoveryIsUsed) 
     ASSERT_TRUE(c->Infer(inputs_, &outputs, &trace, &error)) << error;
     sent += !trace.links.empty();
     degraded += trace.degraded;
-    if (trace.route.find("a light probe found the link at") != std::string::npos) {
+    std::smatch m;
+    if (std::regex_search(trace.route, m,
+                          std::regex("light probe found the link at ([0-9.e+]+) Mbit/s")) &&
+        (rates.empty() || trace.route != seen)) {
       seen = trace.route;
+      rates.push_back(std::stod(m[1]));
     }
   }
   const uint64_t probed = relay_->up_bytes() - before;
   EXPECT_EQ(sent, 0);
   EXPECT_EQ(degraded, 0) << trace.route;
-  ASSERT_FALSE(seen.empty()) << "no light probe measured the link: " << trace.route;
-  // The rate it reports is the link's (2 Mbit/s, within a factor 2: the machine is shared).
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(seen, m, std::regex("link at ([0-9.e+]+) Mbit/s"))) << seen;
-  const double mbps = std::stod(m[1]);
-  EXPECT_GT(mbps, 1.0) << seen;
-  EXPECT_LT(mbps, 4.0) << seen;
+  ASSERT_FALSE(rates.empty()) << "no light probe measured the link: " << trace.route;
+  // The rate they report is the link's (2 Mbit/s; the median, within a factor 3: the machine is
+  // shared and one probe's round trip can be off by milliseconds).
+  std::sort(rates.begin(), rates.end());
+  const double mbps = rates[rates.size() / 2];
+  EXPECT_GT(mbps, 0.67) << seen;
+  EXPECT_LT(mbps, 6.0) << seen;
   // 3 s at 2 Mbit/s is 750 KB, which copies of the request filled (726 KB with light_probes =
   // false: a copy cut once it cannot win still drains from the buffers); light probes take a
   // tenth of the link's time at most (50-67 KB here).

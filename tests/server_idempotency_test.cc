@@ -102,6 +102,13 @@ TEST_F(ServerIdempotencyTest, AMalformedOrReusedKeyIsTheCallersErrorNamed) {
 
   oip::SetIdempotencyKey("item-9", &request);
   ASSERT_TRUE(Infer(request, &response).ok());
+  // The same key on other inputs is not a repeat: refused, not answered with the stored answer.
+  auto other_inputs = testing::RawInferRequest("cnn", cnn_.Inputs(2, 1));
+  oip::SetIdempotencyKey("item-9", &other_inputs);
+  const grpc::Status changed = Infer(other_inputs, &response);
+  EXPECT_EQ(changed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(changed.error_message().find("different request"), std::string::npos)
+      << changed.error_message();
   request.set_model_name("other");
   const grpc::Status reused = Infer(request, &response);
   EXPECT_EQ(reused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

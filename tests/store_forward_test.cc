@@ -197,9 +197,9 @@ TEST(StoreForwardTest, ThousandItemsDeliveredOnceInOrderThroughAnOutageAndASende
       log_b.substr(0, log_b.find('\n') + 1).c_str());
   EXPECT_GT(left_by_a, 0);
   EXPECT_LT(answered_at_kill, handed_off);
-  // A delivered at least 100 after the outage; B queued them again, and the server answered them
-  // from its store instead of running them twice.
-  EXPECT_GE(summary["outbox"]["replayed"].get<int64_t>(), 100) << log_b;
+  // A delivered some after the outage; B (the same run, resumed) queued them again, and the
+  // server answered them from its store instead of running them twice.
+  EXPECT_GT(summary["outbox"]["replayed"].get<int64_t>(), 0) << log_b;
 }
 
 // A site whose uplink is down when it starts: the outbox kept the big model's metadata from an

@@ -19,9 +19,9 @@ double ForcedCopyPauseMs(double copy_link_ms) {
   return ProbePauseMs(kForcedCopyEveryMs, copy_link_ms, kForcedCopyShare);
 }
 
-double LightProbeLinkMs(bool answered, bool cut, double tiny_ms, double sized_ms, double cap_ms) {
-  if (answered) return std::max(0.0, sized_ms - tiny_ms);
-  return cut ? std::max(0.0, cap_ms) : 0.0;
+double LightProbeLinkMs(double tiny_ms, double sized_ms) {
+  if (!(sized_ms > 0)) return 0;
+  return tiny_ms > 0 ? std::max(0.0, sized_ms - tiny_ms) : sized_ms;
 }
 
 double LinkMsFromProbe(double tiny_ms, uint64_t bytes, double sized_ms, uint64_t copy_bytes) {

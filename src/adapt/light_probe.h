@@ -43,10 +43,11 @@ inline constexpr uint64_t kLightProbeTinyBytes = 64;
 uint64_t LightProbeBytes(double mbps, uint64_t copy_bytes);
 
 // The link time a light probe took, which paces the next one (kLightProbeShare): the sized call's
-// transfer beyond the tiny call's round trip when both answered; `cap_ms` when the sized call was
-// cut (its bytes had not crossed by then); nothing when the probe failed otherwise (an
-// unreachable tier, a tiny call that did not answer: no link time worth pacing).
-double LightProbeLinkMs(bool answered, bool cut, double tiny_ms, double sized_ms, double cap_ms);
+// transfer beyond the tiny call's round trip when both answered (`tiny_ms` 0: it did not; then
+// the sized call's whole time); nothing when it was cut or failed. A cut probe mostly waited
+// behind other traffic (what a request given up left in the buffers): pacing it by its cap gave
+// 5 s pauses, while the next probe is sized down from the bound the cut sets anyway.
+double LightProbeLinkMs(double tiny_ms, double sized_ms);
 
 // The request's time on the link as one light probe saw it: the tiny call's time (the round
 // trip) plus the sized call's extra time scaled to the request's bytes. Optimistic on purpose (a

@@ -39,10 +39,9 @@ TEST(LightProbeTest, ForcedCopiesTakeATwentiethOfTheLinkAtMost) {
 }
 
 TEST(LightProbeTest, PacedByTheLinkTimeItsBytesTook) {
-  EXPECT_DOUBLE_EQ(LightProbeLinkMs(true, false, 5, 70, 500), 65);
-  EXPECT_DOUBLE_EQ(LightProbeLinkMs(false, true, 5, 0, 500), 500);  // cut: had not crossed
-  // The tiny call waited behind a cancelled request's bytes: no pause for that.
-  EXPECT_DOUBLE_EQ(LightProbeLinkMs(false, false, 0, 0, 500), 0);
+  EXPECT_DOUBLE_EQ(LightProbeLinkMs(5, 70), 65);
+  EXPECT_DOUBLE_EQ(LightProbeLinkMs(0, 70), 70);  // the tiny call did not answer
+  EXPECT_DOUBLE_EQ(LightProbeLinkMs(0, 0), 0);    // cut or failed: the interval paces it
 }
 
 TEST(LightProbeTest, ScalesWhatTheProbeTookToTheRequestsBytes) {

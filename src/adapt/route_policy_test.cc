@@ -42,7 +42,8 @@ TEST(RoutePolicyTest, AnOpenCircuitMeansLocalAtOnce) {
 }
 
 TEST(RoutePolicyTest, WithoutADeadlineOnlyTooSlowGivesUp) {
-  const Route r = DecideRoute({.ms_left = kInf, .device_ms = 5, .remote_ms = 30, .fallback_ms = 40});
+  const Route r =
+      DecideRoute({.ms_left = kInf, .device_ms = 5, .remote_ms = 30, .fallback_ms = 40});
   EXPECT_EQ(r.kind, Route::Kind::kRemote);
   EXPECT_DOUBLE_EQ(r.remote_budget_ms, 70);  // 2 x 35 ms
   // Without an estimate (the first request), nothing bounds it.

@@ -110,7 +110,8 @@ Result<std::unique_ptr<CascadeRunner>> CascadeRunner::Open(const CascadeFile& ca
   if (metadata.ok()) {
     r->big_ = std::move(metadata).value();
     if (r->outbox_) SEAM_RETURN_IF_ERROR(r->outbox_->SetNote(note, MetadataToJson(r->big_)));
-  } else if (r->outbox_ && RetryableDeliveryError(metadata.status().code())) {
+  } else if (r->outbox_ && (metadata.status().code() == StatusCode::kUnavailable ||
+                            metadata.status().code() == StatusCode::kDeadlineExceeded)) {
     // The uplink is down: a site must still start, and queue what the big model would take.
     SEAM_ASSIGN_OR_RETURN(std::optional<std::string> kept, r->outbox_->Note(note));
     if (!kept) {
@@ -261,7 +262,7 @@ int64_t CascadeRunner::DrainOutbox(double timeout_ms) const {
   const auto until =
       Clock::now() + std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1e3));
   int64_t left = outbox_->size();
-  while (left > 0 && Clock::now() < until) {
+  while (left != 0 && Clock::now() < until) {
     forwarder_->Wake();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     left = outbox_->size();
@@ -311,7 +312,7 @@ Result<CascadeAnswer> CascadeRunner::Run(const TensorMap& inputs, std::string_vi
   };
   // Older hard examples wait in the outbox: this one queues behind them, so that the big model
   // sees them in order.
-  if (outbox_ && outbox_->size() > 0) {
+  if (outbox_ && outbox_->size() != 0) {  // -1: unreadable; queue rather than overtake
     a.queued = true;
     return degrade("older hard examples wait for the big model" + Queue(request, item));
   }

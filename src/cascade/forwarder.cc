@@ -8,9 +8,10 @@
 namespace seam::cascade {
 
 bool RetryableDeliveryError(StatusCode code) {
+  // UNAUTHENTICATED too: a token to fix, not an item to give up on (the error is shown).
   return code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded ||
          code == StatusCode::kResourceExhausted || code == StatusCode::kCancelled ||
-         code == StatusCode::kInternal || code == StatusCode::kUnauthenticated;
+         code == StatusCode::kAborted || code == StatusCode::kUnauthenticated;
 }
 
 Forwarder::Forwarder(Outbox& outbox, oip::HopClient& hop, ForwarderOptions options,
@@ -38,6 +39,7 @@ void Forwarder::Stop() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  cancel_.store(true);  // a send in flight stops waiting (the item stays queued)
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -71,11 +73,14 @@ Status Forwarder::DeliverOnce(bool* delivered) {
   const oip::Deadline deadline =
       std::chrono::steady_clock::now() +
       std::chrono::microseconds(static_cast<int64_t>(options_.call_timeout_ms * 1e3));
-  auto answer = hop_.Infer(std::move(request), deadline);
+  auto answer = hop_.Infer(std::move(request), deadline, &cancel_);
   if (!answer.ok()) {
     ++counters_.failed_attempts;
     const Status error = answer.status();
-    if (!RetryableDeliveryError(error.code()) && item.attempts + 1 >= options_.max_refusals) {
+    if (RetryableDeliveryError(error.code())) return error;
+    // A refusal of the item itself: counted apart from the outage's failed attempts.
+    if (refused_seq_ != item.seq) refused_seq_ = item.seq, refusals_ = 0;
+    if (++refusals_ >= options_.max_refusals) {
       ++counters_.rejected;
       SEAM_RETURN_IF_ERROR(outbox_.Reject(item.seq, error.ToString()));
     }
@@ -86,6 +91,8 @@ Status Forwarder::DeliverOnce(bool* delivered) {
   SEAM_RETURN_IF_ERROR(outbox_.Ack(item.seq));
   ++counters_.delivered;
   *delivered = true;
+  std::lock_guard lock(mu_);
+  last_error_.clear();
   return Status::Ok();
 }
 

@@ -4,8 +4,9 @@
 // once its answer arrived (a replayed answer too: the server had run it before a restart here
 // lost the acknowledgement). While the server is unreachable or busy it waits and sends the same
 // item again (backoff from min to max with jitter), so nothing behind it overtakes it. An item
-// the server refuses for good (a malformed request, a model it does not serve) is tried
-// `max_refusals` times, then set aside (Outbox::Reject) so that the rest is not held up.
+// the server refuses (a malformed request, a model it does not serve, a key reused for another
+// request) is tried `max_refusals` times in a row, then set aside (Outbox::Reject) so that the
+// rest is not held up.
 //
 // Items are requests for one model (kind kInferKind): the payload is a serialised
 // ModelInferRequest. Their answers go to `on_answer` (late answers of a cascade's big model).
@@ -56,8 +57,9 @@ class Forwarder {
   void Wake();
   void Stop();
 
-  // One step: sends the front item once. OK with *delivered = false when the outbox is empty;
-  // the send's error (the item stays, or was rejected after max_refusals) otherwise.
+  // One step: sends the front item once (not while Start()ed: one sender at a time keeps order). OK
+  // with *delivered = false when the outbox is empty; the send's error (the item stays, or was
+  // rejected after max_refusals) otherwise.
   Status DeliverOnce(bool* delivered);
 
   const ForwarderCounters& counters() const { return counters_; }
@@ -76,6 +78,10 @@ class Forwarder {
   std::condition_variable wake_;
   bool woken_ = false, stopping_ = false;
   std::string last_error_;
+  std::atomic<bool> cancel_{false};  // Stop(): the send in flight stops waiting
+  // Refusals of the front item (DeliverOnce runs on one thread at a time).
+  int64_t refused_seq_ = -1;
+  int refusals_ = 0;
   std::mt19937_64 rng_{std::random_device{}()};
   std::thread thread_;
 };

@@ -269,7 +269,7 @@ Result<std::optional<std::string>> Outbox::Note(std::string_view name) {
 int64_t Outbox::size() {
   std::lock_guard lock(mu_);
   Stmt s(db_, "SELECT value FROM counters WHERE name = 'queued_items'");
-  return s.ok() && s.Step() == SQLITE_ROW ? s.Int(0) : 0;
+  return s.ok() && s.Step() == SQLITE_ROW ? s.Int(0) : -1;
 }
 
 int64_t Outbox::bytes() {

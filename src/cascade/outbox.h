@@ -81,7 +81,7 @@ class Outbox {
   Status SetNote(std::string_view name, std::string_view value);
   Result<std::optional<std::string>> Note(std::string_view name);
 
-  int64_t size();
+  int64_t size();  // items queued; -1 when the file cannot be read
   int64_t bytes();
   OutboxCounters counters();
   const std::string& path() const { return path_; }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <random>
 
 #include "cascade/calibration.h"
 #include "cascade/cascade_file.h"
@@ -145,6 +146,19 @@ Result<std::optional<cascade::FieldPolicy>> MakePolicy(const RunOptions& o,
   return std::optional<cascade::FieldPolicy>(cascade::FieldPolicy(config));
 }
 
+// The run id the outbox keeps: reused while items of that run are queued, new otherwise.
+Result<std::string> RunId(cascade::Outbox& box) {
+  if (box.size() != 0) {
+    SEAM_ASSIGN_OR_RETURN(std::optional<std::string> kept, box.Note("run_id"));
+    if (kept) return *kept;
+  }
+  std::random_device random;
+  char id[24];
+  std::snprintf(id, sizeof(id), "%08x%08x", random(), random());
+  SEAM_RETURN_IF_ERROR(box.SetNote("run_id", id));
+  return std::string(id);
+}
+
 int RunCascade(const RunOptions& o) {
   // The flags first: a mistake in them is named before models load or a server is waited for.
   std::function<int()> local_minute;
@@ -166,11 +180,20 @@ int RunCascade(const RunOptions& o) {
   auto set = Take(opened->set, o.range, "--range");
   if (!set.ok()) return ReportError(set.status());
   if (Status s = CheckLabels(*set, *opened->runner); !s.ok()) return ReportError(s);
-  // Keys that name the example, stable across runs: a re-run after a crash delivers nothing twice.
+  // With an outbox, keys name the example within a run kept in the outbox: a run restarted
+  // after a crash (items still queued) sends the same keys, so nothing is delivered twice; a new
+  // run (nothing queued) gets a new id, so the server does not answer it from an earlier one.
+  // Without, the runner makes keys up.
+  std::string key_prefix;
+  if (cascade::Outbox* box = opened->runner->outbox()) {
+    auto run_id = RunId(*box);
+    if (!run_id.ok()) return ReportError(run_id.status());
+    key_prefix = *run_id + ":" + opened->file.name + ":" + o.split + ":";
+  }
   const auto begin = ParseRange(o.range, "--range")->begin;
   auto summary =
       cascade::RunOnDataset(*opened->runner, *set, policy->has_value() ? &**policy : nullptr,
-                            local_minute, opened->file.name + ":" + o.split + ":", begin);
+                            local_minute, key_prefix, begin);
   if (!summary.ok()) return ReportError(summary.status());
   int64_t pending = 0;
   nlohmann::json outbox_json;

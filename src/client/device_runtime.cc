@@ -21,6 +21,9 @@ double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
+// A light probe's transfer shorter than this is within the round trip's noise: no rate from it.
+constexpr double kMinTransferMs = 0.05;
+
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
       .count();
@@ -290,7 +293,7 @@ bool DeviceRuntime::LightProbeWantsCopy() const {
   const Status measured = MeasureLink(bytes, cap_ms, &tiny_ms, &sized_ms);
   std::lock_guard lock(mu_);
   const bool cut = measured.code() == StatusCode::kDeadlineExceeded && sized_ms == 0;
-  last_probe_ms_ = adapt::LightProbeLinkMs(measured.ok(), cut, tiny_ms, sized_ms, cap_ms);
+  last_probe_ms_ = adapt::LightProbeLinkMs(tiny_ms, sized_ms);
   probe_share_ = adapt::kLightProbeShare;
   light_probe_at_ = Clock::now();
   bool copy = false;
@@ -303,12 +306,18 @@ bool DeviceRuntime::LightProbeWantsCopy() const {
     snapshot.remote_ms = adapt::RepredictRemoteMs(beyond_ms_.value(), link_ms);
     snapshot.was_local = true;
     copy = adapt::DecideRoute(snapshot).kind == adapt::Route::Kind::kRemote;
-    const double extra_ms = std::max(sized_ms - tiny_ms, 1e-3);
-    light_mbps_ = static_cast<double>(bytes) * 8 / (extra_ms * 1e3);
-    std::snprintf(note, sizeof(note),
-                  "a light probe found the link at %.3g Mbit/s, %.3g ms round trip: a request "
-                  "would spend %.0f ms on it",
-                  light_mbps_, tiny_ms, link_ms);
+    const double extra_ms = sized_ms - tiny_ms;
+    if (extra_ms >= kMinTransferMs) {
+      light_mbps_ = static_cast<double>(bytes) * 8 / (extra_ms * 1e3);
+      std::snprintf(note, sizeof(note),
+                    "a light probe found the link at %.3g Mbit/s, %.3g ms round trip: a request "
+                    "would spend %.0f ms on it",
+                    light_mbps_, tiny_ms, link_ms);
+    } else {  // crossed within the round trip's noise: fast, by how much it cannot tell
+      std::snprintf(note, sizeof(note),
+                    "a light probe of %llu bytes crossed the link within its %.3g ms round trip",
+                    static_cast<unsigned long long>(bytes), tiny_ms);
+    }
     light_note_ = note;
   } else if (cut) {
     // Cut at a copy's cap: the link is slower than sending could use. A lower bound on its time,
@@ -322,6 +331,12 @@ bool DeviceRuntime::LightProbeWantsCopy() const {
     light_note_ = note;
   } else {
     light_note_ = "a light probe failed: " + measured.message();
+    // An unreachable tier is a failure as a copy's would be: the breaker opens after three, the
+    // route says why, and a half-open request tries the tier again.
+    if (CountsAgainstTheTier(measured.code()) && measured.code() != StatusCode::kDeadlineExceeded) {
+      breaker_.OnFailure(NowUs());
+      last_remote_error_ = measured.message();
+    }
   }
   // Unreachable or unanswered: no copy; the route stays local and the next probe asks again.
   if (!copy) probing_ = false;

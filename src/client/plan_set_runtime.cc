@@ -92,6 +92,8 @@ Result<std::unique_ptr<PlanSetRuntime>> PlanSetRuntime::Open(const std::string& 
   runtime->link_probe_share_.assign(links, adapt::kProbeShare);
   runtime->link_light_mbps_.assign(links, 0.0);
   runtime->link_copied_.assign(links, Clock::time_point{});
+  runtime->link_light_at_.assign(links, Clock::time_point{});
+  runtime->link_light_note_.assign(links, std::string());
   runtime->light_probes_ = options.light_probes;
   runtime->tiers_.resize(runtime->set_.tiers.size());
   runtime->hold_ms_.assign(runtime->members_.size(), 0);
@@ -235,24 +237,47 @@ bool PlanSetRuntime::LightProbeWantsCopy(size_t pick, size_t k, uint64_t bytes,
   const Status measured = members_[pick].runtime->MeasureLink(bytes, cap_ms, &tiny_ms, &sized_ms);
   std::lock_guard lock(mu_);
   const bool cut = measured.code() == StatusCode::kDeadlineExceeded && sized_ms == 0;
-  link_probe_ms_[k] = adapt::LightProbeLinkMs(measured.ok(), cut, tiny_ms, sized_ms, cap_ms);
+  link_probe_ms_[k] = adapt::LightProbeLinkMs(tiny_ms, sized_ms);
   link_probe_share_[k] = adapt::kLightProbeShare;
   link_sampled_[k] = Clock::now();
   bool copy = false;
+  std::string note_text;
   if (measured.ok()) {
     // The link as this probe saw it, for the plan that would cross it: a copy follows only when
     // that plan would then be chosen (ChoosePlan's hysteresis) -- the copy measures for real.
-    const double extra_ms = std::max(sized_ms - tiny_ms, 1e-3);
-    link_light_mbps_[k] = static_cast<double>(bytes) * 8 / (extra_ms * 1e3);
+    const double extra_ms = sized_ms - tiny_ms;
     const plan::PlanConditions now = Conditions();
     plan::PlanConditions seen = now;
-    seen.bandwidth_bps[k] = link_light_mbps_[k] * 1e6;
     seen.rtt_ms[k] = tiny_ms;
+    char note[128];
+    if (extra_ms >= 0.05) {  // else within the round trip's noise: fast, the estimate stands
+      link_light_mbps_[k] = static_cast<double>(bytes) * 8 / (extra_ms * 1e3);
+      seen.bandwidth_bps[k] = link_light_mbps_[k] * 1e6;
+      std::snprintf(note, sizeof note, "a light probe found the link at %.3g Mbit/s, %.3g ms",
+                    link_light_mbps_[k], tiny_ms);
+    } else {
+      std::snprintf(note, sizeof note,
+                    "a light probe crossed the link within its %.3g ms round trip", tiny_ms);
+      seen.bandwidth_bps[k] =
+          std::max(seen.bandwidth_bps[k], static_cast<double>(bytes) * 8 / 50e-6);
+    }
     const double current = current_ >= 0 ? PredictMs(current_, now, true) : 1e300;
-    copy = PredictMs(pick, seen, false) * (1 + adapt::kPlanHysteresis) < current;
+    const double predicted = PredictMs(pick, seen, false);
+    copy = predicted * (1 + adapt::kPlanHysteresis) < current;
+    char tail[96];
+    std::snprintf(tail, sizeof tail, " round trip: %s predicted %.1f ms",
+                  members_[pick].name.c_str(), predicted);
+    note_text = std::string(note) + tail;
   } else if (cut) {
     link_light_mbps_[k] = static_cast<double>(bytes) * 8 / (cap_ms * 1e3);  // at most that fast
   }
+  if (measured.ok()) {
+    link_light_note_[k] = note_text;
+  } else {
+    link_light_note_[k] =
+        "a light probe " + std::string(cut ? "was cut: " : "failed: ") + measured.message();
+  }
+  link_light_at_[k] = Clock::now();
   if (!copy) probing_ = false;
   return copy;
 }
@@ -359,6 +384,19 @@ Result<TensorMap> PlanSetRuntime::Run(const TensorMap& inputs, pipeline::Request
       queued += part;
     }
     if (!queued.empty()) choice.reason += "; servers' queues: " + queued;
+    // What the light probes found of links the chosen plan does not cross (since their last
+    // copy), as the device's route does for its own link.
+    for (size_t k = 0; k < links_.size(); ++k) {
+      if (members_[choice.index].entry.terms.link_used[k] || link_light_note_[k].empty() ||
+          link_light_at_[k] <= link_copied_[k]) {
+        continue;
+      }
+      char ago[48];
+      std::snprintf(ago, sizeof ago, " (%.1f s ago)",
+                    std::chrono::duration<double>(Clock::now() - link_light_at_[k]).count());
+      choice.reason +=
+          "; " + set_.tiers[k] + "-" + set_.tiers[k + 1] + ": " + link_light_note_[k] + ago;
+    }
     // The set's plans were chosen for a range of conditions; beyond it another plan may be
     // better than any of them: say so (a new set, planned for what is measured, would cover it).
     if (const std::string outside = plan::OutsideRange(set_.tiers, set_.nominal, set_.range, c);

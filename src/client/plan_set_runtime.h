@@ -88,6 +88,9 @@ class PlanSetRuntime {
   mutable std::vector<double> link_probe_share_;
   mutable std::vector<double> link_light_mbps_;
   mutable std::vector<std::chrono::steady_clock::time_point> link_copied_;
+  // What the last light probe of each link found (for the plan's reason), and when.
+  mutable std::vector<std::string> link_light_note_;
+  mutable std::vector<std::chrono::steady_clock::time_point> link_light_at_;
   bool light_probes_ = true;
   mutable std::vector<double> hold_ms_;  // per member: 0, or its floor after running out of time
   mutable int current_ = -1;

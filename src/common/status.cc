@@ -28,6 +28,8 @@ const char* StatusCodeName(StatusCode code) {
       return "CANCELLED";
     case StatusCode::kResourceExhausted:
       return "RESOURCE_EXHAUSTED";
+    case StatusCode::kAborted:
+      return "ABORTED";
   }
   return "UNKNOWN";
 }
@@ -64,5 +66,6 @@ Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, st
 Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
 Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
 
 }  // namespace seam

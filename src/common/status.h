@@ -26,6 +26,7 @@ enum class StatusCode {
   kDeadlineExceeded,    // a request whose deadline passed before it could be answered
   kCancelled,           // a request its caller gave up on
   kResourceExhausted,   // a bound was reached (a queue, a file, memory): try later or smaller
+  kAborted,             // the same work is under way elsewhere (a repeat of a keyed request): retry
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -66,6 +67,7 @@ Status Unauthenticated(std::string message);
 Status DeadlineExceeded(std::string message);
 Status Cancelled(std::string message);
 Status ResourceExhausted(std::string message);
+Status Aborted(std::string message);
 
 // Result<T> holds a T or a non-OK Status.
 template <typename T>

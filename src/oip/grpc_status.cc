@@ -29,6 +29,8 @@ grpc::StatusCode GrpcCode(StatusCode code) {
       return grpc::StatusCode::CANCELLED;
     case StatusCode::kResourceExhausted:
       return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case StatusCode::kAborted:
+      return grpc::StatusCode::ABORTED;
   }
   return grpc::StatusCode::UNKNOWN;
 }
@@ -44,7 +46,6 @@ StatusCode SeamCode(grpc::StatusCode code) {
       return StatusCode::kNotFound;
     case grpc::StatusCode::FAILED_PRECONDITION:
     case grpc::StatusCode::ALREADY_EXISTS:
-    case grpc::StatusCode::ABORTED:
       return StatusCode::kFailedPrecondition;
     case grpc::StatusCode::UNIMPLEMENTED:
       return StatusCode::kUnimplemented;
@@ -61,6 +62,8 @@ StatusCode SeamCode(grpc::StatusCode code) {
       return StatusCode::kUnavailable;
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return StatusCode::kResourceExhausted;
+    case grpc::StatusCode::ABORTED:
+      return StatusCode::kAborted;
     default:
       return StatusCode::kInternal;
   }

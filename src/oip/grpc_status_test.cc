@@ -37,6 +37,9 @@ TEST(GrpcStatusTest, TransportFailuresAreUnavailable) {
   // A bound reached (a message too large, a full queue) keeps its code both ways.
   EXPECT_EQ(FromGrpcStatus(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "x"), "edge").code(),
             StatusCode::kResourceExhausted);
+  EXPECT_EQ(FromGrpcStatus(grpc::Status(grpc::StatusCode::ABORTED, "x"), "edge").code(),
+            StatusCode::kAborted);
+  EXPECT_EQ(ToGrpcStatus(Aborted("x")).error_code(), grpc::StatusCode::ABORTED);
   EXPECT_EQ(ToGrpcStatus(ResourceExhausted("full")).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Running out of time is not a transport failure: it keeps its code both ways.

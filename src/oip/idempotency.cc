@@ -1,5 +1,7 @@
 #include "oip/idempotency.h"
 
+#include <cstdio>
+
 namespace seam::oip {
 
 void SetIdempotencyKey(std::string_view key, inference::ModelInferRequest* request) {
@@ -17,6 +19,24 @@ Result<std::string> ReadIdempotencyKey(const inference::ModelInferRequest& reque
                            std::to_string(kMaxIdempotencyKeyBytes) + " bytes");
   }
   return p.string_param();
+}
+
+std::string RequestFingerprint(const inference::ModelInferRequest& request, int64_t version) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  auto mix = [&hash](std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      hash ^= c;
+      hash *= 0x100000001b3ull;
+    }
+    hash ^= bytes.size();  // so that splitting the same bytes differently differs
+    hash *= 0x100000001b3ull;
+  };
+  for (const auto& input : request.inputs()) mix(input.SerializeAsString());
+  for (const auto& raw : request.raw_input_contents()) mix(raw);
+  char text[48];
+  std::snprintf(text, sizeof(text), "v%lld:%016llx", static_cast<long long>(version),
+                static_cast<unsigned long long>(hash));
+  return text;
 }
 
 bool WasReplayed(const inference::ModelInferResponse& response) {

@@ -22,7 +22,10 @@ int ToHttpStatus(const Status& status) {
     case StatusCode::kResourceExhausted:
       return 429;  // too many requests (or too large): try later or smaller
     case StatusCode::kCancelled:
-      return 499;  // client closed request (nginx's convention; no one reads it)
+      return 499;
+    case StatusCode::kAborted:
+      return 409;  // conflict: the same keyed request is being run  // client closed request
+                   // (nginx's convention; no one reads it)
     case StatusCode::kDataLoss:
     case StatusCode::kInternal:
       return 500;

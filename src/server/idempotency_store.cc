@@ -71,7 +71,8 @@ Result<std::unique_ptr<IdempotencyStore>> IdempotencyStore::Open(const std::stri
       exec("BEGIN IMMEDIATE;"
            "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
            "CREATE TABLE IF NOT EXISTS answers(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-           " key TEXT NOT NULL UNIQUE, model TEXT NOT NULL, response BLOB NOT NULL);"
+           " key TEXT NOT NULL UNIQUE, model TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+           " response BLOB NOT NULL);"
            "INSERT OR IGNORE INTO meta VALUES ('schema', 'seam.idempotency/v1');"
            "COMMIT;"));
   {
@@ -91,13 +92,14 @@ IdempotencyStore::~IdempotencyStore() { sqlite3_close(db_); }
 
 Result<IdempotencyStore::Claim> IdempotencyStore::Begin(std::string_view key,
                                                         std::string_view model,
+                                                        std::string_view fingerprint,
                                                         std::string* stored) {
   std::lock_guard lock(mu_);
   if (running_.find(key) != running_.end()) {
-    return Unavailable("a request with idempotency key '" + std::string(key) +
-                       "' is being run; retry once it is answered");
+    return Aborted("a request with idempotency key '" + std::string(key) +
+                   "' is being run; retry once it is answered");
   }
-  Statement find(db_, "SELECT model, response FROM answers WHERE key = ?");
+  Statement find(db_, "SELECT model, fingerprint, response FROM answers WHERE key = ?");
   const int rc = find.ok() ? find.Bind(1, key).Step() : SQLITE_ERROR;
   if (rc == SQLITE_ROW) {
     if (find.Text(0) != model) {
@@ -105,7 +107,12 @@ Result<IdempotencyStore::Claim> IdempotencyStore::Begin(std::string_view key,
                              "' was already used for model '" + find.Text(0) + "', not '" +
                              std::string(model) + "': a key names one item");
     }
-    *stored = find.Text(1);
+    if (find.Text(1) != fingerprint) {
+      return InvalidArgument("idempotency key '" + std::string(key) +
+                             "' was already used for a different request (another version of '" +
+                             std::string(model) + "' or other inputs): a key names one item");
+    }
+    *stored = find.Text(2);
     return Claim::kReplay;
   }
   if (rc != SQLITE_DONE) return Error("looking up a key");
@@ -114,16 +121,19 @@ Result<IdempotencyStore::Claim> IdempotencyStore::Begin(std::string_view key,
 }
 
 Status IdempotencyStore::Finish(std::string_view key, std::string_view model,
-                                std::string_view response) {
+                                std::string_view fingerprint, std::string_view response) {
   std::lock_guard lock(mu_);
   if (auto it = running_.find(key); it != running_.end()) running_.erase(it);
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return Error("beginning a transaction");
   }
-  Statement insert(db_, "INSERT OR IGNORE INTO answers(key, model, response) VALUES (?, ?, ?)");
+  Statement insert(db_,
+                   "INSERT OR IGNORE INTO answers(key, model, fingerprint, response)"
+                   " VALUES (?, ?, ?, ?)");
   Status status;
   if (!insert.ok() ||
-      insert.Bind(1, key).Bind(2, model).BindBlob(3, response).Step() != SQLITE_DONE) {
+      insert.Bind(1, key).Bind(2, model).Bind(3, fingerprint).BindBlob(4, response).Step() !=
+          SQLITE_DONE) {
     status = Error("storing an answer");
   } else {
     if (sqlite3_changes(db_) == 1) {  // not already there (a repeat racing its first answer)

@@ -48,11 +48,14 @@ class IdempotencyStore {
     kRun,     // new: run it, then Finish (answered) or Abandon (failed)
     kReplay,  // answered before: `*stored` holds the answer
   };
-  // UNAVAILABLE while another request with `key` runs; INVALID_ARGUMENT when `key` was answered
-  // for another model (a key names one item).
-  Result<Claim> Begin(std::string_view key, std::string_view model, std::string* stored);
+  // `fingerprint` says what the request is (its model version and inputs: RequestFingerprint).
+  // ABORTED while another request with `key` runs (retry once it is answered); INVALID_ARGUMENT
+  // when `key` was answered for another model or another request (a key names one item).
+  Result<Claim> Begin(std::string_view key, std::string_view model, std::string_view fingerprint,
+                      std::string* stored);
   // The request claimed with `key` was answered `response` (serialised): kept for its repeats.
-  Status Finish(std::string_view key, std::string_view model, std::string_view response);
+  Status Finish(std::string_view key, std::string_view model, std::string_view fingerprint,
+                std::string_view response);
   // The request claimed with `key` failed: a repeat runs it.
   void Abandon(std::string_view key);
 

@@ -79,9 +79,11 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
 
   auto key = oip::ReadIdempotencyKey(request);
   if (!key.ok()) return refuse(key.status());
+  std::string fingerprint;
   if (idempotency_ && !key->empty()) {
     std::string stored;
-    auto claim = idempotency_->Begin(*key, request.model_name(), &stored);
+    fingerprint = oip::RequestFingerprint(request, version);
+    auto claim = idempotency_->Begin(*key, request.model_name(), fingerprint, &stored);
     if (!claim.ok()) return refuse(claim.status());
     if (*claim == IdempotencyStore::Claim::kReplay) {
       if (!response->ParseFromString(stored)) {
@@ -116,7 +118,8 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   job.context = context;
   job.done = [response, outputs = std::move(decoded->outputs), context, done = std::move(done),
               request_id, model_name = request.model_name(), version, accepted, metrics = metrics_,
-              idempotency = idempotency_, key = std::move(*key)](Result<TensorMap> result) {
+              idempotency = idempotency_, key = std::move(*key),
+              fingerprint = std::move(fingerprint)](Result<TensorMap> result) {
     const auto encode_start = std::chrono::steady_clock::now();
     Status status = result.ok()
                         ? oip::EncodeInferOutputs(*result, outputs, response,
@@ -125,11 +128,17 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
     if (status.ok() && context->finish) {
       context->finish(MicrosSince(encode_start) / 1e3, MicrosSince(accepted) / 1e3, response);
     }
-    // The answer is kept before the caller has it: a repeat after this point is replayed, one
-    // after a failure here runs again.
+    // The answer is kept before the caller has it: a repeat after this point is replayed.
     if (!key.empty()) {
       if (status.ok()) {
-        status = idempotency->Finish(key, model_name, response->SerializeAsString());
+        // Not kept: the answer still goes out (the work is done); a repeat would run again.
+        if (Status kept =
+                idempotency->Finish(key, model_name, fingerprint, response->SerializeAsString());
+            !kept.ok()) {
+          spdlog::warn("event=idempotency_store_failed request_id={} model={} key={} error={}",
+                       LogValue(request_id), LogValue(model_name), LogValue(key),
+                       LogValue(kept.message()));
+        }
       } else {
         idempotency->Abandon(key);
       }

@@ -1,4 +1,3 @@
-#include "server/idempotency_store.h"
 #include "server/server.h"
 
 #include <grpcpp/grpcpp.h>
@@ -9,6 +8,7 @@
 #include "server/auth.h"
 #include "server/batching_scheduler.h"
 #include "server/http_service.h"
+#include "server/idempotency_store.h"
 #include "server/inference_service.h"
 #include "server/log.h"
 #include "server/metrics.h"
