@@ -102,39 +102,76 @@ std::string ReadAll(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-TEST(StoreForwardTest, ThousandItemsDeliveredOnceInOrderThroughAnOutageAndASenderKill) {
-  if (!fs::exists(std::string(cascade::kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) {
-    GTEST_SKIP()
-        << "Debian's dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
+// The big model's server (keeping its answers in keys.db, so that it survives kill -9) and a
+// cascade whose rule (max probability >= 1) hands every image below certainty to it.
+class StoreForwardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(std::string(cascade::kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) {
+      GTEST_SKIP()
+          << "Debian's dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
+    }
+    repo_.AddVersion("fashion_big", 1, kModels + "/repo/fashion_big/1/model.onnx");
+    dir_ = scratch_.root();
+    keys_ = dir_ + "/keys.db";
+    outbox_ = dir_ + "/outbox.db";
+    cloud_ = Serve(0);
+    ASSERT_TRUE(cloud_);
+    port_ = cloud_->port();
+    cascade_ = dir_ + "/cascade.json";
+    std::ofstream(cascade_) << json{
+        {"name", "sf"},
+        {"small", {{"model", kModels + "/fashion_small.onnx"}}},
+        {"big", {{"address", cloud_->address()}, {"model", "fashion_big"}, {"version", 1}}},
+        {"send", "input"},
+        {"rule", {{"kind", "max_probability"}, {"output", "logits"}, {"threshold", 1.0}}},
+        {"deadline_ms", 2000}}.dump(1);
   }
-  TestRepository repo, scratch;
-  repo.AddVersion("fashion_big", 1, kModels + "/repo/fashion_big/1/model.onnx");
-  const std::string dir = scratch.root(), keys = dir + "/keys.db", outbox = dir + "/outbox.db";
-  auto serve = [&](int port) {
+  // `seam serve` of the big model on `port` (0: a free one).
+  std::unique_ptr<ServerProcess> Serve(int port) {
     std::string error;
     auto server =
-        ServerProcess::Start({"--repo", repo.root(), "--http-port", "-1", "--log-level", "error",
-                              "--grpc-port", std::to_string(port), "--idempotency-db", keys},
+        ServerProcess::Start({"--repo", repo_.root(), "--http-port", "-1", "--log-level", "error",
+                              "--grpc-port", std::to_string(port), "--idempotency-db", keys_},
                              &error);
     EXPECT_TRUE(server) << error;
     return server;
-  };
-  auto cloud = serve(0);
-  ASSERT_TRUE(cloud);
-  const int port = cloud->port();
-  // Threshold 1: every image whose top probability is below 1 is handed to the big model.
-  const std::string cascade = dir + "/cascade.json";
-  std::ofstream(cascade) << json{
-      {"name", "sf"},
-      {"small", {{"model", kModels + "/fashion_small.onnx"}}},
-      {"big", {{"address", cloud->address()}, {"model", "fashion_big"}, {"version", 1}}},
-      {"send", "input"},
-      {"rule", {{"kind", "max_probability"}, {"output", "logits"}, {"threshold", 1.0}}},
-      {"deadline_ms", 2000}}.dump(1);
+  }
+  // Kills the big model's server (-9): the uplink is down.
+  void Down() {
+    ASSERT_EQ(::kill(cloud_->pid(), SIGKILL), 0);
+    cloud_.reset();
+  }
+  void Up() {
+    cloud_ = Serve(port_);
+    ASSERT_TRUE(cloud_);
+  }
+  int64_t Answered() { return Count(keys_, "SELECT COUNT(*) FROM answers"); }
+  // Whether the server first answered the keys in the order of the examples (their last field).
+  bool AnsweredInOrder(int64_t* last) {
+    int64_t previous = -1;
+    bool in_order = true;
+    for (const std::string& key : AnsweredKeys(keys_)) {
+      const int64_t index = std::stoll(key.substr(key.rfind(':') + 1));
+      in_order = in_order && index > previous;
+      previous = index;
+    }
+    *last = previous;
+    return in_order;
+  }
+
+  TestRepository repo_, scratch_;
+  std::string dir_, keys_, outbox_, cascade_;
+  std::unique_ptr<ServerProcess> cloud_;
+  int port_ = 0;
+};
+
+TEST_F(StoreForwardTest, ThousandItemsDeliveredOnceInOrderThroughAnOutageAndASenderKill) {
+  const std::string &dir = dir_, &outbox = outbox_, &cascade = cascade_;
   const std::vector<std::string> run = {
       "cascade",  "run",  "--cascade", cascade, "--range", "0:" + std::to_string(kItems),
       "--outbox", outbox, "--drain-s", "60",    "--json"};
-  auto answered = [&] { return Count(keys, "SELECT COUNT(*) FROM answers"); };
+  auto answered = [&] { return Answered(); };
   auto queued = [&] { return Count(outbox, "SELECT COUNT(*) FROM items"); };
 
   // Sender A; the uplink goes down (the big model's server is killed) once it has begun.
@@ -144,16 +181,14 @@ TEST(StoreForwardTest, ThousandItemsDeliveredOnceInOrderThroughAnOutageAndASende
   ASSERT_GT(a, 0);
   ASSERT_TRUE(WaitFor([&] { return answered() >= 30; }, std::chrono::seconds(30)))
       << ReadAll(dir + "/a.log");
-  ASSERT_EQ(::kill(cloud->pid(), SIGKILL), 0);
-  cloud.reset();
+  Down();
   const int64_t before_outage = answered();
   // Hard examples queue while it is down.
   ASSERT_TRUE(WaitFor([&] { return queued() >= 300; }, std::chrono::seconds(30)))
       << "queued " << queued() << "\n"
       << ReadAll(dir + "/a.log");
   // The uplink returns; A delivers; A is killed in the middle of it.
-  cloud = serve(port);
-  ASSERT_TRUE(cloud);
+  Up();
   ASSERT_TRUE(WaitFor([&] { return answered() >= before_outage + 100; }, std::chrono::seconds(30)))
       << ReadAll(dir + "/a.log");
   ASSERT_EQ(::kill(a, SIGKILL), 0);
@@ -178,16 +213,9 @@ TEST(StoreForwardTest, ThousandItemsDeliveredOnceInOrderThroughAnOutageAndASende
   // Exactly once, in order: the keys the big model answered are the examples handed off, each
   // once, in the order of the examples.
   const int64_t handed_off = summary["handed_off"];
-  const std::vector<std::string> order = AnsweredKeys(keys);
-  ASSERT_EQ(static_cast<int64_t>(order.size()), handed_off) << log_b;
-  int64_t previous = -1;
-  bool in_order = true;
-  for (const std::string& key : order) {
-    const int64_t index = std::stoll(key.substr(key.rfind(':') + 1));
-    in_order = in_order && index > previous;
-    previous = index;
-  }
-  EXPECT_TRUE(in_order) << "the big model saw the examples out of order";
+  ASSERT_EQ(Answered(), handed_off) << log_b;
+  int64_t last = 0;
+  EXPECT_TRUE(AnsweredInOrder(&last)) << "the big model saw the examples out of order";
   std::printf(
       "[store-forward] %d items, %lld handed off; %lld answered before the outage, %lld queued "
       "in all; sender A killed with %lld answered and %lld still queued; sender B: %s",
@@ -205,44 +233,17 @@ TEST(StoreForwardTest, ThousandItemsDeliveredOnceInOrderThroughAnOutageAndASende
 // A site whose uplink is down when it starts: the outbox kept the big model's metadata from an
 // earlier run, so the cascade starts, answers from the small model and queues the hard examples;
 // a later run delivers them, in order. An outbox that never saw the server cannot start offline.
-TEST(StoreForwardTest, ASiteStartsOfflineFromWhatItsOutboxKept) {
-  if (!fs::exists(std::string(cascade::kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) {
-    GTEST_SKIP()
-        << "Debian's dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
-  }
-  TestRepository repo, scratch;
-  repo.AddVersion("fashion_big", 1, kModels + "/repo/fashion_big/1/model.onnx");
-  const std::string dir = scratch.root(), keys = dir + "/keys.db", outbox = dir + "/outbox.db";
-  auto serve = [&](int port) {
-    std::string error;
-    auto server =
-        ServerProcess::Start({"--repo", repo.root(), "--http-port", "-1", "--log-level", "error",
-                              "--grpc-port", std::to_string(port), "--idempotency-db", keys},
-                             &error);
-    EXPECT_TRUE(server) << error;
-    return server;
-  };
-  auto cloud = serve(0);
-  ASSERT_TRUE(cloud);
-  const int port = cloud->port();
-  const std::string cascade = dir + "/cascade.json";
-  std::ofstream(cascade) << json{
-      {"name", "site"},
-      {"small", {{"model", kModels + "/fashion_small.onnx"}}},
-      {"big", {{"address", cloud->address()}, {"model", "fashion_big"}, {"version", 1}}},
-      {"send", "input"},
-      {"rule", {{"kind", "max_probability"}, {"output", "logits"}, {"threshold", 1.0}}},
-      {"deadline_ms", 2000}}.dump(1);
+TEST_F(StoreForwardTest, ASiteStartsOfflineFromWhatItsOutboxKept) {
+  const std::string &dir = dir_, &outbox = outbox_;
   auto run = [&](const std::string& range, const std::string& box, const std::string& drain,
                  const std::string& json_file) {
-    return RunSeam("cascade run --cascade " + cascade + " --range " + range + " --outbox " + box +
+    return RunSeam("cascade run --cascade " + cascade_ + " --range " + range + " --outbox " + box +
                    " --drain-s " + drain + " --connect-timeout-s 1 --json " + json_file);
   };
   const Outcome first = run("0:10", outbox, "10", dir + "/1.json");
   ASSERT_EQ(first.exit_code, 0) << first.output;
 
-  ASSERT_EQ(::kill(cloud->pid(), SIGKILL), 0);
-  cloud.reset();
+  Down();
   const Outcome offline = run("10:60", outbox, "0", dir + "/2.json");
   ASSERT_EQ(offline.exit_code, 0) << offline.output;
   EXPECT_NE(offline.output.find("is unreachable: started from the metadata"), std::string::npos)
@@ -257,21 +258,13 @@ TEST(StoreForwardTest, ASiteStartsOfflineFromWhatItsOutboxKept) {
   EXPECT_NE(fresh.output.find("starting offline needs the big model's metadata"), std::string::npos)
       << fresh.output;
 
-  cloud = serve(port);
-  ASSERT_TRUE(cloud);
+  Up();
   const Outcome back = run("60:70", outbox, "30", dir + "/4.json");
   ASSERT_EQ(back.exit_code, 0) << back.output;
   EXPECT_EQ(json::parse(ReadAll(dir + "/4.json"))["outbox"]["pending"], 0) << back.output;
-  const std::vector<std::string> order = AnsweredKeys(keys);
-  int64_t previous = -1;
-  bool in_order = true;
-  for (const std::string& key : order) {
-    const int64_t index = std::stoll(key.substr(key.rfind(':') + 1));
-    in_order = in_order && index > previous;
-    previous = index;
-  }
-  EXPECT_TRUE(in_order);
-  EXPECT_EQ(previous, 69);
+  int64_t last = 0;
+  EXPECT_TRUE(AnsweredInOrder(&last));
+  EXPECT_EQ(last, 69);
 }
 
 }  // namespace
