@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "adapt/probe_pacing.h"
 
@@ -24,11 +25,30 @@ double LightProbeLinkMs(double tiny_ms, double sized_ms) {
   return tiny_ms > 0 ? std::max(0.0, sized_ms - tiny_ms) : sized_ms;
 }
 
-double LinkMsFromProbe(double tiny_ms, uint64_t bytes, double sized_ms, uint64_t copy_bytes) {
-  const double rtt = std::max(0.0, tiny_ms);
-  if (bytes == 0) return rtt;
-  const double extra = std::max(0.0, sized_ms - rtt);
-  return rtt + extra * static_cast<double>(copy_bytes) / static_cast<double>(bytes);
+void LightProbeWindow::Add(double tiny_ms, uint64_t bytes, double sized_ms) {
+  if (bytes == 0 || !(tiny_ms >= 0) || !(sized_ms >= 0)) return;
+  tiny_ms_[next_] = tiny_ms;
+  ms_per_byte_[next_] = std::max(0.0, sized_ms - tiny_ms) / static_cast<double>(bytes);
+  next_ = (next_ + 1) % kSize;
+  count_ = std::min(count_ + 1, kSize);
+}
+
+double LightProbeWindow::OptimisticLinkMs(uint64_t copy_bytes) const {
+  if (count_ == 0) return 0;
+  double tiny = tiny_ms_[0], per_byte = ms_per_byte_[0];
+  for (size_t i = 1; i < count_; ++i) {
+    tiny = std::min(tiny, tiny_ms_[i]);
+    per_byte = std::min(per_byte, ms_per_byte_[i]);
+  }
+  return tiny + per_byte * static_cast<double>(copy_bytes);
+}
+
+double LightProbeWindow::BestRttMs() const { return OptimisticLinkMs(0); }
+
+double LightProbeWindow::BestMbps() const {
+  if (count_ == 0) return 0;
+  const double per_byte = OptimisticLinkMs(1) - BestRttMs();  // ms per byte
+  return per_byte > 0 ? 8.0 / (per_byte * 1e3) : std::numeric_limits<double>::infinity();
 }
 
 }  // namespace seam::adapt

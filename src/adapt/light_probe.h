@@ -10,6 +10,7 @@
 // decides, as it measures the tiers too.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace seam::adapt {
@@ -49,11 +50,29 @@ uint64_t LightProbeBytes(double mbps, uint64_t copy_bytes);
 // 5 s pauses, while the next probe is sized down from the bound the cut sets anyway.
 double LightProbeLinkMs(double tiny_ms, double sized_ms);
 
-// The request's time on the link as one light probe saw it: the tiny call's time (the round
-// trip) plus the sized call's extra time scaled to the request's bytes. Optimistic on purpose (a
-// shaper's burst can only make a link look faster): it decides whether a copy is worth sending,
-// and the copy then measures for real.
-double LinkMsFromProbe(double tiny_ms, uint64_t bytes, double sized_ms, uint64_t copy_bytes);
+// The last few light probes of a link, read optimistically. A probe's times only grow with what
+// else happens (a busy device CPU scheduling its calls late: 20-140 ms on a 2 ms link in the
+// namespace lab, with the device's model running beside), and a small payload's transfer scaled
+// up to a request's bytes magnifies that noise a hundredfold: one reading says little. The least
+// round trip and the least time per byte over the window are what the link can do, so a recovered
+// link shows within a few probes, while a slow one keeps every reading slow.
+class LightProbeWindow {
+ public:
+  static constexpr size_t kSize = 4;
+  void Add(double tiny_ms, uint64_t bytes, double sized_ms);
+  bool empty() const { return count_ == 0; }
+  // The request's time on the link (`copy_bytes`) at the best round trip and rate seen.
+  double OptimisticLinkMs(uint64_t copy_bytes) const;
+  // The same as a round trip and a rate (Mbit/s; +inf when a probe crossed within its round
+  // trip), for predictions that take a link's terms.
+  double BestRttMs() const;
+  double BestMbps() const;
+  void Clear() { count_ = next_ = 0; }
+
+ private:
+  double tiny_ms_[kSize] = {}, ms_per_byte_[kSize] = {};
+  size_t next_ = 0, count_ = 0;
+};
 
 // The remote part of a request, re-predicted for a link that changed: what the tiers above
 // added beyond the first link (`beyond_ms`, measured by earlier requests) plus the link's

@@ -44,13 +44,23 @@ TEST(LightProbeTest, PacedByTheLinkTimeItsBytesTook) {
   EXPECT_DOUBLE_EQ(LightProbeLinkMs(0, 0), 0);    // cut or failed: the interval paces it
 }
 
-TEST(LightProbeTest, ScalesWhatTheProbeTookToTheRequestsBytes) {
-  // 1 Mbit/s, 5 ms RTT: 16 KB took 5 + 131 ms; the 786 KB request would take 5 + 6291 ms.
-  EXPECT_NEAR(LinkMsFromProbe(5, 16384, 136.072, 786432), 5 + 6291.456, 1e-6);
-  // 50 Mbit/s: 125 KB in 20 ms beyond the RTT; 786 KB in 125.8 ms.
-  EXPECT_NEAR(LinkMsFromProbe(5, 125000, 25, 786432), 5 + 125.829, 1e-3);
-  EXPECT_DOUBLE_EQ(LinkMsFromProbe(5, 16384, 3, 786432), 5);  // faster than the RTT: noise
-  EXPECT_DOUBLE_EQ(LinkMsFromProbe(5, 0, 30, 786432), 5);
+TEST(LightProbeTest, AWindowReadsTheLinkAtItsBest) {
+  LightProbeWindow w;
+  EXPECT_TRUE(w.empty());
+  EXPECT_DOUBLE_EQ(w.OptimisticLinkMs(786432), 0);
+  // A 200 Mbit/s, 2 ms link probed by a busy device: 8 KB took 0.33 ms plus 0-40 ms of noise.
+  w.Add(42, 8192, 82);
+  w.Add(2, 8192, 2.33);
+  w.Add(20, 8192, 45);
+  // One clean reading is enough: 2 ms + 786 KB at 0.33 ms per 8 KB.
+  EXPECT_NEAR(w.OptimisticLinkMs(786432), 2 + 0.33 * 96, 1e-9);
+  // A slow link stays slow in every reading; older readings leave the window.
+  for (int i = 0; i < 4; ++i) w.Add(3, 8192, 3 + 65.5);
+  EXPECT_NEAR(w.OptimisticLinkMs(786432), 3 + 65.5 * 96, 1e-9);
+  EXPECT_DOUBLE_EQ(w.BestRttMs(), 3);
+  EXPECT_NEAR(w.BestMbps(), 8192 * 8 / 65.5e3, 1e-9);  // 1 Mbit/s
+  w.Clear();
+  EXPECT_TRUE(w.empty());
 }
 
 }  // namespace

@@ -160,6 +160,7 @@ void DeviceRuntime::RecordRemote(const Status& status, const pipeline::RequestTr
     }
     last_remote_sample_ = Clock::now();
   };
+  light_window_.Clear();  // the link was measured for real: light probes start over
   if (status.ok()) {
     breaker_.OnSuccess();
     const pipeline::TierTrace& mine = trace.tiers.front();
@@ -302,7 +303,8 @@ bool DeviceRuntime::LightProbeWantsCopy() const {
     link_.Observe(adapt::kLightProbeTinyBytes, tiny_ms);
     link_.Observe(bytes, sized_ms);
     adapt::RouteSnapshot snapshot = Snapshot(deadline_ms_);
-    const double link_ms = adapt::LinkMsFromProbe(tiny_ms, bytes, sized_ms, copy_bytes_);
+    light_window_.Add(tiny_ms, bytes, sized_ms);
+    const double link_ms = light_window_.OptimisticLinkMs(copy_bytes_);
     snapshot.remote_ms = adapt::RepredictRemoteMs(beyond_ms_.value(), link_ms);
     snapshot.was_local = true;
     copy = adapt::DecideRoute(snapshot).kind == adapt::Route::Kind::kRemote;

@@ -18,6 +18,7 @@
 
 #include "adapt/circuit_breaker.h"
 #include "adapt/estimators.h"
+#include "adapt/light_probe.h"
 #include "adapt/route_policy.h"
 #include "adapt/tracked_value.h"
 #include "common/status.h"
@@ -126,6 +127,7 @@ class DeviceRuntime {
   mutable adapt::TrackedValue beyond_ms_;
   mutable uint64_t copy_bytes_ = 0;
   mutable std::chrono::steady_clock::time_point light_probe_at_{};
+  mutable adapt::LightProbeWindow light_window_;  // the light probes since the last real sample
   mutable std::string light_note_;     // what the last light probe found, for the route's reason
   mutable double light_mbps_ = 0;      // the link's rate as the last light probe saw it (0: none)
   mutable double probe_share_ = 0.25;  // of the link's time, for the last probe's kind (pacing)

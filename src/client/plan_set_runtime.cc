@@ -26,6 +26,9 @@ constexpr double kMinProbeCapMs = 250;
 constexpr double kMinPredictedMs = 0.05;
 // How often the device may re-plan while it measures conditions beyond its set's range.
 constexpr auto kReplanEvery = std::chrono::seconds(5);
+// Copies that follow one a light probe called for, so that the link's estimate confirms the
+// change (adapt::TrackerConfig::confirm samples in a row) rather than creeping towards it.
+constexpr int kCopiesToConfirm = adapt::TrackerConfig{}.confirm - 1;
 
 // A re-planned placement is proposed when predicted this much faster than the set's best.
 constexpr double kReplanGain = 0.05;
@@ -94,6 +97,8 @@ Result<std::unique_ptr<PlanSetRuntime>> PlanSetRuntime::Open(const std::string& 
   runtime->link_copied_.assign(links, Clock::time_point{});
   runtime->link_light_at_.assign(links, Clock::time_point{});
   runtime->link_light_note_.assign(links, std::string());
+  runtime->link_windows_.assign(links, adapt::LightProbeWindow());
+  runtime->link_copies_left_.assign(links, 0);
   runtime->light_probes_ = options.light_probes;
   runtime->tiers_.resize(runtime->set_.tiers.size());
   runtime->hold_ms_.assign(runtime->members_.size(), 0);
@@ -161,6 +166,7 @@ void PlanSetRuntime::Observe(size_t m, const pipeline::RequestTrace& t) const {
     if (k < 0 || k >= static_cast<int>(links_.size()) || link.retries > 0) continue;
     links_[k].Observe(link.up_bytes + link.down_bytes, link.ms);
     link_sampled_[k] = link_copied_[k] = Clock::now();
+    link_windows_[k].Clear();  // measured for real: light probes start over
   }
 }
 
@@ -191,6 +197,7 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
     const uint64_t light_bytes = LightProbeBytes(pick, k);
     probe_ = std::thread([this, inputs, pick, cap_ms, k, light_bytes] {
       if (light_bytes > 0 && !LightProbeWantsCopy(pick, k, light_bytes, cap_ms)) return;
+      const bool called_for = light_bytes > 0;  // by a light probe
       pipeline::RequestTrace trace;
       const auto start = Clock::now();
       const Status status = members_[pick].runtime->Probe(inputs, trace, cap_ms);
@@ -202,7 +209,11 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
       if (status.ok()) {
         Observe(pick, trace);
         hold_ms_[pick] = 0;
-      } else if (status.code() == StatusCode::kDeadlineExceeded) {
+        if (called_for) link_copies_left_[k] = kCopiesToConfirm;
+      } else {
+        link_copies_left_[k] = 0;
+      }
+      if (status.code() == StatusCode::kDeadlineExceeded) {
         hold_ms_[pick] =
             std::max(hold_ms_[pick],
                      1.5 * std::chrono::duration<double, std::milli>(Clock::now() - start).count());
@@ -216,6 +227,12 @@ void PlanSetRuntime::MaybeProbe(const TensorMap& inputs, size_t chosen) const {
 uint64_t PlanSetRuntime::LightProbeBytes(size_t pick, size_t k) const {
   // Only the device's own link can be measured from here; a copy measures the links beyond.
   if (!light_probes_ || k != 0) return 0;
+  // A copy a light probe called for came back: a couple more in a row, so that the link's
+  // estimate sees the change confirmed (TrackedValue's `confirm`) rather than one sample.
+  if (link_copies_left_[k] > 0) {
+    --link_copies_left_[k];
+    return 0;
+  }
   const double estimate = links_[k].mbps(), light = link_light_mbps_[k];
   const double mbps =
       estimate > 0 && light > 0 ? std::min(estimate, light) : std::max(estimate, light);
@@ -248,24 +265,25 @@ bool PlanSetRuntime::LightProbeWantsCopy(size_t pick, size_t k, uint64_t bytes,
     const double extra_ms = sized_ms - tiny_ms;
     const plan::PlanConditions now = Conditions();
     plan::PlanConditions seen = now;
-    seen.rtt_ms[k] = tiny_ms;
+    // The link at its best over the last few probes: one reading on a busy device says little.
+    link_windows_[k].Add(tiny_ms, bytes, sized_ms);
+    seen.rtt_ms[k] = link_windows_[k].BestRttMs();
     char note[128];
+    seen.bandwidth_bps[k] = std::min(link_windows_[k].BestMbps(), 1e6) * 1e6;
     if (extra_ms >= 0.05) {  // else within the round trip's noise: fast, the estimate stands
       link_light_mbps_[k] = static_cast<double>(bytes) * 8 / (extra_ms * 1e3);
-      seen.bandwidth_bps[k] = link_light_mbps_[k] * 1e6;
-      std::snprintf(note, sizeof note, "a light probe found the link at %.3g Mbit/s, %.3g ms",
+      std::snprintf(note, sizeof note,
+                    "a light probe found the link at %.3g Mbit/s, %.3g ms round trip",
                     link_light_mbps_[k], tiny_ms);
     } else {
       std::snprintf(note, sizeof note,
                     "a light probe crossed the link within its %.3g ms round trip", tiny_ms);
-      seen.bandwidth_bps[k] =
-          std::max(seen.bandwidth_bps[k], static_cast<double>(bytes) * 8 / 50e-6);
     }
     const double current = current_ >= 0 ? PredictMs(current_, now, true) : 1e300;
     const double predicted = PredictMs(pick, seen, false);
     copy = predicted * (1 + adapt::kPlanHysteresis) < current;
     char tail[96];
-    std::snprintf(tail, sizeof tail, " round trip: %s predicted %.1f ms",
+    std::snprintf(tail, sizeof tail, "; at the link's best lately, %s predicted %.1f ms",
                   members_[pick].name.c_str(), predicted);
     note_text = std::string(note) + tail;
   } else if (cut) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "adapt/estimators.h"
+#include "adapt/light_probe.h"
 #include "client/device_runtime.h"
 #include "plan/plan_set_file.h"
 
@@ -90,6 +91,8 @@ class PlanSetRuntime {
   mutable std::vector<std::chrono::steady_clock::time_point> link_copied_;
   // What the last light probe of each link found (for the plan's reason), and when.
   mutable std::vector<std::string> link_light_note_;
+  mutable std::vector<adapt::LightProbeWindow> link_windows_;  // light probes since a real sample
+  mutable std::vector<int> link_copies_left_;  // copies to send before light probes again
   mutable std::vector<std::chrono::steady_clock::time_point> link_light_at_;
   bool light_probes_ = true;
   mutable std::vector<double> hold_ms_;  // per member: 0, or its floor after running out of time
