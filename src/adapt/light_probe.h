@@ -36,6 +36,12 @@ double ForcedCopyPauseMs(double copy_link_ms);
 // The tiny call's payload: all round trip (adapt::LinkEstimator's small messages).
 inline constexpr uint64_t kLightProbeTinyBytes = 64;
 
+// The slower of two rates, either of which may be unknown (0): what a light probe is sized from,
+// so that an estimate from before a change cannot make it large.
+inline double SlowerKnownRate(double a, double b) {
+  return a > 0 && b > 0 ? (a < b ? a : b) : (a > b ? a : b);
+}
+
 // The payload of a light probe on a link estimated at `mbps` (0: unknown) for requests that send
 // `copy_bytes` over it: what crosses in kLightProbeTargetMs, at least kLightProbeMinBytes, at most
 // a quarter of the copy (an estimate from before the link changed may be far too high; the probe

@@ -16,6 +16,13 @@ TEST(LightProbeTest, SizedToTheLinkAndNeverBelowTheMinimum) {
   EXPECT_EQ(LightProbeBytes(50, 786432), 125000u);
 }
 
+TEST(LightProbeTest, SizedFromTheSlowerKnownRate) {
+  EXPECT_DOUBLE_EQ(SlowerKnownRate(2, 200), 2);
+  EXPECT_DOUBLE_EQ(SlowerKnownRate(0, 200), 200);  // one unknown: the other
+  EXPECT_DOUBLE_EQ(SlowerKnownRate(3, 0), 3);
+  EXPECT_DOUBLE_EQ(SlowerKnownRate(0, 0), 0);
+}
+
 TEST(LightProbeTest, NeverMoreThanAQuarterOfTheCopy) {
   // A quarter is under the floor: the copy probes.
   EXPECT_EQ(LightProbeBytes(1, 4 * kLightProbeMinBytes - 1), 0u);

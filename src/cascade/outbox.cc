@@ -14,13 +14,7 @@ using Stmt = sqlite::Statement;
 }  // namespace
 
 Status Outbox::Error(const char* what) const {
-  const int code = sqlite3_errcode(db_);
-  const std::string message = path_ + ": " + what + ": " + sqlite3_errmsg(db_);
-  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
-    return DataLoss(message + " (the file is left as it is; move it aside to start a new outbox)");
-  }
-  if (code == SQLITE_FULL) return ResourceExhausted(message);
-  return Unavailable(message);
+  return sqlite::ErrorStatus(db_, path_, what, "move it aside to start a new outbox");
 }
 
 Status Outbox::Exec(const char* sql) {

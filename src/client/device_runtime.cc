@@ -196,7 +196,7 @@ void DeviceRuntime::RecordRemote(const Status& status, const pipeline::RequestTr
     // sizes the first light probe (the estimate from before the change would make it large).
     if (copy_bytes_ > 0 && waited > 0) {
       const double bound = static_cast<double>(copy_bytes_) * 8 / (waited * 1e3);
-      light_mbps_ = light_mbps_ > 0 ? std::min(light_mbps_, bound) : bound;
+      light_mbps_ = adapt::SlowerKnownRate(light_mbps_, bound);
     }
     last_remote_sample_ = Clock::now();
   }
@@ -235,7 +235,7 @@ void DeviceRuntime::StartProbe(const TensorMap& inputs) const {
       last_remote_sample_ = Clock::now();
       if (copy_bytes_ > 0) {  // as for a request given up (RecordRemote)
         const double bound = static_cast<double>(copy_bytes_) * 8 / (cap_ms * 1e3);
-        light_mbps_ = light_mbps_ > 0 ? std::min(light_mbps_, bound) : bound;
+        light_mbps_ = adapt::SlowerKnownRate(light_mbps_, bound);
       }
       return;
     }
@@ -270,8 +270,7 @@ bool DeviceRuntime::LightProbeWantsCopy() const {
     if (!beyond_ms_.known() || copy_bytes_ == 0) return true;
     // Sized from the slower of the link's estimate and what the last light probe found: the
     // estimate needs several samples to confirm a change, and a probe too large costs the link.
-    const double mbps = light_mbps_ > 0 && link_.mbps() > 0 ? std::min(light_mbps_, link_.mbps())
-                                                            : std::max(light_mbps_, link_.mbps());
+    const double mbps = adapt::SlowerKnownRate(light_mbps_, link_.mbps());
     bytes = adapt::LightProbeBytes(mbps, copy_bytes_);
     if (bytes == 0) return true;  // the copy is no dearer than a light probe
     // A light probe only tells about the link: when the link takes less of a request's time than

@@ -234,8 +234,7 @@ uint64_t PlanSetRuntime::LightProbeBytes(size_t pick, size_t k) const {
     return 0;
   }
   const double estimate = links_[k].mbps(), light = link_light_mbps_[k];
-  const double mbps =
-      estimate > 0 && light > 0 ? std::min(estimate, light) : std::max(estimate, light);
+  const double mbps = adapt::SlowerKnownRate(estimate, light);
   const double wire = members_[pick].entry.terms.wire_bytes[k];
   // A light probe only tells about the link: when the link is the smaller part of the plan's
   // time, what keeps it unchosen is the tiers, and only a copy measures them.

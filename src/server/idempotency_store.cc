@@ -13,14 +13,8 @@ using sqlite::Statement;
 }  // namespace
 
 Status IdempotencyStore::Error(const char* what) const {
-  const int code = sqlite3_errcode(db_);
-  const std::string where = path_.empty() ? "the idempotency store (in memory)" : path_;
-  const std::string message = where + ": " + what + ": " + sqlite3_errmsg(db_);
-  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
-    return DataLoss(message + " (the file is left as it is; move it aside to start a new one)");
-  }
-  if (code == SQLITE_FULL) return ResourceExhausted(message);
-  return Unavailable(message);
+  return sqlite::ErrorStatus(db_, path_.empty() ? "the idempotency store (in memory)" : path_, what,
+                             "move it aside to start a new one");
 }
 
 Result<std::unique_ptr<IdempotencyStore>> IdempotencyStore::Open(const std::string& path,

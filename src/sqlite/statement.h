@@ -1,5 +1,6 @@
 // Statement: a prepared SQLite statement, finalised on scope exit, with the few binders and
-// readers seam's stores use (64-bit integers, text, blobs).
+// readers seam's stores use (64-bit integers, text, blobs); ErrorStatus: SQLite's errors as
+// seam's codes.
 #pragma once
 
 #include <sqlite3.h>
@@ -7,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "common/status.h"
 
 namespace seam::sqlite {
 
@@ -43,5 +46,19 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
   int rc_ = SQLITE_ERROR;
 };
+
+// The connection's last error as a Status naming `where` and `what` was being done: a damaged
+// file is DATA_LOSS (left as it is: `start_over` says how to begin afresh), a full disk
+// RESOURCE_EXHAUSTED, anything else UNAVAILABLE.
+inline Status ErrorStatus(sqlite3* db, const std::string& where, const char* what,
+                          const char* start_over) {
+  const int code = sqlite3_errcode(db);
+  const std::string message = where + ": " + what + ": " + sqlite3_errmsg(db);
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+    return DataLoss(message + " (the file is left as it is; " + start_over + ")");
+  }
+  if (code == SQLITE_FULL) return ResourceExhausted(message);
+  return Unavailable(message);
+}
 
 }  // namespace seam::sqlite
