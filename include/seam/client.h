@@ -89,9 +89,23 @@ struct Trace {
   std::string degraded_reason;
 };
 
+// How the device dials a tier: TLS and a bearer token, as `seam serve --tls-* --auth-tokens`
+// expect. Each field names where the secret is -- "file:PATH" (or a bare PATH) or "env:NAME" --
+// never the secret itself; they are read when the client opens.
+struct HopSecurity {
+  std::string ca;           // verifies the tier's certificate ("system": the system's roots);
+                            // "" = no TLS
+  std::string cert, key;    // the device's certificate and key, for a tier requiring mutual TLS
+  std::string token;        // the bearer token
+  std::string server_name;  // the name in the tier's certificate, when not the host dialled
+};
+
 struct Options {
   // Overrides the address the plan's deployment recorded for the next tier ("" keeps it).
   std::string next_address;
+  // By tier name: how the device dials that tier, instead of what `seam deploy --hop-*` recorded
+  // in the device's stage (a tier not named here keeps the deployment's).
+  std::map<std::string, HopSecurity> security;
   // How long Open waits for the next tier to serve its stage.
   double ready_timeout_ms = 10000;
   // How long one request may take end to end before it fails, when it has no deadline.

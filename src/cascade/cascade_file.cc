@@ -51,7 +51,11 @@ Status Parse(const json& j, CascadeFile& c) {
   SEAM_RETURN_IF_ERROR(CheckKeys(small, "small.", {"model"}));
   SEAM_RETURN_IF_ERROR(Read(small, "small.", "model", c.small_model, true));
   const json& big = j.at("big");
-  SEAM_RETURN_IF_ERROR(CheckKeys(big, "big.", {"address", "model", "version"}));
+  SEAM_RETURN_IF_ERROR(CheckKeys(big, "big.", {"address", "model", "version", "security"}));
+  if (big.contains("security")) {
+    SEAM_ASSIGN_OR_RETURN(c.big_security,
+                          oip::HopSecurityFromJson(big.at("security"), "'big.security'"));
+  }
   SEAM_RETURN_IF_ERROR(Read(big, "big.", "address", c.big_address, true));
   SEAM_RETURN_IF_ERROR(Read(big, "big.", "model", c.big_model, true));
   if (big.contains("version") && !big.at("version").is_number_integer()) {
@@ -117,12 +121,10 @@ json ToJson(const CascadeFile& c, const std::string& directory) {
   } else {
     rule["softmax"] = c.rule.softmax;
   }
-  return {{"name", c.name},
-          {"small", {{"model", small}}},
-          {"big", {{"address", c.big_address}, {"model", c.big_model}, {"version", c.big_version}}},
-          {"send", c.send},
-          {"rule", rule},
-          {"deadline_ms", c.deadline_ms}};
+  json big = {{"address", c.big_address}, {"model", c.big_model}, {"version", c.big_version}};
+  if (!c.big_security.empty()) big["security"] = oip::HopSecurityToJson(c.big_security);
+  return {{"name", c.name}, {"small", {{"model", small}}}, {"big", big}, {"send", c.send},
+          {"rule", rule},   {"deadline_ms", c.deadline_ms}};
 }
 
 }  // namespace seam::cascade

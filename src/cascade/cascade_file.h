@@ -4,7 +4,8 @@
 //   {
 //     "name": "fashion",
 //     "small": {"model": "fashion_small.onnx"},
-//     "big": {"address": "127.0.0.1:8001", "model": "fashion_big", "version": 1},
+//     "big": {"address": "127.0.0.1:8001", "model": "fashion_big", "version": 1,
+//             "security": {"ca": "file:/etc/seam/ca.pem", "token": "env:SEAM_CLOUD_TOKEN"}},
 //     "send": "input",
 //     "rule": {"kind": "max_probability", "output": "logits", "threshold": 0.9},
 //     "deadline_ms": 1000
@@ -13,7 +14,9 @@
 // `small.model` is relative to the cascade file. `send` is "input" (the small model's inputs go
 // up as they came) or the name of one of the small model's outputs (a feature the big model
 // reads as its only input). `big.version` 0 means the server's newest. `deadline_ms` bounds a
-// hand-off (past it, the small model's answer is returned, flagged degraded).
+// hand-off (past it, the small model's answer is returned, flagged degraded). `big.security`
+// (optional) is how the big model's server is dialled: TLS and a bearer token, as sources
+// (oip/hop_security.h), never the secrets.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -21,6 +24,7 @@
 
 #include "cascade/handoff_rule.h"
 #include "common/status.h"
+#include "oip/hop_security.h"
 
 namespace seam::cascade {
 
@@ -31,6 +35,7 @@ struct CascadeFile {
   std::string big_address;
   std::string big_model;
   int64_t big_version = 0;
+  oip::HopSecurity big_security;
   std::string send = "input";
   HandoffRule rule;
   double deadline_ms = 1000;

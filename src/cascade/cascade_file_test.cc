@@ -76,5 +76,22 @@ TEST(CascadeFileTest, MistakesNameTheFileAndTheField) {
   EXPECT_NE(missing.status().message().find("/nonexistent/cascade.json"), std::string::npos);
 }
 
+TEST(CascadeFileTest, TheBigServersCredentialsAreSourcesReadAndWrittenBack) {
+  json j = Valid();
+  j["big"]["security"] = {{"ca", "file:/etc/seam/ca.pem"}, {"token", "env:SEAM_CLOUD_TOKEN"}};
+  auto c = ParseCascade(j, "/site/cascade.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->big_security.ca, "file:/etc/seam/ca.pem");
+  EXPECT_EQ(c->big_security.token, "env:SEAM_CLOUD_TOKEN");
+  EXPECT_EQ(ToJson(*c, "/site")["big"]["security"], j["big"]["security"]);
+  EXPECT_FALSE(ToJson(*ParseCascade(Valid(), "/site/c.json"), "/site")["big"].contains("security"));
+  j["big"]["security"] = {{"tokn", "env:X"}};
+  EXPECT_NE(Error(j).find("'big.security': unknown key 'tokn'"), std::string::npos) << Error(j);
+  j["big"]["security"] = {{"token", 7}};
+  EXPECT_NE(Error(j).find("'token' must be a string"), std::string::npos) << Error(j);
+  j["big"]["security"] = {{"cert", "c.pem"}, {"key", "k.pem"}};
+  EXPECT_NE(Error(j).find("a client certificate needs TLS"), std::string::npos) << Error(j);
+}
+
 }  // namespace
 }  // namespace seam::cascade

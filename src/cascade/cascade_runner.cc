@@ -94,7 +94,8 @@ Result<std::unique_ptr<CascadeRunner>> CascadeRunner::Open(const CascadeFile& ca
   std::unique_ptr<CascadeRunner> r(new CascadeRunner());
   r->cascade_ = cascade;
   SEAM_ASSIGN_OR_RETURN(r->small_, runtime::Session::Open(cascade.small_model, {}));
-  r->hop_ = std::make_unique<oip::HopClient>("big model's server", cascade.big_address);
+  SEAM_ASSIGN_OR_RETURN(r->hop_, oip::HopClient::Open("big model's server", cascade.big_address,
+                                                      {.security = cascade.big_security}));
   // Made-up idempotency keys: unique to this process (a restart must not reuse them).
   char id[32];
   std::snprintf(id, sizeof(id), "%016llx",

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/tier_flags.h"
 #include "pipeline/deployment.h"
 #include "plan/plan_set_file.h"
 
@@ -15,23 +16,12 @@ struct DeployFlags {
   std::string model;  // default: the path recorded in the plan
   std::string name;   // default: the model file's stem
   std::vector<std::string> repositories, addresses, control;
+  HopSecurityFlags security;
   std::string device_dir;
   bool bitwise = false;
   int threads = 1;
+  double ready_timeout_s = 30;
 };
-
-Result<std::map<std::string, std::string>> TierMap(const std::string& flag,
-                                                   const std::vector<std::string>& items) {
-  std::map<std::string, std::string> out;
-  for (const auto& item : items) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
-      return InvalidArgument(flag + " '" + item + "': expected TIER=VALUE");
-    }
-    out[item.substr(0, eq)] = item.substr(eq + 1);
-  }
-  return out;
-}
 
 int RunDeploy(const DeployFlags& f) {
   auto set = plan::ReadPlanSet(f.plan);
@@ -51,6 +41,11 @@ int RunDeploy(const DeployFlags& f) {
   options.repositories = *repositories;
   options.addresses = *addresses;
   options.control = *control;
+  // The same files are named in the stages (read there by the tier below) and used by this
+  // command's own control calls: one machine's paths in a lab, one secret mount in a cluster.
+  auto security = HopSecurityByTier(f.security);
+  if (!security.ok()) return ReportError(security.status());
+  options.security = *security;
   for (const auto& [tier, value] : options.addresses) {
     if (std::find(set->tiers.begin(), set->tiers.end(), tier) == set->tiers.end()) {
       return ReportError(InvalidArgument("--address " + tier + "=" + value +
@@ -64,6 +59,11 @@ int RunDeploy(const DeployFlags& f) {
   }
   options.optimize = !f.bitwise;
   options.intra_op_threads = f.threads;
+  if (!(f.ready_timeout_s > 0)) {
+    return ReportError(InvalidArgument("--ready-timeout-s must be positive, got " +
+                                       std::to_string(f.ready_timeout_s)));
+  }
+  options.ready_timeout_ms = f.ready_timeout_s * 1e3;
   auto deployed = pipeline::DeploySet(*model, f.plan, options);
   if (!deployed.ok()) return ReportError(deployed.status());
   for (size_t i = 0; i < deployed->size(); ++i) {
@@ -104,12 +104,16 @@ void RegisterDeployCommand(CLI::App& app, int& exit_code) {
                   "TIER=HOST:PORT: where this command reaches a tier, to wait until it serves the "
                   "new stage before deploying the tier below")
       ->allow_extra_args(false);
+  AddHopSecurityFlags(cmd, &f->security, "the tier below (and this command's --control)");
   cmd->add_option("--device-dir", f->device_dir,
                   "where the device's stage goes (default: PLAN.device/ beside the plan)");
   cmd->add_flag("--bitwise", f->bitwise,
                 "disable ONNX Runtime's graph optimisations on every tier: results equal the "
                 "whole model's (run without them) bit for bit");
   cmd->add_option("--threads", f->threads, "ONNX Runtime intra-op threads per stage");
+  cmd->add_option("--ready-timeout-s", f->ready_timeout_s,
+                  "with --control, how long to wait for each tier to serve its new stage")
+      ->capture_default_str();
   cmd->callback([f, &exit_code] { exit_code = RunDeploy(*f); });
 }
 

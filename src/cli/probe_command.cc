@@ -19,6 +19,9 @@ int RunProbe(ProbeCommandOptions o) {
     return ReportError(InvalidArgument("--payload-mb must be between 0.1 and 512"));
   }
   o.probe.large_bytes = static_cast<size_t>(o.payload_mb * (1 << 20));
+  if (Status valid = oip::Validate(o.probe.security, "seam probe"); !valid.ok()) {
+    return ReportError(valid);
+  }
   auto estimate = probe::ProbeLink(o.address, o.probe);
   if (!estimate.ok()) return ReportError(estimate.status());
   std::printf("round trip  %.3f ms (median of %d)\n", estimate->rtt_ms, o.probe.repetitions);
@@ -39,6 +42,14 @@ void RegisterProbeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--repetitions", o->probe.repetitions, "measurements (median)")->check(kPositive);
   cmd->add_option("--payload-mb", o->payload_mb, "size of the bandwidth probe (MiB)");
   cmd->add_option("--timeout-s", o->probe.timeout_s, "give up after this long per call");
+  const std::string source = " (file:PATH or env:NAME)";
+  cmd->add_option("--ca", o->probe.security.ca,
+                  "dial over TLS, verifying the server with this CA" + source + "; 'system'");
+  cmd->add_option("--cert", o->probe.security.cert, "client certificate (mutual TLS)" + source);
+  cmd->add_option("--key", o->probe.security.key, "client key (mutual TLS)" + source);
+  cmd->add_option("--token", o->probe.security.token, "bearer token" + source);
+  cmd->add_option("--server-name", o->probe.security.server_name,
+                  "the name in the server's certificate, when not the host dialled");
   cmd->callback([o, &exit_code] { exit_code = RunProbe(*o); });
 }
 

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/cpu_limit.h"
 #include "cli/run_report.h"
+#include "cli/tier_flags.h"
 #include "common/file_util.h"
 #include "common/npy.h"
 #include "common/percentile.h"
@@ -36,6 +37,7 @@ struct RunFlags {
   std::string model;  // for --check; default: the path in the plan
   std::string save_dir;
   std::string next_address;
+  HopSecurityFlags security;
   std::string json;
   double ready_timeout_s = 10;
   double cpu_quota = 0;
@@ -163,6 +165,12 @@ int RunRun(const RunFlags& f) {
   if (!quota.ok()) return ReportError(quota.status());
   client::Options options;
   options.next_address = f.next_address;
+  auto security = HopSecurityByTier(f.security);
+  if (!security.ok()) return ReportError(security.status());
+  for (const auto& [tier, s] : *security) {
+    options.security[tier] = {
+        .ca = s.ca, .cert = s.cert, .key = s.key, .token = s.token, .server_name = s.server_name};
+  }
   options.ready_timeout_ms = f.ready_timeout_s * 1e3;
   options.deadline_ms = f.deadline_ms.value_or(0);
   options.fallback = !f.no_fallback;
@@ -357,6 +365,7 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--save", f->save_dir, "write the outputs of the first round as .npy here");
   cmd->add_option("--next-address", f->next_address,
                   "HOST:PORT of the next tier, instead of the deployment's");
+  AddHopSecurityFlags(cmd, &f->security, "the device");
   cmd->add_option("--json", f->json, "write latencies and every request's trace here");
   cmd->add_option("--ready-timeout-s", f->ready_timeout_s,
                   "how long to wait for the next tier to serve its stage");

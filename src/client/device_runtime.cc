@@ -75,6 +75,12 @@ Result<double> RequestDeadlineMs(const Options& options, double plan_slo_ms) {
 Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& plan_path,
                                                            const Options& options) {
   SEAM_ASSIGN_OR_RETURN(plan::ExecutablePlan plan, plan::ReadExecutablePlan(plan_path));
+  for (const auto& [tier, security] : options.security) {
+    if (std::find(plan.tiers.begin() + 1, plan.tiers.end(), tier) == plan.tiers.end()) {
+      return InvalidArgument("security for tier '" + tier + "': " + plan_path +
+                             " has no server tier of that name (the device dials only those)");
+    }
+  }
   SEAM_ASSIGN_OR_RETURN(std::string stage_path, plan::DeviceStagePath(plan));
   SEAM_ASSIGN_OR_RETURN(pipeline::StageSpec spec, pipeline::ReadStage(stage_path));
   if (spec.plan_id != plan.id) {
@@ -97,6 +103,13 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
   pipeline::StageOptions stage_options;
   stage_options.hop.call_timeout_ms = options.call_timeout_ms;
   stage_options.hop.connect_timeout_ms = options.ready_timeout_ms;
+  if (spec.next) {
+    if (auto it = options.security.find(spec.next->tier); it != options.security.end()) {
+      const HopSecurity& s = it->second;
+      stage_options.hop.security = {
+          .ca = s.ca, .cert = s.cert, .key = s.key, .token = s.token, .server_name = s.server_name};
+    }
+  }
   stage_options.compute_stretch = options.device_slowdown;
   device->fallback_stretch_ = std::make_unique<pipeline::ComputeStretch>(options.device_slowdown);
   device->segment_stretch_ = std::make_unique<pipeline::ComputeStretch>(options.device_slowdown);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
 
 #include <memory>
 #include <string>
@@ -14,6 +15,9 @@ struct ChannelOptions {
   int max_message_bytes = 64 << 20;  // as seam serve's default --max-message-mb
   // Ping an idle connection this often (seam serve accepts pings this often); 0 disables.
   int keepalive_ms = 10000;
+  // TLS and its expected server name (oip/hop_security.h, HopCredentials); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  std::string server_name;  // "" = the address's host
 };
 
 // Does not connect: gRPC connects on first use (or WaitForConnected).

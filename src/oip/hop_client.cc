@@ -67,10 +67,60 @@ struct HopClient::Stream {
   std::thread reader;
 };
 
+Result<std::unique_ptr<HopClient>> HopClient::Open(std::string tier, std::string address,
+                                                   HopOptions options) {
+  auto client = std::make_unique<HopClient>(std::move(tier), std::move(address), options);
+  if (!client->credentials_.ok()) return client->credentials_.status();
+  return client;
+}
+
 HopClient::HopClient(std::string tier, std::string address, HopOptions options)
-    : tier_(std::move(tier)), address_(std::move(address)), options_(options) {
-  connection_.channel = OpenChannel(address_, {.max_message_bytes = options_.max_message_bytes});
-  connection_.stub = inference::GRPCInferenceService::NewStub(connection_.channel);
+    : tier_(std::move(tier)),
+      address_(std::move(address)),
+      options_(options),
+      credentials_(LoadHopCredentials(options_.security, "the hop to " + tier_)) {
+  connection_ = NewConnection();
+}
+
+HopClient::Connection HopClient::NewConnection() const {
+  ChannelOptions channel{.max_message_bytes = options_.max_message_bytes};
+  if (credentials_.ok()) {
+    channel.credentials = credentials_->channel;
+    channel.server_name = credentials_->server_name;
+  }
+  Connection connection;
+  connection.channel = OpenChannel(address_, channel);
+  connection.stub = inference::GRPCInferenceService::NewStub(connection.channel);
+  return connection;
+}
+
+void HopClient::Authorize(grpc::ClientContext& context) const {
+  if (credentials_.ok() && !credentials_->authorization.empty()) {
+    context.AddMetadata("authorization", credentials_->authorization);
+  }
+}
+
+std::string HopClient::ConnectHint() const {
+  if (credentials_.ok() && credentials_->tls) {
+    return "the connection failed: is it running and serving TLS, with a certificate that the "
+           "hop's CA (" +
+           options_.security.ca + ") verifies" +
+           (options_.security.cert.empty()
+                ? ", and not requiring a client certificate?"
+                : ", and accepting the client certificate " + options_.security.cert + "?");
+  }
+  return "the connection failed; is it running, without TLS?";
+}
+
+Status HopClient::CallError(const grpc::Status& status, const std::string& what) {
+  const bool unanswered = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                          status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+  if (unanswered && Current().channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
+    std::string message = tier_ + " at " + address_ + " is unreachable (" + ConnectHint() + ")";
+    if (!status.error_message().empty()) message += ": " + status.error_message();
+    return Unavailable(message);
+  }
+  return FromGrpcStatus(status, what);
 }
 
 HopClient::~HopClient() {
@@ -92,9 +142,11 @@ HopClient::~HopClient() {
 Status HopClient::WaitReady(const std::string& model, int64_t version, double timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1e3));
+  if (!credentials_.ok()) return credentials_.status();
   Status last = Unavailable(tier_ + " at " + address_ + " did not answer");
   while (true) {
     grpc::ClientContext context;
+    Authorize(context);
     const auto left = std::min<std::chrono::steady_clock::duration>(
         deadline - std::chrono::steady_clock::now(), std::chrono::milliseconds(1000));
     context.set_deadline(std::chrono::system_clock::now() +
@@ -110,7 +162,12 @@ Status HopClient::WaitReady(const std::string& model, int64_t version, double ti
       last = NotFound(tier_ + " at " + address_ + " does not serve model '" + model + "' version " +
                       std::to_string(version) + " (is it deployed there?)");
     } else {
-      last = FromGrpcStatus(status, tier_ + " at " + address_ + " is unreachable");
+      last = CallError(status, tier_ + " at " + address_ + " is unreachable");
+      // Waiting does not mend credentials.
+      if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+          status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        return FromGrpcStatus(status, tier_ + " at " + address_);
+      }
     }
     if (std::chrono::steady_clock::now() >= deadline) return last;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -139,7 +196,9 @@ Result<double> HopClient::MeasureLink(uint64_t bytes, const Deadline& deadline) 
 
 Result<ModelMetadata> HopClient::Metadata(const std::string& model, int64_t version,
                                           double timeout_ms) {
+  if (!credentials_.ok()) return credentials_.status();
   grpc::ClientContext context;
+  Authorize(context);
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1e3)));
   context.set_wait_for_ready(true);
@@ -149,7 +208,7 @@ Result<ModelMetadata> HopClient::Metadata(const std::string& model, int64_t vers
   inference::ModelMetadataResponse response;
   const std::string what = tier_ + " at " + address_ + ", model '" + model + "'";
   const grpc::Status status = Current().stub->ModelMetadata(&context, request, &response);
-  if (!status.ok()) return FromGrpcStatus(status, what);
+  if (!status.ok()) return CallError(status, what);
   ModelMetadata metadata;
   auto convert = [&](const auto& list, std::vector<TensorSpec>& out) -> Status {
     for (const auto& t : list) {
@@ -165,7 +224,9 @@ Result<ModelMetadata> HopClient::Metadata(const std::string& model, int64_t vers
 }
 
 Status HopClient::RequestLoad(const std::string& model, double timeout_ms) {
+  if (!credentials_.ok()) return credentials_.status();
   grpc::ClientContext context;
+  Authorize(context);
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1e3)));
   context.set_wait_for_ready(true);
@@ -174,7 +235,7 @@ Status HopClient::RequestLoad(const std::string& model, double timeout_ms) {
   inference::RepositoryModelLoadResponse response;
   const grpc::Status status = Current().stub->RepositoryModelLoad(&context, request, &response);
   if (status.ok()) return Status::Ok();
-  return FromGrpcStatus(status, tier_ + " at " + address_ + " could not load '" + model + "'");
+  return CallError(status, tier_ + " at " + address_ + " could not load '" + model + "'");
 }
 
 Status HopClient::Health() {
@@ -197,6 +258,7 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(
     return Cancelled(tier_ + " at " + address_ +
                      ": the caller cancelled the request while it waited for a connection");
   };
+  if (!credentials_.ok()) return credentials_.status();
   const auto timeout_at =
       SteadyClock::now() +
       std::chrono::microseconds(static_cast<int64_t>(options_.connect_timeout_ms * 1e3));
@@ -231,9 +293,7 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(
     // retries it in the background on its own schedule, so a tier that came back (restarted
     // behind a relay, say) could stay unreachable to it for long; a fresh channel dials now.
     if (recycle_connection_ || !last_connect_error_.ok()) {
-      connection_.channel =
-          OpenChannel(address_, {.max_message_bytes = options_.max_message_bytes});
-      connection_.stub = inference::GRPCInferenceService::NewStub(connection_.channel);
+      connection_ = NewConnection();
       recycle_connection_ = false;
     }
   }
@@ -248,8 +308,8 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(
   if (outcome == ConnectOutcome::kCancelled) return gave_up();
   if (outcome == ConnectOutcome::kRefused) {
     std::lock_guard lock(mu_);
-    last_connect_error_ = Unavailable(tier_ + " at " + address_ +
-                                      " is unreachable (the connection failed; is it running?)");
+    last_connect_error_ =
+        Unavailable(tier_ + " at " + address_ + " is unreachable (" + ConnectHint() + ")");
     last_connect_failure_ = std::chrono::steady_clock::now();
     return last_connect_error_;
   }
@@ -272,6 +332,7 @@ Result<std::shared_ptr<HopClient::Stream>> HopClient::CurrentStream(
     return last_connect_error_;
   }
   auto stream = std::make_shared<Stream>();
+  Authorize(stream->context);
   stream->rw = connection.stub->ModelStreamInfer(&stream->context);
   stream->reader = std::thread([this, stream] { ReadLoop(stream); });
   std::lock_guard lock(mu_);

@@ -34,6 +34,7 @@
 
 #include "common/status.h"
 #include "oip/deadline.h"
+#include "oip/hop_security.h"
 #include "oip/model_metadata.h"
 
 namespace seam::oip {
@@ -45,6 +46,8 @@ struct HopOptions {
   // After a failed connection attempt, calls fail at once for this long instead of each waiting
   // connect_timeout_ms in turn.
   double reconnect_backoff_ms = 1000;
+  // TLS and the bearer token this hop presents (read when the client is made).
+  HopSecurity security;
 };
 
 class HopClient {
@@ -56,7 +59,11 @@ class HopClient {
   // time kept the tier unreachable for seconds after the link recovered.
   static constexpr std::chrono::milliseconds kMinSilence{1000};
 
-  // Does not connect yet: the stream opens on the first call (or WaitReady).
+  // Does not connect yet: the stream opens on the first call (or WaitReady). Open fails at once
+  // when the hop's credentials (options.security) cannot be read; the constructor keeps that
+  // error and every call returns it.
+  static Result<std::unique_ptr<HopClient>> Open(std::string tier, std::string address,
+                                                 HopOptions options = {});
   HopClient(std::string tier, std::string address, HopOptions options = {});
   ~HopClient();
   HopClient(const HopClient&) = delete;
@@ -130,6 +137,15 @@ class HopClient {
     std::shared_ptr<inference::GRPCInferenceService::Stub> stub;
   };
   Connection Current();
+  Connection NewConnection() const;
+  // Adds the bearer token, if the hop has one.
+  void Authorize(grpc::ClientContext& context) const;
+  // Where a connection that failed may have failed, for its error message.
+  std::string ConnectHint() const;
+  // A unary call's failure: "unreachable" with ConnectHint when the call was not answered and
+  // the channel is not connected, else the server's status with `what` before its message.
+  Status CallError(const grpc::Status& status, const std::string& what);
+  Result<HopCredentials> credentials_;  // immutable after construction
   Connection connection_;
   bool recycle_connection_ = false;  // guarded by mu_
   // A silent stream made us recycle the connection: until an answer arrives again, one silent

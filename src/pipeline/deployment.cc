@@ -22,6 +22,24 @@
 namespace seam::pipeline {
 namespace {
 
+// How this process dials `tier` for its control calls.
+oip::HopSecurity ControlSecurity(const DeployOptions& options, const std::string& tier) {
+  if (auto it = options.control_security.find(tier); it != options.control_security.end()) {
+    return it->second;
+  }
+  if (auto it = options.security.find(tier); it != options.security.end()) return it->second;
+  return {};
+}
+
+std::string JoinTiers(const std::vector<std::string>& tiers) {
+  std::string out;
+  for (const auto& tier : tiers) {
+    if (!out.empty()) out += ", ";
+    out += tier;
+  }
+  return out;
+}
+
 namespace fs = std::filesystem;
 
 // Writes `bytes` to `path`, or hard-links an identical file already deployed (`stored`: sha256 ->
@@ -229,6 +247,23 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
                              "': use letters, digits, '_', '.' and '-'");
     }
   }
+  for (const auto* map : {&options.security, &options.control_security}) {
+    for (const auto& [tier, security] : *map) {
+      const auto found = std::find(plan.tiers.begin() + 1, plan.tiers.end(), tier);
+      if (found == plan.tiers.end()) {
+        return InvalidArgument("credentials for '" + tier + "': " + plan.path +
+                               " has no such server tier (its tiers: " + JoinTiers(plan.tiers) +
+                               "; the device is never dialled)");
+      }
+      SEAM_RETURN_IF_ERROR(oip::Validate(security, "the hop to " + tier));
+    }
+  }
+  // This process's own credentials are read before anything is written: a deployment does not
+  // stop half-way for a missing file.
+  for (const auto& [tier, address] : options.control) {
+    SEAM_RETURN_IF_ERROR(
+        oip::LoadHopCredentials(ControlSecurity(options, tier), "the hop to " + tier).status());
+  }
   SEAM_ASSIGN_OR_RETURN(std::vector<TierStage> stages, PlanStages(model, plan, options.optimize));
   const int num_tiers = static_cast<int>(stages.size());
   for (int t = 1; t < num_tiers; ++t) {
@@ -253,6 +288,9 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
       stage.spec.next->address = above.address;
       stage.spec.next->model = above.model;
       stage.spec.next->version = above.version;
+      if (auto it = options.security.find(above.tier); it != options.security.end()) {
+        stage.spec.next->security = it->second;
+      }
     }
     DeployedTier& out = deployed[t];
     out.tier = plan.tiers[t];
@@ -305,9 +343,11 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
     out.directory = final_dir.string();
     RememberSegments(final_dir, stage, options.stored_segments);
     if (auto control = options.control.find(out.tier); control != options.control.end()) {
-      oip::HopClient client(out.tier, control->second);
-      SEAM_RETURN_IF_ERROR(client.RequestLoad(out.model, options.ready_timeout_ms));
-      SEAM_RETURN_IF_ERROR(client.WaitReady(out.model, out.version, options.ready_timeout_ms));
+      oip::HopOptions hop;
+      hop.security = ControlSecurity(options, out.tier);
+      SEAM_ASSIGN_OR_RETURN(auto client, oip::HopClient::Open(out.tier, control->second, hop));
+      SEAM_RETURN_IF_ERROR(client->RequestLoad(out.model, options.ready_timeout_ms));
+      SEAM_RETURN_IF_ERROR(client->WaitReady(out.model, out.version, options.ready_timeout_ms));
     }
   }
 

@@ -55,6 +55,12 @@ struct DeployOptions {
   // Server tier -> HOST:PORT at which this process can reach it: Deploy then waits until the
   // tier serves its new stage before writing the tier below (so no request meets a missing hop).
   std::map<std::string, std::string> control;
+  // Server tier -> how the tier below dials it: TLS and the bearer token (oip/hop_security.h),
+  // as sources on the dialling tier's machine, written into the stage of the tier below.
+  std::map<std::string, oip::HopSecurity> security;
+  // Server tier -> the credentials of this process's own control calls to it (`control`);
+  // a tier not named here is dialled with `security`'s entry.
+  std::map<std::string, oip::HopSecurity> control_security;
   std::string device_directory;  // the device stage goes to DEVICE_DIR/PLAN_ID/
   bool optimize = true;
   int intra_op_threads = 1;

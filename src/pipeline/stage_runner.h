@@ -31,6 +31,7 @@
 namespace seam::pipeline {
 
 struct StageOptions {
+  // The next hop's options; its security, when empty, is the stage's (NextHop::security).
   oip::HopOptions hop;
   // Forward tensors in the codec they arrived in without decoding them (see above). Off only to
   // measure what pass-through saves (bench/relay_bench).

@@ -85,6 +85,8 @@ json StageToJson(const StageSpec& s) {
                    {"version", s.next->version},
                    {"send", TensorsToJson(s.next->send)},
                    {"receive", TensorsToJson(s.next->receive)}};
+    if (!s.next->security.empty())
+      out["next"]["security"] = oip::HopSecurityToJson(s.next->security);
   }
   return out;
 }
@@ -127,6 +129,10 @@ Result<StageSpec> StageFromJson(const json& j, const std::string& where) {
     SEAM_ASSIGN_OR_RETURN(hop.version, Field<int64_t>(next, "version", at));
     SEAM_ASSIGN_OR_RETURN(hop.send, TensorsFromJson(next, "send", at));
     SEAM_ASSIGN_OR_RETURN(hop.receive, TensorsFromJson(next, "receive", at));
+    if (next.contains("security")) {
+      SEAM_ASSIGN_OR_RETURN(hop.security,
+                            oip::HopSecurityFromJson(next["security"], at + ": security"));
+    }
     s.next = std::move(hop);
   }
   if (j.contains("fallback") && !j.at("fallback").is_null()) {

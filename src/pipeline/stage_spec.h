@@ -17,6 +17,7 @@
 
 #include "common/dtype.h"
 #include "common/status.h"
+#include "oip/hop_security.h"
 
 namespace seam::pipeline {
 
@@ -44,6 +45,9 @@ struct NextHop {
   int64_t version = 0;
   std::vector<StageTensor> send;     // up, with the codec of this link
   std::vector<StageTensor> receive;  // down, with the codec of this link
+  // TLS and the token this tier presents to the next one: where they are on this tier's
+  // machine (files, environment variables), never the secrets themselves.
+  oip::HopSecurity security;
 
   bool operator==(const NextHop&) const = default;
 };

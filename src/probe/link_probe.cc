@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "oip/channel.h"
+#include "oip/grpc_status.h"
 #include "oip/hop_client.h"
 #include "oip/infer_codec.h"
 
@@ -39,12 +40,24 @@ Result<LinkEstimate> ProbeLink(const std::string& address, const ProbeOptions& o
   if (options.repetitions < 1 || options.large_bytes <= options.small_bytes) {
     return InvalidArgument("probe needs repetitions >= 1 and a large payload above the small one");
   }
+  SEAM_ASSIGN_OR_RETURN(oip::HopCredentials credentials,
+                        oip::LoadHopCredentials(options.security, "the probe of " + address));
   auto channel = oip::OpenChannel(
-      address, {.max_message_bytes = static_cast<int>(options.large_bytes + (1 << 20))});
+      address, {.max_message_bytes = static_cast<int>(options.large_bytes + (1 << 20)),
+                .credentials = credentials.channel,
+                .server_name = credentials.server_name});
+  auto authorize = [&](grpc::ClientContext& context) {
+    if (!credentials.authorization.empty()) {
+      context.AddMetadata("authorization", credentials.authorization);
+    }
+  };
   if (!channel->WaitForConnected(Deadline(options.timeout_s))) {
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%g", options.timeout_s);
-    return Unavailable("cannot reach a server at " + address + " within " + seconds + " s");
+    return Unavailable("cannot reach a server at " + address + " within " + seconds + " s" +
+                       (credentials.tls ? " (is it serving TLS with a certificate the CA " +
+                                              options.security.ca + " verifies?)"
+                                        : ""));
   }
   auto stub = inference::GRPCInferenceService::NewStub(channel);
 
@@ -52,6 +65,7 @@ Result<LinkEstimate> ProbeLink(const std::string& address, const ProbeOptions& o
   std::vector<double> rtts;
   for (int i = 0; i <= options.repetitions; ++i) {
     grpc::ClientContext context;
+    authorize(context);
     context.set_deadline(Deadline(options.timeout_s));
     inference::ServerLiveRequest request;
     inference::ServerLiveResponse response;
@@ -73,6 +87,7 @@ Result<LinkEstimate> ProbeLink(const std::string& address, const ProbeOptions& o
     payload.data.assign(bytes, std::byte{0x5a});
     SEAM_RETURN_IF_ERROR(oip::AddInput("payload", payload, "", &request).status());
     grpc::ClientContext context;
+    authorize(context);
     context.set_deadline(Deadline(options.timeout_s));
     inference::ModelInferResponse response;
     const auto start = Clock::now();
@@ -87,7 +102,10 @@ Result<LinkEstimate> ProbeLink(const std::string& address, const ProbeOptions& o
         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       return Unavailable("ModelInfer on " + address + " failed: " + status.error_message());
     }
-    return ms;  // NOT_FOUND is the expected answer
+    if (status.error_code() != grpc::StatusCode::NOT_FOUND) {  // the expected answer
+      return oip::FromGrpcStatus(status, "the probe's upload to " + address);
+    }
+    return ms;
   };
   std::vector<double> slopes;
   for (int i = 0; i < options.repetitions; ++i) {

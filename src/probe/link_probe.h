@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "oip/hop_security.h"
 
 namespace seam::probe {
 
@@ -20,6 +21,8 @@ struct ProbeOptions {
   size_t small_bytes = 64 << 10;
   size_t large_bytes = 4 << 20;
   double timeout_s = 10;
+  // TLS and a bearer token for a server that wants them (oip/hop_security.h).
+  oip::HopSecurity security;
 };
 
 struct LinkEstimate {

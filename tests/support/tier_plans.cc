@@ -47,13 +47,18 @@ std::string WritePlacementPlan(const std::string& model, const std::string& dir,
   return path;
 }
 
-std::unique_ptr<LoopbackTiers> LoopbackTiers::Start(std::string* error) {
+std::unique_ptr<LoopbackTiers> LoopbackTiers::Start(std::string* error,
+                                                    const std::vector<std::string>& edge_args,
+                                                    const std::vector<std::string>& cloud_args) {
   std::unique_ptr<LoopbackTiers> tiers(new LoopbackTiers());
-  tiers->cloud_ = ServerProcess::Start(
-      {"--repo", tiers->cloud_repo_.root(), "--http-port", "-1", "--log-level", "warn"}, error);
+  auto args = [](const std::string& repo, const std::vector<std::string>& extra) {
+    std::vector<std::string> out = {"--repo", repo, "--http-port", "-1", "--log-level", "warn"};
+    out.insert(out.end(), extra.begin(), extra.end());
+    return out;
+  };
+  tiers->cloud_ = ServerProcess::Start(args(tiers->cloud_repo_.root(), cloud_args), error);
   if (!tiers->cloud_) return nullptr;
-  tiers->edge_ = ServerProcess::Start(
-      {"--repo", tiers->edge_repo_.root(), "--http-port", "-1", "--log-level", "warn"}, error);
+  tiers->edge_ = ServerProcess::Start(args(tiers->edge_repo_.root(), edge_args), error);
   if (!tiers->edge_) return nullptr;
   return tiers;
 }

@@ -26,8 +26,11 @@ int ComputeNodeCount(const std::string& model);
 // Edge and cloud servers on 127.0.0.1 with their own repositories.
 class LoopbackTiers {
  public:
-  // nullptr (and *error) if a server did not start.
-  static std::unique_ptr<LoopbackTiers> Start(std::string* error);
+  // nullptr (and *error) if a server did not start. `edge_args` and `cloud_args` are added to
+  // each server's command line (TLS, tokens).
+  static std::unique_ptr<LoopbackTiers> Start(std::string* error,
+                                              const std::vector<std::string>& edge_args = {},
+                                              const std::vector<std::string>& cloud_args = {});
   TestRepository& edge_repository() { return edge_repo_; }
   TestRepository& cloud_repository() { return cloud_repo_; }
   ServerProcess& edge() { return *edge_; }

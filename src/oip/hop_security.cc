@@ -1,0 +1,225 @@
+#include "oip/hop_security.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace seam::oip {
+namespace {
+
+constexpr std::string_view kFile = "file:";
+constexpr std::string_view kEnv = "env:";
+constexpr std::string_view kSystem = "system";
+
+std::string Quote(std::string_view text) {
+  std::string out = "'";
+  out += text;
+  out += "'";
+  return out;
+}
+
+Status CheckSource(std::string_view source, std::string_view what, bool system_allowed) {
+  if (source.empty()) return Status::Ok();
+  if (source == kSystem) {
+    if (system_allowed) return Status::Ok();
+    return InvalidArgument(std::string(what) + ": 'system' names the system's CA roots, not a " +
+                           "file; write file:system for a file of that name");
+  }
+  if (source.starts_with(kEnv)) {
+    const std::string_view name = source.substr(kEnv.size());
+    const bool valid = !name.empty() && name.find_first_of("= \t") == std::string_view::npos;
+    if (!valid) {
+      return InvalidArgument(std::string(what) + ": " + Quote(source) +
+                             " names no environment variable (env:NAME)");
+    }
+    return Status::Ok();
+  }
+  if (source.starts_with(kFile) && source.size() == kFile.size()) {
+    return InvalidArgument(std::string(what) + ": 'file:' names no file (file:PATH)");
+  }
+  return Status::Ok();
+}
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+int NoPassphrase(char*, int, int, void*) { return -1; }
+
+std::unique_ptr<BIO, BioFree> MemoryBio(const std::string& text) {
+  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
+
+// The first certificate of `pem`, or null.
+std::unique_ptr<X509, X509Free> FirstCertificate(const std::string& pem) {
+  auto bio = MemoryBio(pem);
+  std::unique_ptr<X509, X509Free> cert(
+      PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
+  ERR_clear_error();
+  return cert;
+}
+
+}  // namespace
+
+Result<std::string> ReadSecret(std::string_view source, std::string_view what) {
+  SEAM_RETURN_IF_ERROR(CheckSource(source, what, /*system_allowed=*/false));
+  if (source.starts_with(kEnv)) {
+    const std::string name(source.substr(kEnv.size()));
+    const char* value = std::getenv(name.c_str());
+    if (!value) {
+      return InvalidArgument(std::string(what) + ": the environment variable " + name +
+                             " is not set");
+    }
+    if (*value == '\0') {
+      return InvalidArgument(std::string(what) + ": the environment variable " + name +
+                             " is empty");
+    }
+    return std::string(value);
+  }
+  const std::string path(source.starts_with(kFile) ? source.substr(kFile.size()) : source);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return InvalidArgument(std::string(what) + ": cannot read " + path + ": " +
+                           std::strerror(errno));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return InvalidArgument(std::string(what) + ": read error in " + path);
+  if (text.str().empty()) return InvalidArgument(std::string(what) + ": " + path + " is empty");
+  return text.str();
+}
+
+Status Validate(const HopSecurity& s, std::string_view where) {
+  const std::string w(where);
+  SEAM_RETURN_IF_ERROR(CheckSource(s.ca, w + ": the CA", /*system_allowed=*/true));
+  SEAM_RETURN_IF_ERROR(CheckSource(s.cert, w + ": the client certificate", false));
+  SEAM_RETURN_IF_ERROR(CheckSource(s.key, w + ": the client key", false));
+  SEAM_RETURN_IF_ERROR(CheckSource(s.token, w + ": the token", false));
+  if (s.cert.empty() != s.key.empty()) {
+    return InvalidArgument(w + ": a client certificate needs its key and a key its certificate " +
+                           "(give both or neither)");
+  }
+  if (!s.tls() && !s.cert.empty()) {
+    return InvalidArgument(w + ": a client certificate needs TLS: give the CA that verifies the " +
+                           "server too (or 'system')");
+  }
+  if (!s.tls() && !s.server_name.empty()) {
+    return InvalidArgument(w + ": a server name is checked only with TLS: give the CA too");
+  }
+  return Status::Ok();
+}
+
+namespace {
+// The JSON keys and the fields they hold.
+constexpr std::pair<const char*, std::string HopSecurity::*> kFields[] = {
+    {"ca", &HopSecurity::ca},
+    {"cert", &HopSecurity::cert},
+    {"key", &HopSecurity::key},
+    {"token", &HopSecurity::token},
+    {"server_name", &HopSecurity::server_name},
+};
+}  // namespace
+
+nlohmann::json HopSecurityToJson(const HopSecurity& security) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, field] : kFields) {
+    if (!(security.*field).empty()) out[key] = security.*field;
+  }
+  return out;
+}
+
+Result<HopSecurity> HopSecurityFromJson(const nlohmann::json& json, std::string_view where) {
+  const std::string w(where);
+  if (!json.is_object()) return InvalidArgument(w + ": must be an object");
+  HopSecurity out;
+  for (const auto& [key, value] : json.items()) {
+    const auto* field = std::find_if(std::begin(kFields), std::end(kFields),
+                                     [&](const auto& f) { return key == f.first; });
+    if (field == std::end(kFields)) {
+      return InvalidArgument(w + ": unknown key '" + key +
+                             "' (known: ca, cert, key, token, server_name)");
+    }
+    if (!value.is_string()) {
+      return InvalidArgument(w + ": '" + key + "' must be a string (a source: file:PATH or " +
+                             "env:NAME), got " + value.dump());
+    }
+    out.*(field->second) = value.get<std::string>();
+  }
+  SEAM_RETURN_IF_ERROR(Validate(out, w));
+  return out;
+}
+
+Result<HopCredentials> LoadHopCredentials(const HopSecurity& s, std::string_view where) {
+  SEAM_RETURN_IF_ERROR(Validate(s, where));
+  const std::string w(where);
+  HopCredentials out;
+  out.server_name = s.server_name;
+  out.tls = s.tls();
+  if (!s.token.empty()) {
+    SEAM_ASSIGN_OR_RETURN(std::string token, ReadSecret(s.token, w + ": the token"));
+    const size_t first = token.find_first_not_of(" \t\r\n");
+    const size_t last = token.find_last_not_of(" \t\r\n");
+    token = first == std::string::npos ? "" : token.substr(first, last - first + 1);
+    if (token.empty()) return InvalidArgument(w + ": the token " + s.token + " holds only spaces");
+    for (const unsigned char c : token) {
+      if (c <= ' ' || c >= 0x7f) {
+        return InvalidArgument(w + ": the token " + s.token +
+                               " has whitespace or a non-ASCII character inside it (one token, " +
+                               "on one line)");
+      }
+    }
+    out.authorization = "Bearer " + token;
+  }
+  if (!s.tls()) {
+    out.channel = grpc::InsecureChannelCredentials();
+    return out;
+  }
+  grpc::SslCredentialsOptions ssl;
+  // The PEM is checked here so that a wrong file is named now, not found later as a failed
+  // handshake ("the tier is unreachable").
+  if (s.ca != kSystem) {
+    SEAM_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadSecret(s.ca, w + ": the CA"));
+    if (!FirstCertificate(ssl.pem_root_certs)) {
+      return InvalidArgument(w + ": the CA " + s.ca + " holds no PEM certificate");
+    }
+  }
+  if (!s.cert.empty()) {
+    SEAM_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadSecret(s.cert, w + ": the client certificate"));
+    SEAM_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadSecret(s.key, w + ": the client key"));
+    auto cert = FirstCertificate(ssl.pem_cert_chain);
+    if (!cert) {
+      return InvalidArgument(w + ": the client certificate " + s.cert +
+                             " holds no PEM certificate");
+    }
+    auto bio = MemoryBio(ssl.pem_private_key);
+    std::unique_ptr<EVP_PKEY, PkeyFree> key(
+        PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
+    ERR_clear_error();
+    if (!key) {
+      return InvalidArgument(w + ": the client key " + s.key +
+                             " holds no unencrypted PEM private key");
+    }
+    if (X509_check_private_key(cert.get(), key.get()) != 1) {
+      ERR_clear_error();
+      return InvalidArgument(w + ": the client key " + s.key +
+                             " does not match the client certificate " + s.cert);
+    }
+  }
+  out.channel = grpc::SslCredentials(ssl);
+  return out;
+}
+
+}  // namespace seam::oip
