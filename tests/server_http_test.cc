@@ -1,9 +1,13 @@
 // `seam serve` over HTTP/REST as curl sees it: health, readiness, metadata, inference (numbers
 // equal to ONNX Runtime in process, bit for bit after parsing the JSON), errors as {"error"} with
-// their HTTP status, and /metrics counting gRPC and HTTP requests alike. Skipped when curl is
-// not installed.
+// their HTTP status, /metrics counting gRPC and HTTP requests alike, and health probes answered
+// while slow clients hold connections. Skipped when curl is not installed.
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -295,6 +299,78 @@ TEST_F(ServerHttpTest, SigtermAnswersHttpRequestsInFlightThenExitsZero) {
   for (auto& t : clients) t.join();
   EXPECT_EQ(other, 0);
   EXPECT_GE(ok, 8);
+}
+
+}  // namespace
+}  // namespace seam
+
+namespace seam {
+namespace {
+
+// Sockets that trickle a request's headers, one byte per 200 ms, never finishing them: each holds
+// an HTTP connection thread until its read times out, as a slowloris client does.
+class Tricklers {
+ public:
+  Tricklers(int port, int count) {
+    for (int i = 0; i < count; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_port = htons(static_cast<uint16_t>(port));
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        continue;
+      }
+      const std::string start = "GET /v2/health/live HTTP/1.1\r\nHost: seam\r\nX-Slow: ";
+      if (::send(fd, start.data(), start.size(), MSG_NOSIGNAL) > 0) fds_.push_back(fd);
+    }
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        for (int fd : fds_) ::send(fd, "a", 1, MSG_NOSIGNAL);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+  }
+  ~Tricklers() {
+    stop_ = true;
+    thread_.join();
+    for (int fd : fds_) ::close(fd);
+  }
+  size_t connected() const { return fds_.size(); }
+
+ private:
+  std::vector<int> fds_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Health probes answer within a second while more sockets trickle their headers than the server
+// keeps HTTP threads. With connections limited to the threads kept (the old fixed pool), the same
+// probes wait: the test can tell the two apart.
+TEST(ServerSlowClientsTest, HealthAnswersWhileMoreSocketsTrickleThanThereAreThreads) {
+  if (testing::FindProgram("curl").empty()) GTEST_SKIP() << "curl is not installed";
+  TestRepository repo;
+  repo.AddVersion("cnn", 1, testing::BundledModelPath("cnn_chain.onnx"));
+  for (const bool limited : {false, true}) {
+    std::vector<std::string> args = {"--repo", repo.root(),      "--log-level",
+                                     "warn",   "--http-threads", "2"};
+    if (limited) args.insert(args.end(), {"--http-max-connections", "2"});
+    std::string error;
+    auto server = ServerProcess::Start(args, &error);
+    ASSERT_TRUE(server) << error;
+    Tricklers slow(server->http_port(), 20);
+    ASSERT_EQ(slow.connected(), 20u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // every one of them accepted
+    for (const char* path : {"/v2/health/live", "/v2/health/ready"}) {
+      const auto r = Curl(server->http_url() + path, {"--max-time", "1"});
+      if (limited) {
+        EXPECT_NE(r.status, 200) << "a fixed pool of 2 threads answered " << path;
+      } else {
+        EXPECT_EQ(r.status, 200) << path << ": " << r.curl_error;
+      }
+    }
+  }
 }
 
 }  // namespace

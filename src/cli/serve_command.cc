@@ -96,7 +96,11 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
                   "HTTP/REST and /metrics port; 0 picks a free one; -1: no HTTP")
       ->capture_default_str();
   cmd->add_option("--http-threads", s.http_threads,
-                  "HTTP connection threads (HTTP requests in progress at once)")
+                  "HTTP connection threads kept waiting for connections")
+      ->capture_default_str();
+  cmd->add_option("--http-max-connections", s.http_max_connections,
+                  "HTTP connections served at once: past --http-threads busy ones, each gets a "
+                  "thread of its own, so slow clients cannot starve the health probes")
       ->capture_default_str();
   cmd->add_option("--tls-cert", s.tls_cert,
                   "PEM certificate chain: TLS on both ports (with --tls-key)");

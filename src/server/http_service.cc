@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/http_codec.h"
+#include "server/http_connection_pool.h"
 #include "server/http_status.h"
 #include "server/log.h"
 
@@ -93,8 +94,9 @@ Result<std::unique_ptr<HttpService>> HttpService::Start(const HttpServiceOptions
     service->server_ = std::make_unique<httplib::Server>();
   }
   httplib::Server& server = *service->server_;
-  server.new_task_queue = [n = std::max(1, options.threads)] {
-    return new httplib::ThreadPool(static_cast<size_t>(n));
+  server.new_task_queue = [base = std::max(1, options.threads),
+                           max = std::max(1, options.max_connections)] {
+    return new HttpConnectionPool(static_cast<size_t>(base), static_cast<size_t>(max));
   };
   // httplib's default sets SO_REUSEPORT, which let a second server on the same port start and
   // silently take half the connections. SO_REUSEADDR alone still allows a quick restart.

@@ -5,10 +5,11 @@
 // path); the JSON forms are in http_codec.h, the status mapping in http_status.h. Errors are
 // {"error": message} with the HTTP status of the error's code.
 //
-// Threads: cpp-httplib's accept thread (owned here) and its pool of `threads` connection threads;
-// a connection thread waits for its inference to be answered (the scheduler's workers run it), so
-// `threads` bounds the HTTP requests in progress. Inference requests pass the DrainGate like gRPC
-// calls; once it is closed they are answered 503 and readiness says false.
+// Threads: cpp-httplib's accept thread (owned here) and the connection threads: `threads` kept,
+// and up to `max_connections` while that many connections are open (HttpConnectionPool); a
+// connection thread waits for its inference to be answered (the scheduler's workers run it).
+// Inference requests pass the DrainGate like gRPC calls; once it is closed they are answered 503
+// and readiness says false.
 //
 // Security: with TLS, HTTPS only (same certificate and client-CA policy as gRPC); with tokens,
 // every endpoint except GET /v2/health/live and /v2/health/ready needs
@@ -40,7 +41,10 @@ namespace seam::server {
 struct HttpServiceOptions {
   std::string host = "127.0.0.1";
   int port = 8000;   // 0: the system picks one (see HttpService::port)
-  int threads = 16;  // connection threads
+  int threads = 16;  // connection threads kept
+  // Connections served at once: past `threads` busy ones, each gets a thread of its own, so that
+  // slow clients cannot starve health probes (HttpConnectionPool).
+  int max_connections = 512;
   size_t max_body_bytes = 64 << 20;
   const TlsMaterial* tls = nullptr;          // null: plain HTTP; else must outlive the service
   const TokenAuthenticator* auth = nullptr;  // null: no authentication; else must outlive it

@@ -41,6 +41,10 @@ Status ValidateOptions(const ServerOptions& o) {
   if (o.http_threads < 1 || o.http_threads > 1024) {
     return InvalidArgument("--http-threads: must be in [1, 1024]");
   }
+  if (o.http_max_connections < o.http_threads || o.http_max_connections > 65536) {
+    return InvalidArgument("--http-max-connections " + std::to_string(o.http_max_connections) +
+                           ": must be in [--http-threads, 65536]");
+  }
   return Status::Ok();
 }
 
@@ -126,6 +130,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     HttpServiceOptions http{.host = options.host,
                             .port = options.http_port,
                             .threads = options.http_threads,
+                            .max_connections = options.http_max_connections,
                             .max_body_bytes = static_cast<size_t>(max_bytes),
                             .tls = server->tls_.get(),
                             .auth = server->auth_.get()};

@@ -47,7 +47,8 @@ struct ServerOptions {
   int max_queue = 1024;            // requests waiting for a worker before UNAVAILABLE
   int drain_timeout_s = 30;        // longest wait for calls in flight at shutdown (s)
   int http_port = 8000;            // HTTP/REST and /metrics; 0: a free port; -1: no HTTP
-  int http_threads = 16;           // HTTP connection threads (requests in progress at once)
+  int http_threads = 16;           // HTTP connection threads kept waiting for connections
+  int http_max_connections = 512;  // HTTP connections served at once (a thread each)
   std::string tls_cert;            // PEM certificate chain; with tls_key: TLS on both ports
   std::string tls_key;             // PEM private key (unencrypted)
   std::string tls_client_ca;       // PEM CA(s): clients must present a certificate it signed
