@@ -61,14 +61,15 @@ class TiersSecurityTest : public ::testing::Test {
   // environment) and the edge's for the cloud (its client certificate, a token file).
   static std::string EdgeCertificate() {
     return " --hop-ca edge=" + File("server.pem") + " --hop-cert edge=" + File("client.pem") +
-           " --hop-key edge=" + File("client.key");
+           " --hop-key edge=file:" + File("client.key");
   }
   static std::string EdgeHop() {
     return EdgeCertificate() + " --hop-token edge=env:" + kEdgeTokenEnv;
   }
   static std::string CloudHop() {
     return " --hop-ca cloud=file:" + File("server.pem") +
-           " --hop-cert cloud=" + File("client.pem") + " --hop-key cloud=" + File("client.key") +
+           " --hop-cert cloud=" + File("client.pem") +
+           " --hop-key cloud=file:" + File("client.key") +
            " --hop-token cloud=file:" + File("cloud.token");
   }
   static std::string DeployArgs(const std::string& plan) {
@@ -128,16 +129,24 @@ TEST_F(TiersSecurityTest, TheDeviceMayNameOtherCredentialsThanTheDeployment) {
   const std::string plan = Plan("override");
   ASSERT_EQ(RunSeam(DeployArgs(plan) + EdgeHop() + CloudHop()).exit_code, 0);
   // A wrong token from the run's own flags overrides the deployment's right one.
-  const Outcome wrong = RunSeam("run --plan " + plan + " --random 1 --no-adapt --no-fallback" +
-                                EdgeCertificate() + " --hop-token edge=" + File("wrong.token"));
+  const Outcome wrong =
+      RunSeam("run --plan " + plan + " --random 1 --no-adapt --no-fallback" + EdgeCertificate() +
+              " --hop-token edge=file:" + File("wrong.token"));
   EXPECT_EQ(wrong.exit_code, 1) << wrong.output;
   EXPECT_NE(wrong.output.find("invalid bearer token"), std::string::npos) << wrong.output;
   EXPECT_NE(wrong.output.find("edge"), std::string::npos) << wrong.output;
-  // The right one, from a file this time.
+  // The right one, from a file this time; the deployment's TLS is kept.
   std::ofstream(File("edge.token")) << kEdgeToken << "\n";
   const Outcome right = RunSeam("run --plan " + plan + " --random 1 --no-adapt --no-fallback" +
-                                EdgeCertificate() + " --hop-token edge=" + File("edge.token"));
+                                " --hop-token edge=file:" + File("edge.token"));
   EXPECT_EQ(right.exit_code, 0) << right.output;
+  // The device dials only the edge: credentials for the cloud would go unused.
+  const Outcome cloud =
+      RunSeam("run --plan " + plan + " --random 1 --hop-token cloud=file:" + File("cloud.token"));
+  EXPECT_EQ(cloud.exit_code, 1) << cloud.output;
+  EXPECT_NE(cloud.output.find("security for tier 'cloud': the device dials only 'edge'"),
+            std::string::npos)
+      << cloud.output;
 }
 
 TEST_F(TiersSecurityTest, EachMissingCredentialIsNamed) {
@@ -148,7 +157,9 @@ TEST_F(TiersSecurityTest, EachMissingCredentialIsNamed) {
   };
   const std::vector<Case> cases = {
       // Plaintext to a TLS server.
-      {CloudHop(), "edge at " + tiers_->edge().address() + " is unreachable"},
+      {CloudHop(), "edge at " + tiers_->edge().address() +
+                       " could not load 'dag_blocks-edge' (unreachable: the connection failed; "
+                       "is it running, without TLS?)"},
       // TLS without the edge's token.
       {CloudHop() + EdgeCertificate(), "missing bearer token"},
       // The edge requires a client certificate.
@@ -157,12 +168,12 @@ TEST_F(TiersSecurityTest, EachMissingCredentialIsNamed) {
        "not requiring a client certificate"},
       // The cloud requires a client certificate.
       {EdgeHop() + " --hop-ca cloud=" + File("server.pem") +
-           " --hop-token cloud=" + File("cloud.token"),
+           " --hop-token cloud=file:" + File("cloud.token"),
        "not requiring a client certificate"},
       // A wrong token for the cloud.
-      {EdgeHop() + " --hop-ca cloud=" + File("server.pem") +
-           " --hop-cert cloud=" + File("client.pem") + " --hop-key cloud=" + File("client.key") +
-           " --hop-token cloud=" + File("wrong.token"),
+      {EdgeHop() + " --hop-ca cloud=" + File("server.pem") + " --hop-cert cloud=" +
+           File("client.pem") + " --hop-key cloud=file:" + File("client.key") +
+           " --hop-token cloud=file:" + File("wrong.token"),
        "invalid bearer token"},
   };
   for (const Case& c : cases) {
@@ -182,12 +193,16 @@ TEST_F(TiersSecurityTest, BadCredentialFlagsAreOneClearError) {
   const std::vector<Case> cases = {
       {" --hop-cert cloud=" + File("client.pem") + " --hop-ca cloud=" + File("server.pem"),
        "--hop-* cloud: a client certificate needs its key"},
-      {" --hop-token clod=" + File("cloud.token"),
+      {" --hop-token clod=file:" + File("cloud.token"),
        "credentials for 'clod': " + plan + " has no such server tier"},
       {" --hop-token cloud", "--hop-token 'cloud': expected TIER=VALUE"},
+      {" --hop-token cloud=" + std::string(kCloudToken),
+       "the token: give where it is, file:PATH or env:NAME, not a bare value"},
+      {" --hop-ca cloud=certs/ca.pem",
+       "the hop to cloud: the CA certs/ca.pem: give an absolute path"},
       {" --hop-ca cloud=" + File("server.pem") + " --hop-cert cloud=" + File("client.pem") +
-           " --hop-key cloud=" + File("other.key"),
-       "the hop to cloud: the client key " + File("other.key") +
+           " --hop-key cloud=file:" + File("other.key"),
+       "the hop to cloud: the client key file:" + File("other.key") +
            " does not match the client certificate " + File("client.pem")},
       {" --hop-token edge=env:SEAM_TEST_UNSET_VARIABLE",
        "the hop to edge: the token: the environment variable SEAM_TEST_UNSET_VARIABLE is not set"},
@@ -197,10 +212,12 @@ TEST_F(TiersSecurityTest, BadCredentialFlagsAreOneClearError) {
   for (const Case& c : cases) {
     const Outcome deploy = RunSeam(DeployArgs(plan) + c.flags);
     EXPECT_EQ(deploy.exit_code, 1) << c.flags << "\n" << deploy.output;
+    EXPECT_EQ(deploy.output.find(kCloudToken), std::string::npos) << "a secret was repeated";
     EXPECT_NE(deploy.output.find(c.expected), std::string::npos) << c.flags << "\n"
                                                                  << deploy.output;
   }
-  const Outcome run = RunSeam("run --plan " + plan + " --random 1 --hop-token attic=x");  // no tier
+  const Outcome run =
+      RunSeam("run --plan " + plan + " --random 1 --hop-token attic=env:X");  // no tier
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find("security for tier 'attic'"), std::string::npos) << run.output;
 }
@@ -209,8 +226,8 @@ TEST_F(TiersSecurityTest, BadCredentialFlagsAreOneClearError) {
 TEST_F(TiersSecurityTest, ProbeDialsWithTheSameCredentials) {
   const std::string base = "probe " + tiers_->edge().address() +
                            " --repetitions 1 --payload-mb 0.2 --timeout-s 5 --ca " +
-                           File("server.pem") + " --cert " + File("client.pem") + " --key " +
-                           File("client.key");
+                           File("server.pem") + " --cert " + File("client.pem") +
+                           " --key file:" + File("client.key");
   const Outcome probe = RunSeam(base + " --token env:" + kEdgeTokenEnv);
   EXPECT_EQ(probe.exit_code, 0) << probe.output;
   EXPECT_NE(probe.output.find("round trip"), std::string::npos) << probe.output;

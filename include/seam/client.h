@@ -90,8 +90,9 @@ struct Trace {
 };
 
 // How the device dials a tier: TLS and a bearer token, as `seam serve --tls-* --auth-tokens`
-// expect. Each field names where the secret is -- "file:PATH" (or a bare PATH) or "env:NAME" --
-// never the secret itself; they are read when the client opens.
+// expect. Each field names where the secret is -- "file:PATH" or "env:NAME" (the CA and the
+// certificate may be a bare path) -- never the secret itself; they are read when the client
+// opens.
 struct HopSecurity {
   std::string ca;           // verifies the tier's certificate ("system": the system's roots);
                             // "" = no TLS
@@ -103,8 +104,9 @@ struct HopSecurity {
 struct Options {
   // Overrides the address the plan's deployment recorded for the next tier ("" keeps it).
   std::string next_address;
-  // By tier name: how the device dials that tier, instead of what `seam deploy --hop-*` recorded
-  // in the device's stage (a tier not named here keeps the deployment's).
+  // By tier name: how the device dials that tier; the fields set here replace those `seam deploy
+  // --hop-*` recorded in the device's stage, the others are kept. Only tiers the device dials (its
+  // next tier, in any plan of a set) may be named.
   std::map<std::string, HopSecurity> security;
   // How long Open waits for the next tier to serve its stage.
   double ready_timeout_ms = 10000;

@@ -94,6 +94,7 @@ Result<CascadeFile> ParseCascade(const json& j, const std::string& path) {
   if (fs::path(c.small_model).is_relative()) {
     c.small_model = (fs::path(c.path).parent_path() / c.small_model).lexically_normal().string();
   }
+  c.big_security = oip::ResolveFiles(c.big_security, fs::path(c.path).parent_path().string());
   return c;
 }
 

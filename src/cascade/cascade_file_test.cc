@@ -89,7 +89,7 @@ TEST(CascadeFileTest, TheBigServersCredentialsAreSourcesReadAndWrittenBack) {
   EXPECT_NE(Error(j).find("'big.security': unknown key 'tokn'"), std::string::npos) << Error(j);
   j["big"]["security"] = {{"token", 7}};
   EXPECT_NE(Error(j).find("'token' must be a string"), std::string::npos) << Error(j);
-  j["big"]["security"] = {{"cert", "c.pem"}, {"key", "k.pem"}};
+  j["big"]["security"] = {{"cert", "c.pem"}, {"key", "file:k.pem"}};
   EXPECT_NE(Error(j).find("a client certificate needs TLS"), std::string::npos) << Error(j);
 }
 

@@ -82,6 +82,30 @@ Result<std::unique_ptr<PlanSetRuntime>> PlanSetRuntime::Open(const std::string& 
     name += ")";
     runtime->members_.push_back({std::move(member).value(), entry, std::move(name)});
   }
+  // Credentials for a tier no plan has the device dial would be silently unused: the hops above
+  // the device dial with what `seam deploy --hop-*` wrote into their own stages.
+  for (const auto& [tier, security] : options.security) {
+    bool dialled = false;
+    std::string dialled_tiers;
+    for (const Member& m : runtime->members_) {
+      if (!m.runtime->spec().next) continue;
+      const std::string& next = m.runtime->spec().next->tier;
+      dialled = dialled || next == tier;
+      std::string quoted = "'";
+      quoted += next;
+      quoted += "'";
+      if (dialled_tiers.find(quoted) == std::string::npos) {
+        if (!dialled_tiers.empty()) dialled_tiers += ", ";
+        dialled_tiers += quoted;
+      }
+    }
+    if (!dialled) {
+      return InvalidArgument(
+          "security for tier '" + tier + "': the device dials only " +
+          (dialled_tiers.empty() ? std::string("no tier") : dialled_tiers) + " in " + path +
+          "; a tier above dials the next with what `seam deploy --hop-*` recorded in its stage");
+    }
+  }
   runtime->set_ = std::move(set);
   runtime->deadline_ms_ = options.deadline_ms > 0 ? options.deadline_ms : options.call_timeout_ms;
   runtime->probe_interval_ =

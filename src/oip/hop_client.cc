@@ -112,13 +112,12 @@ std::string HopClient::ConnectHint() const {
   return "the connection failed; is it running, without TLS?";
 }
 
-Status HopClient::CallError(const grpc::Status& status, const std::string& what) {
+Status HopClient::CallError(const grpc::Status& status, const std::string& what,
+                            grpc::Channel& channel) const {
   const bool unanswered = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                           status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
-  if (unanswered && Current().channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
-    std::string message = tier_ + " at " + address_ + " is unreachable (" + ConnectHint() + ")";
-    if (!status.error_message().empty()) message += ": " + status.error_message();
-    return Unavailable(message);
+  if (unanswered && channel.GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
+    return FromGrpcStatus(status, what + " (unreachable: " + ConnectHint() + ")");
   }
   return FromGrpcStatus(status, what);
 }
@@ -156,13 +155,14 @@ Status HopClient::WaitReady(const std::string& model, int64_t version, double ti
     request.set_name(model);
     request.set_version(std::to_string(version));
     inference::ModelReadyResponse response;
-    const grpc::Status status = Current().stub->ModelReady(&context, request, &response);
+    const Connection connection = Current();
+    const grpc::Status status = connection.stub->ModelReady(&context, request, &response);
     if (status.ok() && response.ready()) return Status::Ok();
     if (status.ok() || status.error_code() == grpc::StatusCode::NOT_FOUND) {
       last = NotFound(tier_ + " at " + address_ + " does not serve model '" + model + "' version " +
                       std::to_string(version) + " (is it deployed there?)");
     } else {
-      last = CallError(status, tier_ + " at " + address_ + " is unreachable");
+      last = CallError(status, tier_ + " at " + address_ + " is unreachable", *connection.channel);
       // Waiting does not mend credentials.
       if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
           status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
@@ -207,8 +207,9 @@ Result<ModelMetadata> HopClient::Metadata(const std::string& model, int64_t vers
   if (version > 0) request.set_version(std::to_string(version));
   inference::ModelMetadataResponse response;
   const std::string what = tier_ + " at " + address_ + ", model '" + model + "'";
-  const grpc::Status status = Current().stub->ModelMetadata(&context, request, &response);
-  if (!status.ok()) return CallError(status, what);
+  const Connection connection = Current();
+  const grpc::Status status = connection.stub->ModelMetadata(&context, request, &response);
+  if (!status.ok()) return CallError(status, what, *connection.channel);
   ModelMetadata metadata;
   auto convert = [&](const auto& list, std::vector<TensorSpec>& out) -> Status {
     for (const auto& t : list) {
@@ -233,12 +234,15 @@ Status HopClient::RequestLoad(const std::string& model, double timeout_ms) {
   inference::RepositoryModelLoadRequest request;
   request.set_model_name(model);
   inference::RepositoryModelLoadResponse response;
-  const grpc::Status status = Current().stub->RepositoryModelLoad(&context, request, &response);
+  const Connection connection = Current();
+  const grpc::Status status = connection.stub->RepositoryModelLoad(&context, request, &response);
   if (status.ok()) return Status::Ok();
-  return CallError(status, tier_ + " at " + address_ + " could not load '" + model + "'");
+  return CallError(status, tier_ + " at " + address_ + " could not load '" + model + "'",
+                   *connection.channel);
 }
 
 Status HopClient::Health() {
+  if (!credentials_.ok()) return credentials_.status();
   std::lock_guard lock(mu_);
   if (suspect_link_) {
     return Unavailable(tier_ + " at " + address_ +
@@ -370,11 +374,20 @@ void HopClient::ReadLoop(std::shared_ptr<Stream> stream) {
     stream->cv.notify_all();
   }
   const grpc::Status status = stream->rw->Finish();
+  // Refused credentials are no broken link: a retry on a new stream would be refused the same,
+  // so calls fail at once for the reconnect back-off, as after a failed connection attempt.
+  const bool refused = status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+                       status.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+  if (refused) {
+    std::lock_guard lock(mu_);
+    last_connect_error_ = FromGrpcStatus(status, tier_ + " at " + address_);
+    last_connect_failure_ = std::chrono::steady_clock::now();
+  }
   std::lock_guard lock(stream->mu);
   stream->broken = true;
   for (auto& [id, pending] : stream->pending) {
     pending->result = FromGrpcStatus(status, tier_ + " at " + address_ + ": stream closed");
-    pending->stream_broke = true;
+    pending->stream_broke = !refused;
     pending->done = true;
   }
   stream->pending.clear();
@@ -418,6 +431,17 @@ Result<inference::ModelInferResponse> HopClient::InferOnce(inference::ModelInfer
   std::unique_lock lock(stream->mu);
   const uint64_t answers_before = stream->answers;
   if (!written && !pending->done) {
+    // The stream ended under the write: its reader is about to say why (refused credentials, a
+    // server going away); give it a moment rather than answer a vaguer "refused".
+    auto until = SteadyClock::now() + std::chrono::seconds(1);
+    if (deadline && *deadline < until) until = *deadline;
+    stream->cv.wait_until(lock, until, [&] { return pending->done; });
+  }
+  if (!written && pending->done) {
+    *stream_broke = pending->stream_broke;
+    return std::move(pending->result);
+  }
+  if (!written) {
     stream->pending.erase(request.id());
     stream->broken = true;
     *stream_broke = true;

@@ -142,9 +142,10 @@ class HopClient {
   void Authorize(grpc::ClientContext& context) const;
   // Where a connection that failed may have failed, for its error message.
   std::string ConnectHint() const;
-  // A unary call's failure: "unreachable" with ConnectHint when the call was not answered and
-  // the channel is not connected, else the server's status with `what` before its message.
-  Status CallError(const grpc::Status& status, const std::string& what);
+  // A unary call's failure, its code kept and `what` before its message; with ConnectHint when
+  // the call was not answered and `channel` (the one it used) is not connected.
+  Status CallError(const grpc::Status& status, const std::string& what,
+                   grpc::Channel& channel) const;
   Result<HopCredentials> credentials_;  // immutable after construction
   Connection connection_;
   bool recycle_connection_ = false;  // guarded by mu_

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -17,6 +18,7 @@ namespace {
 constexpr std::string_view kFile = "file:";
 constexpr std::string_view kEnv = "env:";
 constexpr std::string_view kSystem = "system";
+constexpr uintmax_t kMaxSecretBytes = 1 << 20;  // PEM chains and tokens are a few KB
 
 std::string Quote(std::string_view text) {
   std::string out = "'";
@@ -25,8 +27,15 @@ std::string Quote(std::string_view text) {
   return out;
 }
 
-Status CheckSource(std::string_view source, std::string_view what, bool system_allowed) {
+// `secret`: the source must say file: or env: (see the header).
+Status CheckSource(std::string_view source, std::string_view what, bool system_allowed,
+                   bool secret = false) {
   if (source.empty()) return Status::Ok();
+  if (secret && !source.starts_with(kFile) && !source.starts_with(kEnv)) {
+    // The value is not repeated: it may be the secret itself.
+    return InvalidArgument(std::string(what) +
+                           ": give where it is, file:PATH or env:NAME, not a bare value");
+  }
   if (source == kSystem) {
     if (system_allowed) return Status::Ok();
     return InvalidArgument(std::string(what) + ": 'system' names the system's CA roots, not a " +
@@ -90,6 +99,15 @@ Result<std::string> ReadSecret(std::string_view source, std::string_view what) {
     return std::string(value);
   }
   const std::string path(source.starts_with(kFile) ? source.substr(kFile.size()) : source);
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    return InvalidArgument(std::string(what) + ": " + path + " is not a regular file");
+  }
+  if (!ec && std::filesystem::is_regular_file(status) &&
+      std::filesystem::file_size(path, ec) > kMaxSecretBytes) {
+    return InvalidArgument(std::string(what) + ": " + path + " is larger than 1 MiB");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return InvalidArgument(std::string(what) + ": cannot read " + path + ": " +
@@ -106,8 +124,8 @@ Status Validate(const HopSecurity& s, std::string_view where) {
   const std::string w(where);
   SEAM_RETURN_IF_ERROR(CheckSource(s.ca, w + ": the CA", /*system_allowed=*/true));
   SEAM_RETURN_IF_ERROR(CheckSource(s.cert, w + ": the client certificate", false));
-  SEAM_RETURN_IF_ERROR(CheckSource(s.key, w + ": the client key", false));
-  SEAM_RETURN_IF_ERROR(CheckSource(s.token, w + ": the token", false));
+  SEAM_RETURN_IF_ERROR(CheckSource(s.key, w + ": the client key", false, /*secret=*/true));
+  SEAM_RETURN_IF_ERROR(CheckSource(s.token, w + ": the token", false, /*secret=*/true));
   if (s.cert.empty() != s.key.empty()) {
     return InvalidArgument(w + ": a client certificate needs its key and a key its certificate " +
                            "(give both or neither)");
@@ -133,6 +151,51 @@ constexpr std::pair<const char*, std::string HopSecurity::*> kFields[] = {
 };
 }  // namespace
 
+HopSecurity Overlay(const HopSecurity& base, const HopSecurity& over) {
+  HopSecurity out = base;
+  for (const auto& [key, field] : kFields) {
+    if (!(over.*field).empty()) out.*field = over.*field;
+  }
+  return out;
+}
+
+namespace {
+// The path of a file source ("" for env:, system and server_name-like values).
+std::string FilePath(const std::string& source) {
+  if (source.empty() || source == kSystem || source.starts_with(kEnv)) return "";
+  return source.starts_with(kFile) ? source.substr(kFile.size()) : source;
+}
+constexpr std::pair<const char*, std::string HopSecurity::*> kFileFields[] = {
+    {"the CA", &HopSecurity::ca},
+    {"the client certificate", &HopSecurity::cert},
+    {"the client key", &HopSecurity::key},
+    {"the token", &HopSecurity::token},
+};
+}  // namespace
+
+HopSecurity ResolveFiles(const HopSecurity& security, const std::string& directory) {
+  HopSecurity out = security;
+  for (const auto& [name, field] : kFileFields) {
+    const std::string path = FilePath(out.*field);
+    if (path.empty() || std::filesystem::path(path).is_absolute()) continue;
+    const std::string resolved = (std::filesystem::path(directory) / path).lexically_normal();
+    out.*field = (out.*field).starts_with(kFile) ? std::string(kFile) + resolved : resolved;
+  }
+  return out;
+}
+
+Status RequireAbsoluteFiles(const HopSecurity& security, std::string_view where) {
+  for (const auto& [name, field] : kFileFields) {
+    const std::string path = FilePath(security.*field);
+    if (!path.empty() && !std::filesystem::path(path).is_absolute()) {
+      return InvalidArgument(std::string(where) + ": " + name + " " + path +
+                             ": give an absolute path (the tier that dials reads it from its own "
+                             "working directory)");
+    }
+  }
+  return Status::Ok();
+}
+
 nlohmann::json HopSecurityToJson(const HopSecurity& security) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, field] : kFields) {
@@ -153,8 +216,9 @@ Result<HopSecurity> HopSecurityFromJson(const nlohmann::json& json, std::string_
                              "' (known: ca, cert, key, token, server_name)");
     }
     if (!value.is_string()) {
+      // The value is not repeated: it may be a secret.
       return InvalidArgument(w + ": '" + key + "' must be a string (a source: file:PATH or " +
-                             "env:NAME), got " + value.dump());
+                             "env:NAME), got a " + value.type_name());
     }
     out.*(field->second) = value.get<std::string>();
   }

@@ -3,10 +3,12 @@
 // (`authorization: Bearer ...`, as `seam serve --auth-tokens` checks).
 //
 // A HopSecurity names where each secret is, never the secret itself, so that plan, stage and
-// config files may carry it: every field is a source, `file:PATH` (or a bare PATH) or `env:NAME`
-// (the variable holds the PEM text or the token). The CA may also be `system` (the system's
-// trusted roots). LoadHopCredentials reads them when a hop opens; a token is trimmed of the
-// whitespace around it (a trailing newline in a file).
+// config files may carry it: every field is a source, `file:PATH` or `env:NAME` (the variable
+// holds the PEM text or the token). The CA and the certificate, which are not secret, may also be
+// a bare PATH, and the CA `system` (the system's trusted roots); the token and the key must say
+// file: or env:, so that a secret given by mistake in their place is refused, not written into a
+// stage file. LoadHopCredentials reads them when a hop opens; a token is trimmed of the whitespace
+// around it (a trailing newline in a file).
 #pragma once
 
 #include <grpcpp/security/credentials.h>
@@ -28,7 +30,9 @@ struct HopSecurity {
   std::string server_name;  // the name the server's certificate must carry (default: the host)
 
   bool tls() const { return !ca.empty(); }
-  bool empty() const { return ca.empty() && cert.empty() && key.empty() && token.empty(); }
+  bool empty() const {
+    return ca.empty() && cert.empty() && key.empty() && token.empty() && server_name.empty();
+  }
   bool operator==(const HopSecurity&) const = default;
 };
 
@@ -41,6 +45,17 @@ Result<std::string> ReadSecret(std::string_view source, std::string_view what);
 // a client certificate or a server name only with a CA (they mean nothing without TLS). `where`
 // prefixes messages.
 Status Validate(const HopSecurity& security, std::string_view where);
+
+// `over`'s fields where they are set, `base`'s elsewhere: a device naming only another token keeps
+// the deployment's TLS.
+HopSecurity Overlay(const HopSecurity& base, const HopSecurity& over);
+
+// Relative file sources resolved against `directory` (a cascade file's, as its model is).
+HopSecurity ResolveFiles(const HopSecurity& security, const std::string& directory);
+
+// INVALID_ARGUMENT naming the field when a file source is a relative path: for sources written
+// into a stage, which another process reads from its own working directory.
+Status RequireAbsoluteFiles(const HopSecurity& security, std::string_view where);
 
 // As a JSON object of the non-empty fields ({"ca": ..., "token": ...}), for the files that
 // carry it (stage.json's next hop, the cascade file). FromJson refuses unknown keys and values

@@ -258,6 +258,9 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
       SEAM_RETURN_IF_ERROR(oip::Validate(security, "the hop to " + tier));
     }
   }
+  for (const auto& [tier, security] : options.security) {
+    SEAM_RETURN_IF_ERROR(oip::RequireAbsoluteFiles(security, "the hop to " + tier));
+  }
   // This process's own credentials are read before anything is written: a deployment does not
   // stop half-way for a missing file.
   for (const auto& [tier, address] : options.control) {

@@ -71,10 +71,10 @@ Result<std::unique_ptr<StageRunner>> StageRunner::Open(const StageSpec& spec,
     SEAM_ASSIGN_OR_RETURN(runner->session_, runtime::Session::Open(path, session_options));
   }
   if (spec.next) {
-    // The stage's own security for its next hop, unless the caller overrides it (the device's
-    // client may name other files than the deployment recorded).
+    // The stage's own security for its next hop, with what the caller names instead (the
+    // device's client may name other files than the deployment recorded).
     oip::HopOptions hop = options.hop;
-    if (hop.security.empty()) hop.security = spec.next->security;
+    hop.security = oip::Overlay(spec.next->security, options.hop.security);
     SEAM_ASSIGN_OR_RETURN(runner->hop_,
                           oip::HopClient::Open(spec.next->tier, spec.next->address, hop));
   }

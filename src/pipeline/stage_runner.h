@@ -31,7 +31,8 @@
 namespace seam::pipeline {
 
 struct StageOptions {
-  // The next hop's options; its security, when empty, is the stage's (NextHop::security).
+  // The next hop's options; its security's fields that are set take the place of the stage's
+  // (NextHop::security), the others are the stage's.
   oip::HopOptions hop;
   // Forward tensors in the codec they arrived in without decoding them (see above). Off only to
   // measure what pass-through saves (bench/relay_bench).

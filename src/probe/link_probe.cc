@@ -102,7 +102,10 @@ Result<LinkEstimate> ProbeLink(const std::string& address, const ProbeOptions& o
         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       return Unavailable("ModelInfer on " + address + " failed: " + status.error_message());
     }
-    if (status.error_code() != grpc::StatusCode::NOT_FOUND) {  // the expected answer
+    // NOT_FOUND is the expected answer (any answer times the upload); refused credentials are
+    // not: the server may not have read the payload.
+    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+        status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
       return oip::FromGrpcStatus(status, "the probe's upload to " + address);
     }
     return ms;
