@@ -28,6 +28,7 @@ class ServeChild {
   ServeChild& operator=(const ServeChild&) = delete;
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  pid_t pid() const { return pid_; }
 
   // SIGTERM, and the exit code (128 + signal if killed, -1 if it had to be SIGKILLed).
   int Stop(int timeout_s = 30);

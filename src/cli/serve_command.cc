@@ -89,6 +89,10 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-queue", s.max_queue,
                   "requests waiting for a thread before new ones get UNAVAILABLE")
       ->capture_default_str();
+  cmd->add_option("--max-request-memory-mb", s.max_request_memory_mb,
+                  "bytes of requests held at once (accepted, not yet answered; a JSON body counts "
+                  "16x while parsed): past it, RESOURCE_EXHAUSTED / HTTP 429; 0: no limit")
+      ->capture_default_str();
   cmd->add_option("--drain-timeout-s", s.drain_timeout_s,
                   "on SIGTERM, longest wait for requests in flight, s")
       ->capture_default_str();

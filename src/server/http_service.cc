@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -211,21 +212,39 @@ void HttpService::Route() {
     if (req.is_multipart_form_data()) {
       return ReplyError(res, InvalidArgument("expected a JSON body, got multipart form data"));
     }
+    // What parsing the body will take is reserved before the body is read, when its length is
+    // known: an over-large one is refused at once, unread.
+    MemoryBudget::Lease parsing;
+    if (options_.budget && req.has_header("Content-Length")) {
+      auto reserved = ReserveJson(req.get_header_value<uint64_t>("Content-Length"));
+      if (!reserved.ok()) {
+        res.set_header("Connection", "close");  // the body stays unread
+        return ReplyError(res, reserved.status());
+      }
+      parsing = std::move(reserved).value();
+    }
     std::string body;
     const bool complete = read([&body](const char* data, size_t size) {
       body.append(data, size);
       return true;
     });
     if (!complete) return;  // cpp-httplib set the status (413: too large, 400)
-    Infer(req, body, res);
+    Infer(req, body, res, std::move(parsing));
   });
   s.Get("/metrics", [this](const Request&, Response& res) {
     res.set_content(metrics_->Serialize(), "text/plain; version=0.0.4; charset=utf-8");
   });
 }
 
+Result<MemoryBudget::Lease> HttpService::ReserveJson(uint64_t body_bytes) const {
+  char what[96];
+  std::snprintf(what, sizeof what, "a JSON request body of %.1f MB (parsing takes up to %dx that)",
+                static_cast<double>(body_bytes) / 1e6, kJsonMemoryFactor);
+  return options_.budget->Reserve(body_bytes * kJsonMemoryFactor, what);
+}
+
 void HttpService::Infer(const httplib::Request& req, const std::string& body,
-                        httplib::Response& res) {
+                        httplib::Response& res, MemoryBudget::Lease parsing) {
   const std::string model = ModelName(req);
   const std::string version = Version(req);
   auto refuse = [&](const Status& status) {
@@ -244,7 +263,13 @@ void HttpService::Infer(const httplib::Request& req, const std::string& body,
     ~Leave() { gate->Leave(); }
   } leave{gate_};
 
+  if (options_.budget && parsing.bytes() == 0) {  // a chunked body: its size is known now
+    auto reserved = ReserveJson(body.size());
+    if (!reserved.ok()) return refuse(reserved.status());
+    parsing = std::move(reserved).value();
+  }
   auto request = ParseInferRequestJson(body, model, version);
+  parsing.Release();  // the tree is gone; the request holds its own bytes from here on
   if (!request.ok()) return refuse(request.status());
   // Both shared with the callback: the promise must outlive set_value, which may still be
   // returning on a scheduler thread when this thread wakes up, and the response must outlive a

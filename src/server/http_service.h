@@ -26,6 +26,7 @@
 #include "server/auth.h"
 #include "server/drain_gate.h"
 #include "server/infer_handler.h"
+#include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/model_repository.h"
 #include "server/tls.h"
@@ -45,6 +46,8 @@ struct HttpServiceOptions {
   // Connections served at once: past `threads` busy ones, each gets a thread of its own, so that
   // slow clients cannot starve health probes (HttpConnectionPool).
   int max_connections = 512;
+  // Held while a JSON body is parsed (kJsonMemoryFactor times its size); null: not bounded.
+  MemoryBudget* budget = nullptr;
   size_t max_body_bytes = 64 << 20;
   const TlsMaterial* tls = nullptr;          // null: plain HTTP; else must outlive the service
   const TokenAuthenticator* auth = nullptr;  // null: no authentication; else must outlive it
@@ -72,7 +75,12 @@ class HttpService {
  private:
   HttpService() = default;
   void Route();
-  void Infer(const httplib::Request& req, const std::string& body, httplib::Response& res);
+  // What parsing a JSON body takes, at most, for its size: nlohmann's tree holds 16 bytes per
+  // value (a vector's spare capacity up to twice that) where the text may spend 2 ("0,").
+  static constexpr int kJsonMemoryFactor = 16;
+  Result<MemoryBudget::Lease> ReserveJson(uint64_t body_bytes) const;
+  void Infer(const httplib::Request& req, const std::string& body, httplib::Response& res,
+             MemoryBudget::Lease parsing);
 
   HttpServiceOptions options_;
   const ModelRepository* repository_ = nullptr;

@@ -19,11 +19,13 @@ int64_t MicrosSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 InferHandler::InferHandler(const ModelRepository& repository, InferenceScheduler& scheduler,
-                           ServerMetrics* metrics, IdempotencyStore* idempotency)
+                           ServerMetrics* metrics, IdempotencyStore* idempotency,
+                           MemoryBudget* budget)
     : repository_(repository),
       scheduler_(scheduler),
       metrics_(metrics),
-      idempotency_(idempotency) {}
+      idempotency_(idempotency),
+      budget_(budget) {}
 
 void InferHandler::Infer(const inference::ModelInferRequest& request,
                          inference::ModelInferResponse* response,
@@ -67,6 +69,15 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
       metrics_->OnDropped(request.model_name(), version, wanted.code() == StatusCode::kCancelled);
     }
     return refuse(wanted);
+  }
+  // Held until answered: its message (which the front end keeps until then) and what decoding
+  // makes of it (memory_budget.h).
+  std::shared_ptr<MemoryBudget::Lease> lease;
+  if (budget_) {
+    auto reserved = budget_->Reserve(2 * request.ByteSizeLong(),
+                                     "a request of model '" + request.model_name() + "'");
+    if (!reserved.ok()) return refuse(reserved.status());
+    lease = std::make_shared<MemoryBudget::Lease>(std::move(reserved).value());
   }
   const auto decode_start = std::chrono::steady_clock::now();
   const Backend& backend = (*model)->backend();
@@ -119,7 +130,15 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
   job.done = [response, outputs = std::move(decoded->outputs), context, done = std::move(done),
               request_id, model_name = request.model_name(), version, accepted, metrics = metrics_,
               idempotency = idempotency_, key = std::move(*key),
-              fingerprint = std::move(fingerprint)](Result<TensorMap> result) {
+              fingerprint = std::move(fingerprint), lease = std::move(lease),
+              budget = budget_](Result<TensorMap> result) {
+    // Its outputs and their encoded copy, held until answered too.
+    MemoryBudget::Lease outputs_lease;
+    if (budget && result.ok()) {
+      uint64_t bytes = 0;
+      for (const auto& [name, tensor] : *result) bytes += tensor.byte_size();
+      outputs_lease = budget->Charge(2 * bytes);
+    }
     const auto encode_start = std::chrono::steady_clock::now();
     Status status = result.ok()
                         ? oip::EncodeInferOutputs(*result, outputs, response,
@@ -155,6 +174,9 @@ void InferHandler::Infer(const inference::ModelInferRequest& request,
                    StatusCodeName(status.code()), LogValue(status.message()));
     }
     done(status);
+    // The answer is the front end's now.
+    outputs_lease.Release();
+    if (lease) lease->Release();
   };
   scheduler_.Submit(std::move(job));
 }

@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "oip/deadline.h"
 #include "server/idempotency_store.h"
+#include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/model_repository.h"
 #include "server/scheduler.h"
@@ -29,10 +30,13 @@ struct CallInfo {
 
 class InferHandler {
  public:
-  // All must outlive the handler; `metrics` and `idempotency` may be null (without a store,
-  // idempotency keys are checked and ignored).
+  // All must outlive the handler; `metrics`, `idempotency` and `budget` may be null (without a
+  // store, idempotency keys are checked and ignored; without a budget, requests are bounded in
+  // count only). A request holds its bytes (its message's size) in `budget` from acceptance until
+  // it is answered, and is refused RESOURCE_EXHAUSTED when they do not fit.
   InferHandler(const ModelRepository& repository, InferenceScheduler& scheduler,
-               ServerMetrics* metrics = nullptr, IdempotencyStore* idempotency = nullptr);
+               ServerMetrics* metrics = nullptr, IdempotencyStore* idempotency = nullptr,
+               MemoryBudget* budget = nullptr);
 
   // Reads `request` only during the call. Fills `response`, which must stay valid until `done`
   // is called; `done` is called exactly once, from any thread, possibly before Infer returns.
@@ -48,6 +52,7 @@ class InferHandler {
   InferenceScheduler& scheduler_;
   ServerMetrics* const metrics_;
   IdempotencyStore* const idempotency_;
+  MemoryBudget* const budget_;
   std::atomic<uint64_t> next_id_{1};
 };
 

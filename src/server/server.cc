@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 
 #include <chrono>
 #include <thread>
@@ -33,6 +34,14 @@ Status ValidateOptions(const ServerOptions& o) {
     return InvalidArgument("--infer-threads: must be in [0, 1024]");
   }
   if (o.max_queue < 1) return InvalidArgument("--max-queue: must be >= 1");
+  if (o.max_request_memory_mb != 0 &&
+      (o.max_request_memory_mb < o.max_message_mb || o.max_request_memory_mb > (1 << 22))) {
+    return InvalidArgument("--max-request-memory-mb " + std::to_string(o.max_request_memory_mb) +
+                           ": must be at least --max-message-mb (" +
+                           std::to_string(o.max_message_mb) +
+                           "), at most 4194304, or 0 for no "
+                           "limit");
+  }
   if (o.drain_timeout_s < 0) return InvalidArgument("--drain-timeout-s: must be >= 0");
   if (o.http_port < -1 || o.http_port > 65535) {
     return InvalidArgument("--http-port " + std::to_string(o.http_port) +
@@ -100,9 +109,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   server->scheduler_ = std::move(scheduler);
   SEAM_RETURN_IF_ERROR(server->repository_->Refresh());
 
-  server->handler_ =
-      std::make_unique<InferHandler>(*server->repository_, *server->scheduler_,
-                                     server->metrics_.get(), server->idempotency_.get());
+  server->budget_ = std::make_unique<MemoryBudget>(
+      static_cast<uint64_t>(options.max_request_memory_mb) * 1024 * 1024);
+  server->handler_ = std::make_unique<InferHandler>(
+      *server->repository_, *server->scheduler_, server->metrics_.get(), server->idempotency_.get(),
+      server->budget_.get());
   server->service_ = std::make_unique<InferenceService>(*server->repository_, *server->handler_,
                                                         server->gate_, server->auth_.get());
 
@@ -117,6 +128,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   // gRPC sets SO_REUSEPORT by default on Linux: a second server on a port in use would start and
   // share its traffic. A port in use is an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options.max_request_memory_mb > 0) {
+    grpc::ResourceQuota quota("seam");
+    quota.Resize(static_cast<size_t>(options.max_request_memory_mb) * 1024 * 1024);
+    builder.SetResourceQuota(quota);
+  }
   builder.AddListeningPort(Address(options.host, options.grpc_port),
                            GrpcCredentials(server->tls_.get()), &server->grpc_port_);
   builder.RegisterService(server->service_.get());
@@ -131,6 +147,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
                             .port = options.http_port,
                             .threads = options.http_threads,
                             .max_connections = options.http_max_connections,
+                            .budget = server->budget_.get(),
                             .max_body_bytes = static_cast<size_t>(max_bytes),
                             .tls = server->tls_.get(),
                             .auth = server->auth_.get()};

@@ -18,6 +18,7 @@
 
 #include "common/status.h"
 #include "server/drain_gate.h"
+#include "server/memory_budget.h"
 
 namespace grpc {
 class Server;
@@ -45,6 +46,9 @@ struct ServerOptions {
   int repo_poll_s = 0;             // rescan the repository every N seconds; 0: only on request
   int infer_threads = 0;           // scheduler workers; 0: the number of CPU cores
   int max_queue = 1024;            // requests waiting for a worker before UNAVAILABLE
+  // Bytes of requests held at once, accepted and not yet answered (server/memory_budget.h);
+  // past it, RESOURCE_EXHAUSTED. 0: no limit.
+  int max_request_memory_mb = 512;
   int drain_timeout_s = 30;        // longest wait for calls in flight at shutdown (s)
   int http_port = 8000;            // HTTP/REST and /metrics; 0: a free port; -1: no HTTP
   int http_threads = 16;           // HTTP connection threads kept waiting for connections
@@ -93,6 +97,7 @@ class Server {
   std::unique_ptr<IdempotencyStore> idempotency_;  // outlives the jobs that store answers
   std::unique_ptr<ModelRepository> repository_;
   std::unique_ptr<InferenceScheduler> scheduler_;
+  std::unique_ptr<MemoryBudget> budget_;  // before the handler and front ends that use it
   std::unique_ptr<InferHandler> handler_;
   std::unique_ptr<InferenceService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
