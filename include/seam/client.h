@@ -108,6 +108,9 @@ struct Options {
   // --hop-*` recorded in the device's stage, the others are kept. Only tiers the device dials (its
   // next tier, in any plan of a set) may be named.
   std::map<std::string, HopSecurity> security;
+  // PEM public key(s), "file:PATH" or "env:NAME": when set, the device loads only a stage that one
+  // of them signed (`seam deploy --sign`), and refuses an unsigned or changed one.
+  std::string trusted_keys;
   // How long Open waits for the next tier to serve its stage.
   double ready_timeout_ms = 10000;
   // How long one request may take end to end before it fails, when it has no deadline.

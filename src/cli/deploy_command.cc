@@ -17,6 +17,7 @@ struct DeployFlags {
   std::string name;   // default: the model file's stem
   std::vector<std::string> repositories, addresses, control;
   HopSecurityFlags security;
+  std::string sign;  // a source of the PEM private key
   std::string device_dir;
   bool bitwise = false;
   int threads = 1;
@@ -46,6 +47,11 @@ int RunDeploy(const DeployFlags& f) {
   auto security = HopSecurityByTier(f.security);
   if (!security.ok()) return ReportError(security.status());
   options.security = *security;
+  if (!f.sign.empty()) {
+    auto signer = pipeline::StageSigner::Load(f.sign);
+    if (!signer.ok()) return ReportError(signer.status());
+    options.signer = std::move(signer).value();
+  }
   for (const auto& [tier, value] : options.addresses) {
     if (std::find(set->tiers.begin(), set->tiers.end(), tier) == set->tiers.end()) {
       return ReportError(InvalidArgument("--address " + tier + "=" + value +
@@ -105,6 +111,10 @@ void RegisterDeployCommand(CLI::App& app, int& exit_code) {
                   "new stage before deploying the tier below")
       ->allow_extra_args(false);
   AddHopSecurityFlags(cmd, &f->security, "the tier below (and this command's --control)");
+  cmd->add_option("--sign", f->sign,
+                  "sign every stage with this PEM private key, Ed25519 or ECDSA (file:PATH or "
+                  "env:NAME; never written beside the models): tiers with --trusted-keys load "
+                  "only signed stages");
   cmd->add_option("--device-dir", f->device_dir,
                   "where the device's stage goes (default: PLAN.device/ beside the plan)");
   cmd->add_flag("--bitwise", f->bitwise,

@@ -38,6 +38,7 @@ struct RunFlags {
   std::string save_dir;
   std::string next_address;
   HopSecurityFlags security;
+  std::string trusted_keys;
   std::string json;
   double ready_timeout_s = 10;
   double cpu_quota = 0;
@@ -171,6 +172,7 @@ int RunRun(const RunFlags& f) {
     options.security[tier] = {
         .ca = s.ca, .cert = s.cert, .key = s.key, .token = s.token, .server_name = s.server_name};
   }
+  options.trusted_keys = f.trusted_keys;
   options.ready_timeout_ms = f.ready_timeout_s * 1e3;
   options.deadline_ms = f.deadline_ms.value_or(0);
   options.fallback = !f.no_fallback;
@@ -366,6 +368,9 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--next-address", f->next_address,
                   "HOST:PORT of the next tier, instead of the deployment's");
   AddHopSecurityFlags(cmd, &f->security, "the device");
+  cmd->add_option("--trusted-keys", f->trusted_keys,
+                  "PEM public key(s) (file:PATH or env:NAME): run only a device stage signed by "
+                  "one (seam deploy --sign)");
   cmd->add_option("--json", f->json, "write latencies and every request's trace here");
   cmd->add_option("--ready-timeout-s", f->ready_timeout_s,
                   "how long to wait for the next tier to serve its stage");

@@ -21,7 +21,8 @@ namespace {
 struct ServeCommandOptions {
   server::ServerOptions server;
   std::string log_level = "info";
-  double cpu_quota = 0;  // cores; 0 = unlimited
+  double cpu_quota = 0;      // cores; 0 = unlimited
+  std::string trusted_keys;  // a source of PEM public keys: stages must be signed by one
 };
 
 int RunServe(const ServeCommandOptions& options) {
@@ -39,7 +40,13 @@ int RunServe(const ServeCommandOptions& options) {
   auto quota = LimitCpu(options.cpu_quota);
   if (!quota.ok()) return ReportError(quota.status());
   // The server runs ONNX Runtime models itself; the pipeline's stages plug in as a backend.
-  pipeline::RegisterStageBackend();
+  pipeline::StageOptions stages;
+  if (!options.trusted_keys.empty()) {
+    auto keys = pipeline::TrustedKeys::Load(options.trusted_keys);
+    if (!keys.ok()) return ReportError(keys.status());
+    stages.trusted_keys = std::move(keys).value();
+  }
+  pipeline::RegisterStageBackend(stages);
   auto started = server::Server::Start(options.server);
   if (!started.ok()) return ReportError(started.status());
   std::unique_ptr<server::Server> serving = std::move(started).value();
@@ -111,6 +118,9 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--tls-key", s.tls_key, "PEM private key of --tls-cert (unencrypted)");
   cmd->add_option("--tls-client-ca", s.tls_client_ca,
                   "PEM CA certificate(s): require client certificates signed by it (mutual TLS)");
+  cmd->add_option("--trusted-keys", o->trusted_keys,
+                  "PEM public key(s) (file:PATH or env:NAME): load only stages signed by one "
+                  "(seam deploy --sign)");
   cmd->add_option("--auth-tokens", s.auth_tokens,
                   "file of bearer tokens, one per line ('#' comments): require "
                   "'authorization: Bearer <token>' (health probes stay open)");

@@ -82,6 +82,11 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
     }
   }
   SEAM_ASSIGN_OR_RETURN(std::string stage_path, plan::DeviceStagePath(plan));
+  std::shared_ptr<const pipeline::TrustedKeys> trusted;
+  if (!options.trusted_keys.empty()) {
+    SEAM_ASSIGN_OR_RETURN(trusted, pipeline::TrustedKeys::Load(options.trusted_keys));
+    SEAM_RETURN_IF_ERROR(trusted->Verify(stage_path));
+  }
   SEAM_ASSIGN_OR_RETURN(pipeline::StageSpec spec, pipeline::ReadStage(stage_path));
   if (spec.plan_id != plan.id) {
     return FailedPrecondition(stage_path + " belongs to plan " + spec.plan_id + ", not to " +
@@ -111,6 +116,7 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
     }
   }
   stage_options.compute_stretch = options.device_slowdown;
+  stage_options.trusted_keys = trusted;
   device->fallback_stretch_ = std::make_unique<pipeline::ComputeStretch>(options.device_slowdown);
   device->segment_stretch_ = std::make_unique<pipeline::ComputeStretch>(options.device_slowdown);
   SEAM_ASSIGN_OR_RETURN(device->runner_,

@@ -59,7 +59,8 @@ Status WriteSegmentFile(const fs::path& path, const std::string& bytes, const st
 
 // Writes DIR/stage.json and DIR/model.onnx (if any) and fallback.onnx; returns stage.json's sha256.
 Result<std::string> WriteStage(const fs::path& dir, TierStage& stage,
-                               const std::map<std::string, std::string>* stored) {
+                               const std::map<std::string, std::string>* stored,
+                               const StageSigner* signer) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Unavailable("cannot create '" + dir.string() + "': " + ec.message());
@@ -85,6 +86,13 @@ Result<std::string> WriteStage(const fs::path& dir, TierStage& stage,
         WriteSegmentFile(dir / kFallbackFile, bytes, stage.spec.fallback->sha256, stored));
   }
   const std::string text = StageToJson(stage.spec).dump(2) + "\n";
+  if (signer) {
+    SEAM_ASSIGN_OR_RETURN(std::string signature, signer->Sign(text));
+    SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kSignatureFile).string(), signature));
+  } else {
+    std::error_code ignored;
+    fs::remove(dir / kSignatureFile, ignored);  // a stale one would not match
+  }
   SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kStageFile).string(), text));
   return Sha256Hex(text);
 }
@@ -299,7 +307,8 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
     out.tier = plan.tiers[t];
     if (t == 0) {
       const fs::path dir = fs::absolute(fs::path(options.device_directory) / plan.id);
-      SEAM_RETURN_IF_ERROR(WriteStage(dir, stage, options.stored_segments).status());
+      SEAM_RETURN_IF_ERROR(
+          WriteStage(dir, stage, options.stored_segments, options.signer.get()).status());
       RememberSegments(dir, stage, options.stored_segments);
       out.directory = dir.string();
       continue;
@@ -329,7 +338,8 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
     const fs::path staging =
         model_dir / (".deploy-" + std::to_string(out.version) + "-" + std::to_string(::getpid()));
     fs::remove_all(staging, ec);
-    SEAM_ASSIGN_OR_RETURN(std::string sha256, WriteStage(staging, stage, options.stored_segments));
+    SEAM_ASSIGN_OR_RETURN(std::string sha256, WriteStage(staging, stage, options.stored_segments,
+                                                         options.signer.get()));
     // Versions that are no longer served (the config serves the three newest) are removed; one
     // more is kept, so a version being unloaded right now still has its files.
     std::erase_if(versions, [&](int64_t v) {
@@ -349,8 +359,17 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
       oip::HopOptions hop;
       hop.security = ControlSecurity(options, out.tier);
       SEAM_ASSIGN_OR_RETURN(auto client, oip::HopClient::Open(out.tier, control->second, hop));
-      SEAM_RETURN_IF_ERROR(client->RequestLoad(out.model, options.ready_timeout_ms));
-      SEAM_RETURN_IF_ERROR(client->WaitReady(out.model, out.version, options.ready_timeout_ms));
+      // The load reports every served version's failure, an older refused one's too; what
+      // matters here is that this version serves. The load is done when it answers, so a
+      // short wait says whether it does.
+      if (Status load = client->RequestLoad(out.model, options.ready_timeout_ms); !load.ok()) {
+        if (!client->WaitReady(out.model, out.version, std::min(options.ready_timeout_ms, 1000.0))
+                 .ok()) {
+          return load;
+        }
+      } else {
+        SEAM_RETURN_IF_ERROR(client->WaitReady(out.model, out.version, options.ready_timeout_ms));
+      }
     }
   }
 

@@ -26,6 +26,7 @@
 
 #include "common/status.h"
 #include "graph/model_loader.h"
+#include "pipeline/stage_signature.h"
 #include "pipeline/stage_spec.h"
 #include "plan/plan_file.h"
 
@@ -62,6 +63,8 @@ struct DeployOptions {
   // a tier not named here is dialled with `security`'s entry.
   std::map<std::string, oip::HopSecurity> control_security;
   std::string device_directory;  // the device stage goes to DEVICE_DIR/PLAN_ID/
+  // Signs every stage written (stage.json.sig beside it; pipeline/stage_signature.h); null: none.
+  std::shared_ptr<const StageSigner> signer;
   bool optimize = true;
   int intra_op_threads = 1;
   double ready_timeout_ms = 30000;

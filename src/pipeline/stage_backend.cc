@@ -72,6 +72,7 @@ void RegisterStageBackend(const StageOptions& options) {
       repository::kStagePlatform,
       [options](const std::string& path,
                 const repository::ModelConfig&) -> Result<std::unique_ptr<server::Backend>> {
+        if (options.trusted_keys) SEAM_RETURN_IF_ERROR(options.trusted_keys->Verify(path));
         SEAM_ASSIGN_OR_RETURN(StageSpec spec, ReadStage(path));
         const std::string directory = std::filesystem::path(path).parent_path().string();
         SEAM_ASSIGN_OR_RETURN(auto runner, StageRunner::Open(spec, directory, options));

@@ -24,6 +24,7 @@
 #include "common/tensor.h"
 #include "oip/hop_client.h"
 #include "oip/infer_codec.h"
+#include "pipeline/stage_signature.h"
 #include "pipeline/stage_spec.h"
 #include "pipeline/trace.h"
 #include "runtime/session.h"
@@ -41,6 +42,9 @@ struct StageOptions {
   // run of the segment is stretched to `compute_stretch` times its measured time by waiting after
   // it. Steady, unlike a cgroup CPU quota on shared cores (101-240 ms for one plan in one run).
   double compute_stretch = 1;
+  // When set, a stage is loaded only if one of these keys signed it (pipeline/stage_signature.h):
+  // checked by whoever reads the stage file (the stage backend, the device's client).
+  std::shared_ptr<const TrustedKeys> trusted_keys;
 };
 
 // The emulation behind compute_stretch, for one workload (one session's runs): after a run that
