@@ -1,6 +1,9 @@
 #include "server/http_connection_pool.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <system_error>
 
 namespace seam::server {
 
@@ -38,7 +41,10 @@ void HttpConnectionPool::enqueue(std::function<void()> fn) {
 }
 
 void HttpConnectionPool::Work(bool extra, std::function<void()> first) {
-  if (first) first();
+  if (first) {
+    first();
+    first = nullptr;  // its captures go now, not when this thread ends
+  }
   std::unique_lock lock(mu_);
   while (true) {
     if (jobs_.empty()) {

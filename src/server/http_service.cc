@@ -212,24 +212,13 @@ void HttpService::Route() {
     if (req.is_multipart_form_data()) {
       return ReplyError(res, InvalidArgument("expected a JSON body, got multipart form data"));
     }
-    // What parsing the body will take is reserved before the body is read, when its length is
-    // known: an over-large one is refused at once, unread.
-    MemoryBudget::Lease parsing;
-    if (options_.budget && req.has_header("Content-Length")) {
-      auto reserved = ReserveJson(req.get_header_value<uint64_t>("Content-Length"));
-      if (!reserved.ok()) {
-        res.set_header("Connection", "close");  // the body stays unread
-        return ReplyError(res, reserved.status());
-      }
-      parsing = std::move(reserved).value();
-    }
     std::string body;
     const bool complete = read([&body](const char* data, size_t size) {
       body.append(data, size);
       return true;
     });
     if (!complete) return;  // cpp-httplib set the status (413: too large, 400)
-    Infer(req, body, res, std::move(parsing));
+    Infer(req, body, res);
   });
   s.Get("/metrics", [this](const Request&, Response& res) {
     res.set_content(metrics_->Serialize(), "text/plain; version=0.0.4; charset=utf-8");
@@ -244,7 +233,7 @@ Result<MemoryBudget::Lease> HttpService::ReserveJson(uint64_t body_bytes) const 
 }
 
 void HttpService::Infer(const httplib::Request& req, const std::string& body,
-                        httplib::Response& res, MemoryBudget::Lease parsing) {
+                        httplib::Response& res) {
   const std::string model = ModelName(req);
   const std::string version = Version(req);
   auto refuse = [&](const Status& status) {
@@ -263,7 +252,11 @@ void HttpService::Infer(const httplib::Request& req, const std::string& body,
     ~Leave() { gate->Leave(); }
   } leave{gate_};
 
-  if (options_.budget && parsing.bytes() == 0) {  // a chunked body: its size is known now
+  // What parsing takes is reserved from the body as read (after any Content-Encoding), not from
+  // its Content-Length: a slow client announcing a large body holds nothing while it trickles,
+  // and a compressed or chunked one cannot claim less than it is.
+  MemoryBudget::Lease parsing;
+  if (options_.budget) {
     auto reserved = ReserveJson(body.size());
     if (!reserved.ok()) return refuse(reserved.status());
     parsing = std::move(reserved).value();

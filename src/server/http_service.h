@@ -46,7 +46,8 @@ struct HttpServiceOptions {
   // Connections served at once: past `threads` busy ones, each gets a thread of its own, so that
   // slow clients cannot starve health probes (HttpConnectionPool).
   int max_connections = 512;
-  // Held while a JSON body is parsed (kJsonMemoryFactor times its size); null: not bounded.
+  // Held while a JSON body is parsed (kJsonMemoryFactor times its size, once read); null: not
+  // bounded.
   MemoryBudget* budget = nullptr;
   size_t max_body_bytes = 64 << 20;
   const TlsMaterial* tls = nullptr;          // null: plain HTTP; else must outlive the service
@@ -79,8 +80,7 @@ class HttpService {
   // value (a vector's spare capacity up to twice that) where the text may spend 2 ("0,").
   static constexpr int kJsonMemoryFactor = 16;
   Result<MemoryBudget::Lease> ReserveJson(uint64_t body_bytes) const;
-  void Infer(const httplib::Request& req, const std::string& body, httplib::Response& res,
-             MemoryBudget::Lease parsing);
+  void Infer(const httplib::Request& req, const std::string& body, httplib::Response& res);
 
   HttpServiceOptions options_;
   const ModelRepository* repository_ = nullptr;

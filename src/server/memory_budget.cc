@@ -37,9 +37,10 @@ Result<MemoryBudget::Lease> MemoryBudget::Reserve(uint64_t bytes, std::string_vi
   uint64_t used = used_.load(std::memory_order_relaxed);
   while (true) {
     if (limit_ > 0 && bytes > limit_) {
-      return ResourceExhausted(std::string(what) + " needs " + Megabytes(bytes) +
-                               ", more than the server holds for all requests at once (" +
-                               Megabytes(limit_) + ", --max-request-memory-mb)");
+      // Not RESOURCE_EXHAUSTED: retrying would never help (a forwarder would retry for ever).
+      return FailedPrecondition(std::string(what) + " needs " + Megabytes(bytes) +
+                                ", more than the server holds for all requests at once (" +
+                                Megabytes(limit_) + ", --max-request-memory-mb): send less");
     }
     if (limit_ > 0 && used + bytes > limit_) {
       return ResourceExhausted(std::string(what) + " needs " + Megabytes(bytes) +

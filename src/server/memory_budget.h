@@ -53,7 +53,8 @@ class MemoryBudget {
   Lease Charge(uint64_t bytes);
 
   // A lease of `bytes`, or RESOURCE_EXHAUSTED saying what `what` (e.g. "request of model 'cnn'")
-  // needs, what is held and the limit -- or that it can never fit, when it alone is over it.
+  // needs, what is held and the limit (retry later) -- or FAILED_PRECONDITION when it alone is
+  // over the limit (it can never fit: retrying would not help).
   Result<Lease> Reserve(uint64_t bytes, std::string_view what);
 
   uint64_t used() const { return used_.load(std::memory_order_relaxed); }

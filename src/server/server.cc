@@ -1,7 +1,6 @@
 #include "server/server.h"
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/resource_quota.h>
 
 #include <chrono>
 #include <thread>
@@ -128,11 +127,6 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   // gRPC sets SO_REUSEPORT by default on Linux: a second server on a port in use would start and
   // share its traffic. A port in use is an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  if (options.max_request_memory_mb > 0) {
-    grpc::ResourceQuota quota("seam");
-    quota.Resize(static_cast<size_t>(options.max_request_memory_mb) * 1024 * 1024);
-    builder.SetResourceQuota(quota);
-  }
   builder.AddListeningPort(Address(options.host, options.grpc_port),
                            GrpcCredentials(server->tls_.get()), &server->grpc_port_);
   builder.RegisterService(server->service_.get());
