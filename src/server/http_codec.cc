@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -308,9 +309,33 @@ Result<inference::ModelInferRequest> ParseInferRequestJson(std::string_view body
     if (!id->is_string()) return InvalidArgument("'id' must be a string");
     request.set_id(id->get<std::string>());
   }
-  if (auto p = doc.find("parameters"); p != doc.end() && AsksForBinary(*p, "binary_data_output")) {
-    return InvalidArgument(
-        "binary tensor data (binary_data_output) is not supported; ask for JSON");
+  if (auto p = doc.find("parameters"); p != doc.end()) {
+    if (AsksForBinary(*p, "binary_data_output")) {
+      return InvalidArgument(
+          "binary tensor data (binary_data_output) is not supported; ask for JSON");
+    }
+    // The request's parameters reach the server as a gRPC request's would (a timeout, an
+    // idempotency key), checked there the same way.
+    if (!p->is_object()) return InvalidArgument("'parameters': expected an object");
+    for (const auto& [key, value] : p->items()) {
+      inference::InferParameter& param = (*request.mutable_parameters())[key];
+      if (value.is_boolean()) {
+        param.set_bool_param(value.get<bool>());
+      } else if (value.is_number_unsigned() &&
+                 value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+        param.set_uint64_param(value.get<uint64_t>());
+      } else if (value.is_number_integer()) {
+        param.set_int64_param(value.get<int64_t>());
+      } else if (value.is_number_float()) {
+        param.set_double_param(value.get<double>());
+      } else if (value.is_string()) {
+        param.set_string_param(value.get<std::string>());
+      } else {
+        return InvalidArgument("parameters." + key +
+                               ": expected a string, a number or a boolean, got " +
+                               value.type_name());
+      }
+    }
   }
   auto inputs = doc.find("inputs");
   if (inputs == doc.end() || !inputs->is_array()) {

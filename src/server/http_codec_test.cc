@@ -124,6 +124,24 @@ TEST(HttpCodecTest, EachMalformedBodyHasItsMessage) {
   ExpectInvalid(
       R"({"inputs": [], "outputs": [{"name": "y", "parameters": {"binary_data": true}}]})",
       "requested output 'y': binary tensor data is not supported; ask for JSON");
+  ExpectInvalid(R"({"inputs": [], "parameters": []})", "'parameters': expected an object");
+  ExpectInvalid(R"({"inputs": [], "parameters": {"seam_timeout_us": [1]}})",
+                "parameters.seam_timeout_us: expected a string, a number or a boolean, got array");
+}
+
+TEST(HttpCodecTest, RequestParametersReachTheRequestTyped) {
+  auto r = ParseInferRequestJson(
+      R"({"inputs": [], "parameters": {"seam_timeout_us": 5000, "seam_idempotency_key": "k1",
+          "flag": true, "ratio": 0.5, "big": 18446744073709551615, "neg": -3}})",
+      "m", "");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto& p = r->parameters();
+  EXPECT_EQ(p.at("seam_timeout_us").int64_param(), 5000);
+  EXPECT_EQ(p.at("seam_idempotency_key").string_param(), "k1");
+  EXPECT_TRUE(p.at("flag").bool_param());
+  EXPECT_EQ(p.at("ratio").double_param(), 0.5);
+  EXPECT_EQ(p.at("big").uint64_param(), 18446744073709551615ULL);
+  EXPECT_EQ(p.at("neg").int64_param(), -3);
 }
 
 TEST(HttpCodecTest, IntegerExtremesReachTheirTypedFields) {

@@ -1,5 +1,7 @@
 #include "server/inference_service.h"
 
+#include <grpcpp/support/proto_buffer_reader.h>
+
 #include <exception>
 
 #include "oip/grpc_status.h"
@@ -199,20 +201,47 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
 }
 
 grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
-                                                       const inference::ModelInferRequest* request,
-                                                       inference::ModelInferResponse* response) {
+                                                       const grpc::ByteBuffer* raw_request,
+                                                       grpc::ByteBuffer* raw_response) {
   if (Status s = Authorize(context); !s.ok()) return Refused(context, s);
   bool admitted = false;
   CallInfo call;
   grpc::ServerUnaryReactor* reactor = EnterOrRefuse(context, gate_, &admitted, &call);
   if (!admitted) return reactor;
-  // `finished` guards against finishing twice if Infer threw after calling done.
-  auto finished = std::make_shared<std::atomic<bool>>(false);
-  auto finish = [reactor, finished](const Status& status) {
-    if (!finished->exchange(true)) reactor->Finish(oip::ToGrpcStatus(status));
+  // The request, parsed here, and the answer, which must outlive the handler's call of done.
+  struct Call {
+    inference::ModelInferRequest request;
+    inference::ModelInferResponse response;
+    std::atomic<bool> finished{false};  // against finishing twice if Infer threw after done
   };
+  auto state = std::make_shared<Call>();
+  auto finish = [reactor, raw_response, state](const Status& status) {
+    if (state->finished.exchange(true)) return;
+    if (status.ok()) {
+      bool own_buffer = false;
+      const grpc::Status serialized =
+          grpc::SerializationTraits<inference::ModelInferResponse>::Serialize(
+              state->response, raw_response, &own_buffer);
+      if (!serialized.ok()) {
+        reactor->Finish(oip::ToGrpcStatus(
+            Internal("ModelInfer: cannot serialize the answer: " + serialized.error_message())));
+        return;
+      }
+    }
+    reactor->Finish(oip::ToGrpcStatus(status));
+  };
+  {
+    grpc::ByteBuffer copy(*raw_request);  // shares the slices (reference counted), no bytes copied
+    grpc::ProtoBufferReader reader(&copy);
+    if (!state->request.ParseFromZeroCopyStream(&reader)) {
+      finish(InvalidArgument(
+          "the request is not a valid ModelInferRequest (malformed protobuf bytes, or a string "
+          "field such as a name that is not UTF-8)"));
+      return reactor;
+    }
+  }
   try {
-    handler_.Infer(*request, response, finish, call);
+    handler_.Infer(state->request, &state->response, finish, call);
   } catch (const std::exception& e) {
     spdlog::error("event=rpc_exception rpc=ModelInfer error={}", LogValue(e.what()));
     finish(Internal(std::string("ModelInfer: ") + e.what()));

@@ -35,7 +35,12 @@
 
 namespace seam::server {
 
-class InferenceService final : public inference::GRPCInferenceService::CallbackService {
+// ModelInfer is served from the raw bytes so that a message that does not parse (malformed bytes,
+// a string field that is not UTF-8) is answered INVALID_ARGUMENT saying so, where gRPC's own
+// parse answers UNIMPLEMENTED without a word.
+class InferenceService final
+    : public inference::GRPCInferenceService::WithRawCallbackMethod_ModelInfer<
+          inference::GRPCInferenceService::CallbackService> {
  public:
   // All must outlive the service. Inference and repository calls pass through `gate`; once it is
   // closed they are answered UNAVAILABLE and ServerReady / ModelReady say false. `auth` may be
@@ -61,8 +66,8 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                                           const inference::ModelMetadataRequest* request,
                                           inference::ModelMetadataResponse* response) override;
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
-                                       const inference::ModelInferRequest* request,
-                                       inference::ModelInferResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
   ModelStreamInfer(grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* RepositoryIndex(grpc::CallbackServerContext* context,
