@@ -8,7 +8,6 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "server/model_metadata.h"
 #include "transport/half.h"
 
 namespace seam::server {
@@ -224,7 +223,10 @@ void AppendNumber(std::string& out, T value) {
   out.append(buffer, result.ptr);
   if constexpr (std::is_floating_point_v<T>) {
     // "3" and "-0" would read back as integers (and -0 as 0): floats always look like floats.
-    if (std::find_first_of(buffer, result.ptr, ".e", ".e" + 2) == result.ptr) out += ".0";
+    constexpr char kFloatMarks[] = ".e";  // a number without them reads back as an integer
+    if (std::find_first_of(buffer, result.ptr, kFloatMarks, kFloatMarks + 2) == result.ptr) {
+      out += ".0";
+    }
   }
 }
 
@@ -286,7 +288,7 @@ void AppendData(std::string& out, DType dtype, const std::string& raw, int64_t c
 // Metadata keeps the specification's field order (nlohmann::json would sort the keys).
 using ordered_json = nlohmann::ordered_json;
 
-ordered_json TensorMetadata(const runtime::IoSpec& spec) {
+ordered_json TensorMetadata(const TensorSpec& spec) {
   ordered_json shape = ordered_json::array();
   for (int64_t d : spec.shape) shape.push_back(d < 0 ? -1 : d);
   return {{"name", spec.name}, {"datatype", DTypeName(spec.dtype)}, {"shape", std::move(shape)}};

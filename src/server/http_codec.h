@@ -20,9 +20,11 @@
 #include <vector>
 
 #include "common/status.h"
-#include "server/model_metadata.h"
+#include "oip/model_metadata.h"
 
 namespace seam::server {
+
+using oip::ModelMetadata;
 
 // The body of POST /v2/models/{model}[/versions/{version}]/infer; `model` and `version` come from
 // the path. INVALID_ARGUMENT with a message naming the field: "request body: not JSON: ...",
