@@ -4,6 +4,7 @@
 // one signed with a key the tiers do not trust, and a device stage changed after signing are each
 // refused with a message naming the file and why, while what was deployed before keeps serving.
 // Keys are made with the openssl command; skipped when it is not installed.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -141,6 +142,24 @@ TEST_F(TiersSigningTest, ADeviceStageChangedAfterSigningIsRefusedByTheDevice) {
       << run.output;
   EXPECT_NE(run.output.find("does not match it (changed since it was signed?)"), std::string::npos)
       << run.output;
+}
+
+// A signed stage cannot be turned into a plain model to skip the check: a server with trusted
+// keys loads no plain ONNX Runtime model at all.
+TEST_F(TiersSigningTest, APlainModelIsRefusedByAServerThatTrustsOnlySignedStages) {
+  tiers_->cloud_repository().AddVersion("plain", 1, BundledModelPath("cnn_chain.onnx"));
+  auto stub = tiers_->cloud().NewStub();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  inference::RepositoryModelLoadRequest request;
+  request.set_model_name("plain");
+  inference::RepositoryModelLoadResponse response;
+  const grpc::Status status = stub->RepositoryModelLoad(&context, request, &response);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.error_message().find("a plain ONNX Runtime model, and this server loads only "
+                                        "stages signed by a trusted key"),
+            std::string::npos)
+      << status.error_message();
 }
 
 }  // namespace

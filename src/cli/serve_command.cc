@@ -12,6 +12,8 @@
 #include "cli/cpu_limit.h"
 #include "common/allocator.h"
 #include "pipeline/stage_backend.h"
+#include "repository/model_config.h"
+#include "server/backend.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -45,6 +47,17 @@ int RunServe(const ServeCommandOptions& options) {
     auto keys = pipeline::TrustedKeys::Load(options.trusted_keys);
     if (!keys.ok()) return ReportError(keys.status());
     stages.trusted_keys = std::move(keys).value();
+    // Whoever can write the repository could otherwise turn a signed stage into a plain model
+    // (a config naming onnxruntime_onnx, or none) and serve its model.onnx unchecked.
+    server::RegisterBackend(
+        repository::kOnnxPlatform,
+        [source = options.trusted_keys](const std::string& path, const repository::ModelConfig&)
+            -> Result<std::unique_ptr<server::Backend>> {
+          return FailedPrecondition(path +
+                                    ": a plain ONNX Runtime model, and this server loads only "
+                                    "stages signed by a trusted key (--trusted-keys " +
+                                    source + "); deploy it as a signed stage");
+        });
   }
   pipeline::RegisterStageBackend(stages);
   auto started = server::Server::Start(options.server);

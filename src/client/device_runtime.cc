@@ -82,12 +82,14 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
     }
   }
   SEAM_ASSIGN_OR_RETURN(std::string stage_path, plan::DeviceStagePath(plan));
-  std::shared_ptr<const pipeline::TrustedKeys> trusted;
+  pipeline::StageSpec spec;
   if (!options.trusted_keys.empty()) {
-    SEAM_ASSIGN_OR_RETURN(trusted, pipeline::TrustedKeys::Load(options.trusted_keys));
-    SEAM_RETURN_IF_ERROR(trusted->Verify(stage_path));
+    SEAM_ASSIGN_OR_RETURN(auto trusted, pipeline::TrustedKeys::Load(options.trusted_keys));
+    SEAM_ASSIGN_OR_RETURN(std::string verified, trusted->VerifiedStage(stage_path));
+    SEAM_ASSIGN_OR_RETURN(spec, pipeline::ParseStage(verified, stage_path));
+  } else {
+    SEAM_ASSIGN_OR_RETURN(spec, pipeline::ReadStage(stage_path));
   }
-  SEAM_ASSIGN_OR_RETURN(pipeline::StageSpec spec, pipeline::ReadStage(stage_path));
   if (spec.plan_id != plan.id) {
     return FailedPrecondition(stage_path + " belongs to plan " + spec.plan_id + ", not to " +
                               plan_path + " (" + plan.id + "); deploy the plan again");
@@ -116,7 +118,6 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
     }
   }
   stage_options.compute_stretch = options.device_slowdown;
-  stage_options.trusted_keys = trusted;
   device->fallback_stretch_ = std::make_unique<pipeline::ComputeStretch>(options.device_slowdown);
   device->segment_stretch_ = std::make_unique<pipeline::ComputeStretch>(options.device_slowdown);
   SEAM_ASSIGN_OR_RETURN(device->runner_,

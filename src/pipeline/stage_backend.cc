@@ -72,8 +72,13 @@ void RegisterStageBackend(const StageOptions& options) {
       repository::kStagePlatform,
       [options](const std::string& path,
                 const repository::ModelConfig&) -> Result<std::unique_ptr<server::Backend>> {
-        if (options.trusted_keys) SEAM_RETURN_IF_ERROR(options.trusted_keys->Verify(path));
-        SEAM_ASSIGN_OR_RETURN(StageSpec spec, ReadStage(path));
+        StageSpec spec;
+        if (options.trusted_keys) {
+          SEAM_ASSIGN_OR_RETURN(std::string verified, options.trusted_keys->VerifiedStage(path));
+          SEAM_ASSIGN_OR_RETURN(spec, ParseStage(verified, path));
+        } else {
+          SEAM_ASSIGN_OR_RETURN(spec, ReadStage(path));
+        }
         const std::string directory = std::filesystem::path(path).parent_path().string();
         SEAM_ASSIGN_OR_RETURN(auto runner, StageRunner::Open(spec, directory, options));
         return std::unique_ptr<server::Backend>(new StageBackend(std::move(runner)));

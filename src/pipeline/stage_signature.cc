@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -75,14 +76,21 @@ std::string Base64(const std::string& bytes) {
 
 Result<std::string> Unbase64(const std::string& text) {
   if (text.empty() || text.size() % 4 != 0) return InvalidArgument("not base64");
+  // Only the alphabet, and at most two '=' at the very end (OpenSSL would take more, and
+  // whitespace, and the padding arithmetic below would not hold).
+  const size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  for (size_t i = 0; i + padding < text.size(); ++i) {
+    const char c = text[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') {
+      return InvalidArgument("not base64");
+    }
+  }
   std::string out(3 * text.size() / 4, '\0');
   const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                 reinterpret_cast<const unsigned char*>(text.data()),
                                 static_cast<int>(text.size()));
   if (n < 0) return InvalidArgument("not base64");
-  size_t size = static_cast<size_t>(n);
-  for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --size;  // padding
-  out.resize(size);
+  out.resize(static_cast<size_t>(n) - padding);
   return out;
 }
 
@@ -170,6 +178,10 @@ Result<std::shared_ptr<const TrustedKeys>> TrustedKeys::Load(const std::string& 
 }
 
 Status TrustedKeys::Verify(const std::string& stage_path) const {
+  return VerifiedStage(stage_path).status();
+}
+
+Result<std::string> TrustedKeys::VerifiedStage(const std::string& stage_path) const {
   const std::string sig_path =
       (std::filesystem::path(stage_path).parent_path() / kSignatureFile).string();
   // FAILED_PRECONDITION for a stage this loader may not take (unsigned, or by another key);
@@ -178,18 +190,22 @@ Status TrustedKeys::Verify(const std::string& stage_path) const {
     return Status(
         code, stage_path + ": " + why + "; refusing to load it (trusted keys: " + source_ + ")");
   };
-  if (!std::filesystem::exists(sig_path)) {
+  std::error_code ec;
+  if (!std::filesystem::exists(sig_path, ec)) {
     return refuse("not signed (no " + std::string(kSignatureFile) +
                   " beside it: deploy with seam deploy --sign)");
   }
   SEAM_ASSIGN_OR_RETURN(std::string stage_bytes, ReadFile(stage_path));
   SEAM_ASSIGN_OR_RETURN(std::string sig_text, ReadFile(sig_path));
   const nlohmann::json sig = nlohmann::json::parse(sig_text, nullptr, /*allow_exceptions=*/false);
-  if (!sig.is_object() || sig.value("schema", "") != kSchema || !sig.contains("key_id") ||
-      !sig["key_id"].is_string() || !sig.contains("signature") || !sig["signature"].is_string()) {
+  const bool schema = sig.is_object() && sig.contains("schema") && sig["schema"].is_string() &&
+                      sig["schema"].get<std::string>() == kSchema;
+  if (!schema || !sig.contains("key_id") || !sig["key_id"].is_string() ||
+      !sig.contains("signature") || !sig["signature"].is_string()) {
     return refuse(sig_path + " is not a " + kSchema + " signature", StatusCode::kDataLoss);
   }
-  const std::string key_id = sig["key_id"].get<std::string>();
+  // Quoted in messages: no longer than an id is.
+  const std::string key_id = sig["key_id"].get<std::string>().substr(0, 16);
   const Key* key = nullptr;
   for (const auto& k : keys_) {
     if (k->id == key_id) key = k.get();
@@ -214,7 +230,7 @@ Status TrustedKeys::Verify(const std::string& stage_path) const {
         "its signature by key " + key_id + " does not match it (changed since it was signed?)",
         StatusCode::kDataLoss);
   }
-  return Status::Ok();
+  return stage_bytes;
 }
 
 }  // namespace seam::pipeline

@@ -49,6 +49,9 @@ class TrustedKeys {
   // error naming the file and why: FAILED_PRECONDITION for no signature or a key not trusted
   // (its id), DATA_LOSS for a signature that does not match the file (changed since signed).
   Status Verify(const std::string& stage_path) const;
+  // The same, returning the bytes that were verified: parse those (ParseStage), not the file
+  // read again, which may have been swapped in between.
+  Result<std::string> VerifiedStage(const std::string& stage_path) const;
   size_t size() const { return keys_.size(); }
   const std::string& source() const { return source_; }
 

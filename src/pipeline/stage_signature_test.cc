@@ -96,7 +96,7 @@ TEST_F(StageSignatureTest, AChangedUnsignedOrForeignStageIsRefusedSayingWhy) {
             std::string::npos)
       << foreign.message();
 
-  SignWith(ours, "ours.pem");
+  auto ours_signer = SignWith(ours, "ours.pem");
   ASSERT_TRUE(keys->Verify(stage_).ok());
   Write("stage.json", R"({"schema": "seam.stage/v1", "tier": "attic"})"
                       "\n");  // rewritten
@@ -113,8 +113,20 @@ TEST_F(StageSignatureTest, AChangedUnsignedOrForeignStageIsRefusedSayingWhy) {
             std::string::npos)
       << unsigned_stage.message();
 
-  Write(kSignatureFile, "{\"schema\": \"seam.stage-signature/v1\"}");
-  EXPECT_EQ(keys->Verify(stage_).code(), StatusCode::kDataLoss);
+  // Malformed signature files are refused, never thrown on.
+  for (const std::string& sig :
+       {std::string("{\"schema\": \"seam.stage-signature/v1\"}"), std::string("{\"schema\": 1}"),
+        std::string("[]"), std::string("not json"),
+        "{\"schema\": \"seam.stage-signature/v1\", \"key_id\": \"" + ours_signer->key_id() +
+            "\", \"signature\": \"====\"}",
+        "{\"schema\": \"seam.stage-signature/v1\", \"key_id\": \"" + ours_signer->key_id() +
+            "\", \"signature\": \"A=======\"}",
+        "{\"schema\": \"seam.stage-signature/v1\", \"key_id\": \"" + ours_signer->key_id() +
+            "\", \"signature\": \"AB==\\n\\n\\n\\n\"}"}) {
+    Write(kSignatureFile, sig);
+    Status status = keys->Verify(stage_);
+    EXPECT_FALSE(status.ok()) << sig;
+  }
 }
 
 TEST_F(StageSignatureTest, AnyOfSeveralTrustedKeysWillDo) {

@@ -167,6 +167,10 @@ Result<StageSpec> StageFromJson(const json& j, const std::string& where) {
 
 Result<StageSpec> ReadStage(const std::string& path) {
   SEAM_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return ParseStage(text, path);
+}
+
+Result<StageSpec> ParseStage(const std::string& text, const std::string& path) {
   json j;
   try {
     j = json::parse(text);

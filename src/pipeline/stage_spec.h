@@ -86,5 +86,8 @@ nlohmann::json StageToJson(const StageSpec& spec);
 // `where` names the file in messages.
 Result<StageSpec> StageFromJson(const nlohmann::json& json, const std::string& where);
 Result<StageSpec> ReadStage(const std::string& path);
+// The text of a stage file already read (`path` names it in messages): what a signature was
+// checked on is what is parsed.
+Result<StageSpec> ParseStage(const std::string& text, const std::string& path);
 
 }  // namespace seam::pipeline

@@ -44,7 +44,13 @@ Result<std::unique_ptr<Backend>> OpenBackend(const std::string& path,
     return FailedPrecondition(path + ": platform \"" + config.platform +
                               "\" has no backend in this server (is it a seam executable?)");
   }
-  return factory(path, config);
+  // A backend reads files anyone with disk access may have written: whatever it throws is a
+  // refusal of this version, not the end of the server (a poll thread has no one to catch it).
+  try {
+    return factory(path, config);
+  } catch (const std::exception& e) {
+    return Internal(path + ": the backend failed to open it: " + e.what());
+  }
 }
 
 }  // namespace seam::server

@@ -199,7 +199,11 @@ Status ParseInput(const json& in, size_t index, inference::ModelInferRequest& re
   std::vector<const json*> leaves;
   SEAM_RETURN_IF_ERROR(Flatten(*data, where, 0, leaves));
   const auto count = CheckedElementCount(dims);
-  if (count && static_cast<uint64_t>(*count) != leaves.size()) {
+  if (!count) {
+    return InvalidArgument(where + ": shape " + OipShape(dims) +
+                           " has more elements than can be counted");
+  }
+  if (static_cast<uint64_t>(*count) != leaves.size()) {
     return InvalidArgument(where + ": shape " + OipShape(dims) + " has " + std::to_string(*count) +
                            " elements, 'data' has " + std::to_string(leaves.size()));
   }

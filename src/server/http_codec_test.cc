@@ -125,6 +125,8 @@ TEST(HttpCodecTest, EachMalformedBodyHasItsMessage) {
       R"({"inputs": [], "outputs": [{"name": "y", "parameters": {"binary_data": true}}]})",
       "requested output 'y': binary tensor data is not supported; ask for JSON");
   ExpectInvalid(R"({"inputs": [], "parameters": []})", "'parameters': expected an object");
+  ExpectInvalid(OneInput("FP32", "[4611686018427387904, 4]", "[]"),
+                "input 'x': shape [4611686018427387904,4] has more elements than can be counted");
   ExpectInvalid(R"({"inputs": [], "parameters": {"seam_timeout_us": [1]}})",
                 "parameters.seam_timeout_us: expected a string, a number or a boolean, got array");
 }

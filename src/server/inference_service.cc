@@ -230,17 +230,22 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
     }
     reactor->Finish(oip::ToGrpcStatus(status));
   };
-  {
-    grpc::ByteBuffer copy(*raw_request);  // shares the slices (reference counted), no bytes copied
-    grpc::ProtoBufferReader reader(&copy);
-    if (!state->request.ParseFromZeroCopyStream(&reader)) {
-      finish(InvalidArgument(
-          "the request is not a valid ModelInferRequest (malformed protobuf bytes, or a string "
-          "field such as a name that is not UTF-8)"));
-      return reactor;
-    }
-  }
   try {
+    {
+      grpc::ByteBuffer copy(*raw_request);  // shares the slices (reference counted)
+      grpc::ProtoBufferReader reader(&copy);
+      if (!reader.status().ok() || !state->request.ParseFromZeroCopyStream(&reader)) {
+        spdlog::info("event=infer_rejected protocol=grpc code=INVALID_ARGUMENT error={}",
+                     LogValue("a ModelInferRequest that does not parse"));
+        finish(InvalidArgument(
+            "the request is not a valid ModelInferRequest (malformed protobuf bytes, or a string "
+            "field such as a name that is not UTF-8)"));
+        return reactor;
+      }
+    }
+    // Parsed: the received bytes go now rather than when the call ends (gRPC keeps a raw
+    // method's request until then), so a request holds what the memory budget counts.
+    const_cast<grpc::ByteBuffer*>(raw_request)->Clear();
     handler_.Infer(state->request, &state->response, finish, call);
   } catch (const std::exception& e) {
     spdlog::error("event=rpc_exception rpc=ModelInfer error={}", LogValue(e.what()));
