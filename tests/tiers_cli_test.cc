@@ -25,12 +25,7 @@ class TiersCliTest : public ::testing::Test {
     tiers_ = nullptr;
   }
   std::string DeployArgs(const std::string& plan) const {
-    return "deploy " + plan + " --repository edge=" + tiers_->edge_repository().root() +
-           " --repository cloud=" + tiers_->cloud_repository().root() +
-           " --address edge=" + tiers_->edge().address() +
-           " --address cloud=" + tiers_->cloud().address() +
-           " --control edge=" + tiers_->edge().address() +
-           " --control cloud=" + tiers_->cloud().address();
+    return "deploy " + plan + tiers_->DeployFlags();
   }
   static LoopbackTiers* tiers_;
 };

@@ -73,17 +73,10 @@ class TiersSecurityTest : public ::testing::Test {
            " --hop-token cloud=file:" + File("cloud.token");
   }
   static std::string DeployArgs(const std::string& plan) {
-    return "deploy " + plan + " --bitwise --repository edge=" + tiers_->edge_repository().root() +
-           " --repository cloud=" + tiers_->cloud_repository().root() +
-           " --address edge=" + tiers_->edge().address() +
-           " --address cloud=" + tiers_->cloud().address() +
-           " --control edge=" + tiers_->edge().address() +
-           " --control cloud=" + tiers_->cloud().address();
+    return "deploy " + plan + " --bitwise" + tiers_->DeployFlags();
   }
   static std::string Plan(const std::string& name) {
-    const std::string model = graph::testing::BundledModel("dag_blocks.onnx");
-    const int n = ComputeNodeCount(model);
-    return WritePlacementPlan(model, tiers_->scratch(), name, n / 3, 2 * n / 3);
+    return WriteThirdsPlan(tiers_->scratch(), name);
   }
 
   static inline TestRepository* dir_ = nullptr;

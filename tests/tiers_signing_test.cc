@@ -53,18 +53,10 @@ class TiersSigningTest : public ::testing::Test {
   }
   static std::string File(const std::string& name) { return dir_->root() + "/" + name; }
   static std::string Plan(const std::string& name) {
-    const std::string model = graph::testing::BundledModel("dag_blocks.onnx");
-    const int n = ComputeNodeCount(model);
-    return WritePlacementPlan(model, tiers_->scratch(), name, n / 3, 2 * n / 3);
+    return WriteThirdsPlan(tiers_->scratch(), name);
   }
   static std::string DeployArgs(const std::string& plan) {
-    return "deploy " + plan +
-           " --bitwise --ready-timeout-s 5 --repository edge=" + tiers_->edge_repository().root() +
-           " --repository cloud=" + tiers_->cloud_repository().root() +
-           " --address edge=" + tiers_->edge().address() +
-           " --address cloud=" + tiers_->cloud().address() +
-           " --control edge=" + tiers_->edge().address() +
-           " --control cloud=" + tiers_->cloud().address();
+    return "deploy " + plan + " --bitwise --ready-timeout-s 5" + tiers_->DeployFlags();
   }
 
   static inline TestRepository* dir_ = nullptr;

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/openssl_pem.h"
+
 namespace seam::oip {
 namespace {
 
@@ -56,27 +58,13 @@ Status CheckSource(std::string_view source, std::string_view what, bool system_a
   return Status::Ok();
 }
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-
-int NoPassphrase(char*, int, int, void*) { return -1; }
-
-std::unique_ptr<BIO, BioFree> MemoryBio(const std::string& text) {
-  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
+using ossl::MemoryBio;
+using ossl::NoPassphrase;
 
 // The first certificate of `pem`, or null.
-std::unique_ptr<X509, X509Free> FirstCertificate(const std::string& pem) {
+ossl::X509Ptr FirstCertificate(const std::string& pem) {
   auto bio = MemoryBio(pem);
-  std::unique_ptr<X509, X509Free> cert(
-      PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
+  ossl::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
   ERR_clear_error();
   return cert;
 }
@@ -269,8 +257,7 @@ Result<HopCredentials> LoadHopCredentials(const HopSecurity& s, std::string_view
                              " holds no PEM certificate");
     }
     auto bio = MemoryBio(ssl.pem_private_key);
-    std::unique_ptr<EVP_PKEY, PkeyFree> key(
-        PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
+    ossl::PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
     ERR_clear_error();
     if (!key) {
       return InvalidArgument(w + ": the client key " + s.key +

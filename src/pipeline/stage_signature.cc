@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/openssl_pem.h"
 #include "oip/hop_security.h"
 
 namespace seam::pipeline {
@@ -18,22 +19,9 @@ namespace {
 constexpr char kSchema[] = "seam.stage-signature/v1";
 constexpr char kMessagePrefix[] = "seam.stage/v1 sha256:";
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct CtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-
-int NoPassphrase(char*, int, int, void*) { return -1; }
-
-std::unique_ptr<BIO, BioFree> MemoryBio(const std::string& text) {
-  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
+using ossl::MemoryBio;
+using ossl::NoPassphrase;
+using ossl::PkeyPtr;
 
 // "ed25519" or "ecdsa-sha256"; "" for a key of another type.
 std::string Algorithm(EVP_PKEY* key) {
@@ -131,7 +119,7 @@ Result<std::shared_ptr<const StageSigner>> StageSigner::Load(const std::string& 
 Result<std::string> StageSigner::Sign(const std::string& stage_bytes) const {
   EVP_PKEY* pkey = key_->pkey.get();
   const std::string message = Message(stage_bytes);
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
+  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
   size_t size = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, Digest(pkey), nullptr, pkey) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &size,
@@ -216,7 +204,7 @@ Result<std::string> TrustedKeys::VerifiedStage(const std::string& stage_path) co
     return refuse(sig_path + ": the signature is not base64", StatusCode::kDataLoss);
   }
   const std::string message = Message(stage_bytes);
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
+  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
   const bool valid =
       ctx &&
       EVP_DigestVerifyInit(ctx.get(), nullptr, Digest(key->pkey.get()), nullptr, key->pkey.get()) ==

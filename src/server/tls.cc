@@ -12,28 +12,19 @@
 #include <sstream>
 #include <vector>
 
+#include "common/openssl_pem.h"
+
 namespace seam::server {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
 struct CtxFree {
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
 };
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-
-// A passphrase callback that gives none: an encrypted key fails to load instead of prompting on
-// the terminal.
-int NoPassphrase(char*, int, int, void*) { return -1; }
+using ossl::BioPtr;
+using ossl::MemoryBio;
+using ossl::NoPassphrase;
+using ossl::PkeyPtr;
+using ossl::X509Ptr;
 
 // OpenSSL's last queued error as text ("" if none); clears the queue.
 std::string OpensslError() {
@@ -58,10 +49,6 @@ Result<std::string> ReadFile(const char* flag, const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) return InvalidArgument(std::string(flag) + " " + path + ": read error");
   return text.str();
-}
-
-BioPtr MemoryBio(const std::string& text) {
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
 // Every certificate in `pem`, in order.

@@ -5,6 +5,7 @@
 #include "common/file_util.h"
 #include "graph/graph_view.h"
 #include "graph/model_loader.h"
+#include "graph/test_models.h"
 
 namespace seam::testing {
 
@@ -61,6 +62,18 @@ std::unique_ptr<LoopbackTiers> LoopbackTiers::Start(std::string* error,
   tiers->edge_ = ServerProcess::Start(args(tiers->edge_repo_.root(), edge_args), error);
   if (!tiers->edge_) return nullptr;
   return tiers;
+}
+
+std::string LoopbackTiers::DeployFlags() {
+  return " --repository edge=" + edge_repo_.root() + " --repository cloud=" + cloud_repo_.root() +
+         " --address edge=" + edge_->address() + " --address cloud=" + cloud_->address() +
+         " --control edge=" + edge_->address() + " --control cloud=" + cloud_->address();
+}
+
+std::string WriteThirdsPlan(const std::string& dir, const std::string& name) {
+  const std::string model = graph::testing::BundledModel("dag_blocks.onnx");
+  const int n = ComputeNodeCount(model);
+  return WritePlacementPlan(model, dir, name, n / 3, 2 * n / 3);
 }
 
 Result<std::vector<pipeline::DeployedTier>> LoopbackTiers::Deploy(const std::string& plan_path,

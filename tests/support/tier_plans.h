@@ -23,6 +23,10 @@ std::string WritePlacementPlan(const std::string& model, const std::string& dir,
 // Compute nodes of `model`.
 int ComputeNodeCount(const std::string& model);
 
+// A plan for dag_blocks.onnx with its compute nodes in thirds over device, edge and cloud, written
+// as NAME.json in `dir`.
+std::string WriteThirdsPlan(const std::string& dir, const std::string& name);
+
 // Edge and cloud servers on 127.0.0.1 with their own repositories.
 class LoopbackTiers {
  public:
@@ -36,6 +40,9 @@ class LoopbackTiers {
   ServerProcess& edge() { return *edge_; }
   ServerProcess& cloud() { return *cloud_; }
   const std::string& scratch() const { return scratch_.root(); }
+  // The flags of `seam deploy` that put a plan on these tiers: each tier's --repository,
+  // --address and --control (a leading space, to append after the plan).
+  std::string DeployFlags();
 
   // Deploys `plan_path` onto these tiers (waiting until each serves its stage); the device's
   // stage goes under scratch().
