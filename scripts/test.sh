@@ -12,7 +12,7 @@ build=${SEAM_BUILD:-$repo/build}
 
 jobs=$(nproc)
 labels=(); [ -n "${SEAM_TEST_LABELS:-}" ] && labels=(-L "$SEAM_TEST_LABELS")
-(cd "$build" && ctest --output-on-failure -j "$jobs" -LE fuzz "${labels[@]}")
+(cd "$build" && ctest --output-on-failure --timeout 600 -j "$jobs" -LE fuzz "${labels[@]}")
 
 fuzz_seconds=${SEAM_FUZZ_SECONDS:-30}
 if [ "$fuzz_seconds" != 0 ]; then

@@ -128,8 +128,9 @@ TEST_F(LightProbeTest, ASlowUplinkIsWatchedWithLightProbesAndItsRecoveryIsUsed) 
   EXPECT_LT(mbps, 6.0) << seen;
   // 3 s at 2 Mbit/s is 750 KB, which copies of the request filled (726 KB with light_probes =
   // false: a copy cut once it cannot win still drains from the buffers); light probes take a
-  // tenth of the link's time at most (50-67 KB here).
-  EXPECT_LT(probed, 100000u) << "bytes put on the link by probes while local";
+  // tenth of the link's time (50-67 KB here, 102 KB once on a loaded machine). The bound tells
+  // light probes from copies of the request; how close they keep to a tenth is adapt_bench's.
+  EXPECT_LT(probed, 250000u) << "bytes put on the link by probes while local";
 
   ASSERT_TRUE(relay_->SetLink({}, {}).ok());
   bool back = false;

@@ -3,6 +3,10 @@
 // bitwise as the whole model and no private key lands beside the models; an unsigned deployment,
 // one signed with a key the tiers do not trust, and a device stage changed after signing are each
 // refused with a message naming the file and why, while what was deployed before keeps serving.
+// Encrypted stages: `seam deploy --encrypt TIER=KEY` seals the edge's, cloud's and device's
+// segments (tiers started with --model-key, the device run with it) and no model lies in clear.
+// Tampering with a serving stage (a flipped byte, rewritten hashes, a broken signature, the
+// signature removed) is refused on an explicit load while the pipeline keeps answering.
 // Keys are made with the openssl command; skipped when it is not installed.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -10,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/file_util.h"
 #include "graph/test_models.h"
 #include "tests/support/http_tools.h"
 #include "tests/support/run_seam.h"
@@ -37,7 +42,13 @@ class TiersSigningTest : public ::testing::Test {
         return;
       }
     }
-    const std::vector<std::string> trust = {"--trusted-keys", File("ours.pub")};
+    const Outcome keygen = RunSeam("keygen " + File("model.key"));
+    if (keygen.exit_code != 0) {
+      setup_error_ = "seam keygen failed: " + keygen.output;
+      return;
+    }
+    const std::vector<std::string> trust = {"--trusted-keys", File("ours.pub"), "--model-key",
+                                            "file:" + File("model.key")};
     tiers_ = LoopbackTiers::Start(&setup_error_, trust, trust).release();
   }
   static void TearDownTestSuite() {
@@ -152,6 +163,137 @@ TEST_F(TiersSigningTest, APlainModelIsRefusedByAServerThatTrustsOnlySignedStages
                                         "stages signed by a trusted key"),
             std::string::npos)
       << status.error_message();
+}
+
+// The current stage of `tier` after a deploy, from its output ("  cloud: model M version V at A
+// (DIR)"): DIR.
+std::string StageDirectory(const std::string& deploy_output, const std::string& tier) {
+  const std::string prefix = "  " + tier + ": model ";
+  const size_t at = deploy_output.find(prefix);
+  if (at == std::string::npos) return "";
+  const size_t open = deploy_output.find(" (", at);
+  const size_t close = deploy_output.find(")\n", open);
+  if (open == std::string::npos || close == std::string::npos) return "";
+  return deploy_output.substr(open + 2, close - open - 2);
+}
+
+TEST_F(TiersSigningTest, AnEncryptedDeploymentRunsAndLeavesNoModelInClear) {
+  const std::string plan = Plan("sealed");
+  const std::string key = "file:" + File("model.key");
+  const Outcome deploy =
+      RunSeam(DeployArgs(plan) + " --sign file:" + File("ours.key") + " --encrypt device=" + key +
+              " --encrypt edge=" + key + " --encrypt cloud=" + key);
+  ASSERT_EQ(deploy.exit_code, 0) << deploy.output;
+  // Every segment written for this plan (the device's fallback included) is sealed.
+  int sealed = 0;
+  for (const std::string& dir :
+       {StageDirectory(deploy.output, "edge"), StageDirectory(deploy.output, "cloud"),
+        tiers_->scratch() + "/sealed.device"}) {
+    ASSERT_FALSE(dir.empty()) << deploy.output;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+      if (entry.path().extension() != ".onnx") continue;
+      EXPECT_EQ(ReadFile(entry.path().string()).substr(0, 8), "SEAMENC1") << entry.path();
+      ++sealed;
+    }
+  }
+  EXPECT_GE(sealed, 3);
+  const std::string run =
+      "run --plan " + plan + " --random 2 --check --no-adapt --trusted-keys " + File("ours.pub");
+  const Outcome with_key = RunSeam(run + " --model-key " + key);
+  ASSERT_EQ(with_key.exit_code, 0) << with_key.output;
+  EXPECT_NE(with_key.output.find("check: outputs equal the whole model's, bitwise"),
+            std::string::npos)
+      << with_key.output;
+  // The device without its key: refused, naming the file and the key it needs.
+  const Outcome without = RunSeam(run);
+  EXPECT_EQ(without.exit_code, 1) << without.output;
+  EXPECT_NE(without.output.find("is encrypted (key id "), std::string::npos) << without.output;
+  // An unknown tier to encrypt for is refused before anything is written.
+  const Outcome unknown = RunSeam(DeployArgs(Plan("sealed2")) + " --encrypt fog=" + key);
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
+  EXPECT_NE(unknown.output.find("the key to encrypt 'fog' with:"), std::string::npos)
+      << unknown.output;
+}
+
+TEST_F(TiersSigningTest, TamperedStagesAreRefusedWhileThePipelineKeepsAnswering) {
+  const std::string plan = Plan("tamper");
+  const Outcome deploy = RunSeam(DeployArgs(plan) + " --sign file:" + File("ours.key"));
+  ASSERT_EQ(deploy.exit_code, 0) << deploy.output;
+  const std::string dir = StageDirectory(deploy.output, "cloud");
+  ASSERT_FALSE(dir.empty()) << deploy.output;
+  const std::string model = fs::path(dir).parent_path().filename().string();
+  const std::string config_path = fs::path(dir).parent_path().string() + "/config.json";
+  const std::string segment = dir + "/model.onnx", stage = dir + "/stage.json",
+                    sig = dir + "/stage.json.sig";
+  const std::map<std::string, std::string> originals = {{segment, ReadFile(segment)},
+                                                        {stage, ReadFile(stage)},
+                                                        {sig, ReadFile(sig)},
+                                                        {config_path, ReadFile(config_path)}};
+  auto write = [](const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  };
+  auto load = [&] {
+    auto stub = tiers_->cloud().NewStub();
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    inference::RepositoryModelLoadRequest request;
+    request.set_model_name(model);
+    inference::RepositoryModelLoadResponse response;
+    return stub->RepositoryModelLoad(&context, request, &response);
+  };
+  const std::string run = "run --plan " + plan + " --random 1 --check --no-adapt --no-fallback";
+  auto replace_hash = [](std::string text, const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos;
+         at = text.find(from, at + to.size())) {
+      text.replace(at, from.size(), to);
+    }
+    return text;
+  };
+  std::string flipped = originals.at(segment);
+  flipped[flipped.size() / 2] ^= 0x01;
+  const std::string old_sha = Sha256Hex(originals.at(segment));
+  const std::string new_sha = Sha256Hex(flipped);
+  const std::string stage_rewritten = replace_hash(originals.at(stage), old_sha, new_sha);
+  struct Tamper {
+    std::string name;
+    std::map<std::string, std::string> files;  // path -> new bytes ("" removes it)
+    std::string why;                           // in the refusal
+  };
+  const std::vector<Tamper> tampers = {
+      {"a flipped byte in the segment", {{segment, flipped}}, "sha256 is " + new_sha},
+      {"the segment changed and both hashes rewritten",
+       {{segment, flipped},
+        {stage, stage_rewritten},
+        {config_path, replace_hash(originals.at(config_path), Sha256Hex(originals.at(stage)),
+                                   Sha256Hex(stage_rewritten))}},
+       "does not match it (changed since it was signed?)"},
+      {"a broken signature",
+       {{sig, replace_hash(originals.at(sig), "\"signature\": \"", "\"signature\": \"AAAA")}},
+       "does not match it"},
+      {"the signature removed", {{sig, ""}}, "not signed"},
+  };
+  for (const auto& tamper : tampers) {
+    SCOPED_TRACE(tamper.name);
+    for (const auto& [path, bytes] : tamper.files) {
+      if (bytes.empty()) {
+        fs::remove(path);
+      } else {
+        write(path, bytes);
+      }
+    }
+    const grpc::Status refused = load();
+    EXPECT_FALSE(refused.ok());
+    EXPECT_NE(refused.error_message().find(tamper.why), std::string::npos)
+        << refused.error_message();
+    EXPECT_NE(refused.error_message().find("still serving version"), std::string::npos)
+        << refused.error_message();
+    const Outcome answered = RunSeam(run);
+    EXPECT_EQ(answered.exit_code, 0) << answered.output;
+    EXPECT_NE(answered.output.find("bitwise"), std::string::npos) << answered.output;
+    for (const auto& [path, bytes] : originals) write(path, bytes);
+    const grpc::Status restored = load();
+    EXPECT_TRUE(restored.ok()) << restored.error_message();
+  }
 }
 
 }  // namespace

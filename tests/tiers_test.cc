@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/file_util.h"
 #include "graph/model_loader.h"
 #include "graph/test_models.h"
 #include "pipeline/deployment.h"
@@ -299,8 +300,11 @@ TEST_F(TiersTest, AStageReportsTheTimeItsRequestWaitedInTheServer) {
   pipeline::RegisterStageBackend();
   repository::ModelConfig config;
   config.platform = repository::kStagePlatform;
-  auto backend = server::OpenBackend(
-      cloud_dir + "/" + repository::VersionFileName(repository::kStagePlatform), config);
+  const std::string stage_path =
+      cloud_dir + "/" + repository::VersionFileName(repository::kStagePlatform);
+  auto stage_bytes = ReadFile(stage_path);
+  ASSERT_TRUE(stage_bytes.ok()) << stage_bytes.status().ToString();
+  auto backend = server::OpenBackend({stage_path, *stage_bytes}, config);
   ASSERT_TRUE(backend.ok()) << backend.status().ToString();
   TensorMap inputs;
   for (const auto& spec : (*backend)->inputs()) {

@@ -111,6 +111,9 @@ struct Options {
   // PEM public key(s), "file:PATH" or "env:NAME": when set, the device loads only a stage that one
   // of them signed (`seam deploy --sign`), and refuses an unsigned or changed one.
   std::string trusted_keys;
+  // Keys that open the device's encrypted segments (`seam deploy --encrypt device=SRC`), each
+  // "file:PATH" or "env:NAME" holding 32 bytes (raw or 64 hex digits).
+  std::vector<std::string> model_keys;
   // How long Open waits for the next tier to serve its stage.
   double ready_timeout_ms = 10000;
   // How long one request may take end to end before it fails, when it has no deadline.

@@ -20,6 +20,7 @@ void RegisterRelayCommand(CLI::App& app, int& exit_code);      // relay
 void RegisterDeployCommand(CLI::App& app, int& exit_code);     // deploy
 void RegisterRunCommand(CLI::App& app, int& exit_code);        // run
 void RegisterCascadeCommand(CLI::App& app, int& exit_code);    // cascade run, calibrate
+void RegisterSealCommands(CLI::App& app, int& exit_code);      // keygen, seal
 
 // Flag checks whose message a user can read (CLI11's own print the range up to 1.8e308).
 extern const CLI::Validator kPositive;     // a number > 0

@@ -17,7 +17,8 @@ struct DeployFlags {
   std::string name;   // default: the model file's stem
   std::vector<std::string> repositories, addresses, control;
   HopSecurityFlags security;
-  std::string sign;  // a source of the PEM private key
+  std::string sign;                  // a source of the PEM private key
+  std::vector<std::string> encrypt;  // TIER=SRC: a model key
   std::string device_dir;
   bool bitwise = false;
   int threads = 1;
@@ -51,6 +52,13 @@ int RunDeploy(const DeployFlags& f) {
     auto signer = pipeline::StageSigner::Load(f.sign);
     if (!signer.ok()) return ReportError(signer.status());
     options.signer = std::move(signer).value();
+  }
+  auto encrypt = TierMap("--encrypt", f.encrypt);
+  if (!encrypt.ok()) return ReportError(encrypt.status());
+  for (const auto& [tier, source] : *encrypt) {
+    auto key = ModelKeys::LoadOne(source, "--encrypt " + tier);
+    if (!key.ok()) return ReportError(key.status());
+    options.encrypt[tier] = std::move(key).value();
   }
   for (const auto& [tier, value] : options.addresses) {
     if (std::find(set->tiers.begin(), set->tiers.end(), tier) == set->tiers.end()) {
@@ -115,6 +123,11 @@ void RegisterDeployCommand(CLI::App& app, int& exit_code) {
                   "sign every stage with this PEM private key, Ed25519 or ECDSA (file:PATH or "
                   "env:NAME; never written beside the models): tiers with --trusted-keys load "
                   "only signed stages");
+  cmd->add_option("--encrypt", f->encrypt,
+                  "TIER=SRC: seal TIER's segments at rest with this model key (AES-256-GCM; "
+                  "file:PATH or env:NAME, seam keygen writes one); the tier opens them with "
+                  "--model-key (seam serve, seam run). The device's tier may be named too")
+      ->allow_extra_args(false);
   cmd->add_option("--device-dir", f->device_dir,
                   "where the device's stage goes (default: PLAN.device/ beside the plan)");
   cmd->add_flag("--bitwise", f->bitwise,

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   seam::cli::RegisterDeployCommand(app, exit_code);
   seam::cli::RegisterRunCommand(app, exit_code);
   seam::cli::RegisterCascadeCommand(app, exit_code);
+  seam::cli::RegisterSealCommands(app, exit_code);
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
   } catch (const CLI::ParseError& e) {

@@ -39,6 +39,7 @@ struct RunFlags {
   std::string next_address;
   HopSecurityFlags security;
   std::string trusted_keys;
+  std::vector<std::string> model_keys;
   std::string json;
   double ready_timeout_s = 10;
   double cpu_quota = 0;
@@ -173,6 +174,7 @@ int RunRun(const RunFlags& f) {
         .ca = s.ca, .cert = s.cert, .key = s.key, .token = s.token, .server_name = s.server_name};
   }
   options.trusted_keys = f.trusted_keys;
+  options.model_keys = f.model_keys;
   options.ready_timeout_ms = f.ready_timeout_s * 1e3;
   options.deadline_ms = f.deadline_ms.value_or(0);
   options.fallback = !f.no_fallback;
@@ -368,6 +370,10 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--next-address", f->next_address,
                   "HOST:PORT of the next tier, instead of the deployment's");
   AddHopSecurityFlags(cmd, &f->security, "the device");
+  cmd->add_option("--model-key", f->model_keys,
+                  "a key that opens the device's encrypted segments (seam deploy --encrypt "
+                  "DEVICE=SRC): file:PATH or env:NAME; repeat for several")
+      ->type_name("SRC");
   cmd->add_option("--trusted-keys", f->trusted_keys,
                   "PEM public key(s) (file:PATH or env:NAME): run only a device stage signed by "
                   "one (seam deploy --sign)");

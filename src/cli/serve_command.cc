@@ -23,8 +23,9 @@ namespace {
 struct ServeCommandOptions {
   server::ServerOptions server;
   std::string log_level = "info";
-  double cpu_quota = 0;      // cores; 0 = unlimited
-  std::string trusted_keys;  // a source of PEM public keys: stages must be signed by one
+  double cpu_quota = 0;                 // cores; 0 = unlimited
+  std::string trusted_keys;             // a source of PEM public keys: stages must be signed by one
+  std::vector<std::string> model_keys;  // sources of the keys that open sealed models
 };
 
 int RunServe(const ServeCommandOptions& options) {
@@ -43,6 +44,13 @@ int RunServe(const ServeCommandOptions& options) {
   if (!quota.ok()) return ReportError(quota.status());
   // The server runs ONNX Runtime models itself; the pipeline's stages plug in as a backend.
   pipeline::StageOptions stages;
+  if (!options.model_keys.empty()) {
+    auto keys = ModelKeys::Load(options.model_keys, "--model-key");
+    if (!keys.ok()) return ReportError(keys.status());
+    stages.model_keys = std::make_shared<const ModelKeys>(std::move(keys).value());
+  }
+  server::ServerOptions server_options = options.server;
+  server_options.model_keys = stages.model_keys;
   if (!options.trusted_keys.empty()) {
     auto keys = pipeline::TrustedKeys::Load(options.trusted_keys);
     if (!keys.ok()) return ReportError(keys.status());
@@ -51,16 +59,17 @@ int RunServe(const ServeCommandOptions& options) {
     // (a config naming onnxruntime_onnx, or none) and serve its model.onnx unchecked.
     server::RegisterBackend(
         repository::kOnnxPlatform,
-        [source = options.trusted_keys](const std::string& path, const repository::ModelConfig&)
-            -> Result<std::unique_ptr<server::Backend>> {
-          return FailedPrecondition(path +
+        [source = options.trusted_keys](
+            const server::VersionFile& file,
+            const repository::ModelConfig&) -> Result<std::unique_ptr<server::Backend>> {
+          return FailedPrecondition(file.path +
                                     ": a plain ONNX Runtime model, and this server loads only "
                                     "stages signed by a trusted key (--trusted-keys " +
                                     source + "); deploy it as a signed stage");
         });
   }
   pipeline::RegisterStageBackend(stages);
-  auto started = server::Server::Start(options.server);
+  auto started = server::Server::Start(server_options);
   if (!started.ok()) return ReportError(started.status());
   std::unique_ptr<server::Server> serving = std::move(started).value();
   const std::string& host = options.server.host;
@@ -134,6 +143,10 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--trusted-keys", o->trusted_keys,
                   "PEM public key(s) (file:PATH or env:NAME): load only stages signed by one "
                   "(seam deploy --sign)");
+  cmd->add_option("--model-key", o->model_keys,
+                  "a key that opens encrypted (sealed) models and stages (file:PATH or env:NAME, "
+                  "32 bytes raw or as 64 hex digits; seam keygen writes one); repeat for several")
+      ->type_name("SRC");
   cmd->add_option("--auth-tokens", s.auth_tokens,
                   "file of bearer tokens, one per line ('#' comments): require "
                   "'authorization: Bearer <token>' (health probes stay open)");

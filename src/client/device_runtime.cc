@@ -118,21 +118,18 @@ Result<std::unique_ptr<DeviceRuntime>> DeviceRuntime::Open(const std::string& pl
     }
   }
   stage_options.compute_stretch = options.device_slowdown;
+  if (!options.model_keys.empty()) {
+    SEAM_ASSIGN_OR_RETURN(ModelKeys keys, ModelKeys::Load(options.model_keys, "model key"));
+    stage_options.model_keys = std::make_shared<const ModelKeys>(std::move(keys));
+  }
   device->fallback_stretch_ = std::make_unique<pipeline::ComputeStretch>(options.device_slowdown);
   device->segment_stretch_ = std::make_unique<pipeline::ComputeStretch>(options.device_slowdown);
   SEAM_ASSIGN_OR_RETURN(device->runner_,
                         pipeline::StageRunner::Open(spec, directory, stage_options));
   if (options.fallback && spec.fallback) {
-    const std::string path = directory + "/" + spec.fallback->file;
-    SEAM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-    if (const std::string actual = Sha256Hex(bytes); actual != spec.fallback->sha256) {
-      return DataLoss(path + ": sha256 is " + actual + " but its stage expects " +
-                      spec.fallback->sha256 + "; refusing to load it");
-    }
-    runtime::SessionOptions session_options;
-    session_options.optimize = spec.optimize;
-    session_options.intra_op_threads = spec.intra_op_threads;
-    SEAM_ASSIGN_OR_RETURN(device->fallback_, runtime::Session::Open(path, session_options));
+    SEAM_ASSIGN_OR_RETURN(device->fallback_, pipeline::OpenSegment(directory, spec.fallback->file,
+                                                                   spec.fallback->sha256, spec,
+                                                                   stage_options.model_keys.get()));
     SEAM_ASSIGN_OR_RETURN(double fallback_ms,
                           WarmUp(*device->fallback_, *device->fallback_stretch_));
     device->fallback_ms_.Prime(fallback_ms);

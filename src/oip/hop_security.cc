@@ -13,50 +13,10 @@
 #include <sstream>
 
 #include "common/openssl_pem.h"
+#include "common/secret_source.h"
 
 namespace seam::oip {
 namespace {
-
-constexpr std::string_view kFile = "file:";
-constexpr std::string_view kEnv = "env:";
-constexpr std::string_view kSystem = "system";
-constexpr uintmax_t kMaxSecretBytes = 1 << 20;  // PEM chains and tokens are a few KB
-
-std::string Quote(std::string_view text) {
-  std::string out = "'";
-  out += text;
-  out += "'";
-  return out;
-}
-
-// `secret`: the source must say file: or env: (see the header).
-Status CheckSource(std::string_view source, std::string_view what, bool system_allowed,
-                   bool secret = false) {
-  if (source.empty()) return Status::Ok();
-  if (secret && !source.starts_with(kFile) && !source.starts_with(kEnv)) {
-    // The value is not repeated: it may be the secret itself.
-    return InvalidArgument(std::string(what) +
-                           ": give where it is, file:PATH or env:NAME, not a bare value");
-  }
-  if (source == kSystem) {
-    if (system_allowed) return Status::Ok();
-    return InvalidArgument(std::string(what) + ": 'system' names the system's CA roots, not a " +
-                           "file; write file:system for a file of that name");
-  }
-  if (source.starts_with(kEnv)) {
-    const std::string_view name = source.substr(kEnv.size());
-    const bool valid = !name.empty() && name.find_first_of("= \t") == std::string_view::npos;
-    if (!valid) {
-      return InvalidArgument(std::string(what) + ": " + Quote(source) +
-                             " names no environment variable (env:NAME)");
-    }
-    return Status::Ok();
-  }
-  if (source.starts_with(kFile) && source.size() == kFile.size()) {
-    return InvalidArgument(std::string(what) + ": 'file:' names no file (file:PATH)");
-  }
-  return Status::Ok();
-}
 
 using ossl::MemoryBio;
 using ossl::NoPassphrase;
@@ -71,49 +31,12 @@ ossl::X509Ptr FirstCertificate(const std::string& pem) {
 
 }  // namespace
 
-Result<std::string> ReadSecret(std::string_view source, std::string_view what) {
-  SEAM_RETURN_IF_ERROR(CheckSource(source, what, /*system_allowed=*/false));
-  if (source.starts_with(kEnv)) {
-    const std::string name(source.substr(kEnv.size()));
-    const char* value = std::getenv(name.c_str());
-    if (!value) {
-      return InvalidArgument(std::string(what) + ": the environment variable " + name +
-                             " is not set");
-    }
-    if (*value == '\0') {
-      return InvalidArgument(std::string(what) + ": the environment variable " + name +
-                             " is empty");
-    }
-    return std::string(value);
-  }
-  const std::string path(source.starts_with(kFile) ? source.substr(kFile.size()) : source);
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
-    return InvalidArgument(std::string(what) + ": " + path + " is not a regular file");
-  }
-  if (!ec && std::filesystem::is_regular_file(status) &&
-      std::filesystem::file_size(path, ec) > kMaxSecretBytes) {
-    return InvalidArgument(std::string(what) + ": " + path + " is larger than 1 MiB");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return InvalidArgument(std::string(what) + ": cannot read " + path + ": " +
-                           std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return InvalidArgument(std::string(what) + ": read error in " + path);
-  if (text.str().empty()) return InvalidArgument(std::string(what) + ": " + path + " is empty");
-  return text.str();
-}
-
 Status Validate(const HopSecurity& s, std::string_view where) {
   const std::string w(where);
-  SEAM_RETURN_IF_ERROR(CheckSource(s.ca, w + ": the CA", /*system_allowed=*/true));
-  SEAM_RETURN_IF_ERROR(CheckSource(s.cert, w + ": the client certificate", false));
-  SEAM_RETURN_IF_ERROR(CheckSource(s.key, w + ": the client key", false, /*secret=*/true));
-  SEAM_RETURN_IF_ERROR(CheckSource(s.token, w + ": the token", false, /*secret=*/true));
+  SEAM_RETURN_IF_ERROR(CheckSecretSource(s.ca, w + ": the CA", {.system_allowed = true}));
+  SEAM_RETURN_IF_ERROR(CheckSecretSource(s.cert, w + ": the client certificate"));
+  SEAM_RETURN_IF_ERROR(CheckSecretSource(s.key, w + ": the client key", {.scheme_required = true}));
+  SEAM_RETURN_IF_ERROR(CheckSecretSource(s.token, w + ": the token", {.scheme_required = true}));
   if (s.cert.empty() != s.key.empty()) {
     return InvalidArgument(w + ": a client certificate needs its key and a key its certificate " +
                            "(give both or neither)");
@@ -150,8 +73,8 @@ HopSecurity Overlay(const HopSecurity& base, const HopSecurity& over) {
 namespace {
 // The path of a file source ("" for env:, system and server_name-like values).
 std::string FilePath(const std::string& source) {
-  if (source.empty() || source == kSystem || source.starts_with(kEnv)) return "";
-  return source.starts_with(kFile) ? source.substr(kFile.size()) : source;
+  if (source.empty() || source == kSystemSource || source.starts_with(kEnvScheme)) return "";
+  return source.starts_with(kFileScheme) ? source.substr(kFileScheme.size()) : source;
 }
 constexpr std::pair<const char*, std::string HopSecurity::*> kFileFields[] = {
     {"the CA", &HopSecurity::ca},
@@ -167,7 +90,8 @@ HopSecurity ResolveFiles(const HopSecurity& security, const std::string& directo
     const std::string path = FilePath(out.*field);
     if (path.empty() || std::filesystem::path(path).is_absolute()) continue;
     const std::string resolved = (std::filesystem::path(directory) / path).lexically_normal();
-    out.*field = (out.*field).starts_with(kFile) ? std::string(kFile) + resolved : resolved;
+    out.*field =
+        (out.*field).starts_with(kFileScheme) ? std::string(kFileScheme) + resolved : resolved;
   }
   return out;
 }
@@ -242,7 +166,7 @@ Result<HopCredentials> LoadHopCredentials(const HopSecurity& s, std::string_view
   grpc::SslCredentialsOptions ssl;
   // The PEM is checked here so that a wrong file is named now, not found later as a failed
   // handshake ("the tier is unreachable").
-  if (s.ca != kSystem) {
+  if (s.ca != kSystemSource) {
     SEAM_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadSecret(s.ca, w + ": the CA"));
     if (!FirstCertificate(ssl.pem_root_certs)) {
       return InvalidArgument(w + ": the CA " + s.ca + " holds no PEM certificate");

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/secret_source.h"
 #include "common/status.h"
 
 namespace seam::oip {
@@ -36,10 +37,8 @@ struct HopSecurity {
   bool operator==(const HopSecurity&) const = default;
 };
 
-// What a source names, read. `what` names the setting in errors ("the cloud hop's token").
-// Errors: an unknown scheme, a variable that is not set or is empty, a file that cannot be read
-// or is empty, each naming `what` and the source.
-Result<std::string> ReadSecret(std::string_view source, std::string_view what);
+// Sources are read with seam::ReadSecret (common/secret_source.h).
+using seam::ReadSecret;
 
 // The fields' syntax, without reading anything: sources well formed, cert and key given together,
 // a client certificate or a server name only with a CA (they mean nothing without TLS). `where`

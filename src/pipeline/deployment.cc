@@ -58,9 +58,18 @@ Status WriteSegmentFile(const fs::path& path, const std::string& bytes, const st
 }
 
 // Writes DIR/stage.json and DIR/model.onnx (if any) and fallback.onnx; returns stage.json's sha256.
+// With `seal_key`, the segment files are sealed with it and their recorded sha256 is that of the
+// sealed bytes (what is on disk).
 Result<std::string> WriteStage(const fs::path& dir, TierStage& stage,
                                const std::map<std::string, std::string>* stored,
-                               const StageSigner* signer) {
+                               const StageSigner* signer, const ModelKey* seal_key) {
+  auto seal = [&](std::string& bytes) -> Status {
+    if (!seal_key) return Status::Ok();
+    SEAM_ASSIGN_OR_RETURN(std::string sealed, Seal(bytes, *seal_key));
+    Wipe(bytes);
+    bytes = std::move(sealed);
+    return Status::Ok();
+  };
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Unavailable("cannot create '" + dir.string() + "': " + ec.message());
@@ -70,6 +79,7 @@ Result<std::string> WriteStage(const fs::path& dir, TierStage& stage,
       return FailedPrecondition("the " + stage.spec.tier +
                                 " segment is over protobuf's 2 GiB limit");
     }
+    SEAM_RETURN_IF_ERROR(seal(bytes));
     stage.spec.segment_file = kSegmentFile;
     stage.spec.segment_sha256 = Sha256Hex(bytes);
     SEAM_RETURN_IF_ERROR(
@@ -80,6 +90,7 @@ Result<std::string> WriteStage(const fs::path& dir, TierStage& stage,
     if (!stage.fallback->SerializeToString(&bytes)) {
       return FailedPrecondition("the device's fallback segment is over protobuf's 2 GiB limit");
     }
+    SEAM_RETURN_IF_ERROR(seal(bytes));
     stage.spec.fallback->file = kFallbackFile;
     stage.spec.fallback->sha256 = Sha256Hex(bytes);
     SEAM_RETURN_IF_ERROR(
@@ -95,6 +106,11 @@ Result<std::string> WriteStage(const fs::path& dir, TierStage& stage,
   }
   SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kStageFile).string(), text));
   return Sha256Hex(text);
+}
+
+const ModelKey* SealKey(const DeployOptions& options, const std::string& tier) {
+  auto it = options.encrypt.find(tier);
+  return it == options.encrypt.end() ? nullptr : &it->second;
 }
 
 // Remembers the segments now at `dir` for the next stages of a set.
@@ -269,6 +285,12 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
   for (const auto& [tier, security] : options.security) {
     SEAM_RETURN_IF_ERROR(oip::RequireAbsoluteFiles(security, "the hop to " + tier));
   }
+  for (const auto& [tier, key] : options.encrypt) {
+    if (std::find(plan.tiers.begin(), plan.tiers.end(), tier) == plan.tiers.end()) {
+      return InvalidArgument("the key to encrypt '" + tier + "' with: " + plan.path +
+                             " has no such tier (its tiers: " + JoinTiers(plan.tiers) + ")");
+    }
+  }
   // This process's own credentials are read before anything is written: a deployment does not
   // stop half-way for a missing file.
   for (const auto& [tier, address] : options.control) {
@@ -307,8 +329,9 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
     out.tier = plan.tiers[t];
     if (t == 0) {
       const fs::path dir = fs::absolute(fs::path(options.device_directory) / plan.id);
-      SEAM_RETURN_IF_ERROR(
-          WriteStage(dir, stage, options.stored_segments, options.signer.get()).status());
+      SEAM_RETURN_IF_ERROR(WriteStage(dir, stage, options.stored_segments, options.signer.get(),
+                                      SealKey(options, out.tier))
+                               .status());
       RememberSegments(dir, stage, options.stored_segments);
       out.directory = dir.string();
       continue;
@@ -338,8 +361,9 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
     const fs::path staging =
         model_dir / (".deploy-" + std::to_string(out.version) + "-" + std::to_string(::getpid()));
     fs::remove_all(staging, ec);
-    SEAM_ASSIGN_OR_RETURN(std::string sha256, WriteStage(staging, stage, options.stored_segments,
-                                                         options.signer.get()));
+    SEAM_ASSIGN_OR_RETURN(std::string sha256,
+                          WriteStage(staging, stage, options.stored_segments, options.signer.get(),
+                                     SealKey(options, out.tier)));
     // Versions that are no longer served (the config serves the three newest) are removed; one
     // more is kept, so a version being unloaded right now still has its files.
     std::erase_if(versions, [&](int64_t v) {

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "common/model_seal.h"
 #include "common/status.h"
 #include "graph/model_loader.h"
 #include "pipeline/stage_signature.h"
@@ -65,6 +66,10 @@ struct DeployOptions {
   std::string device_directory;  // the device stage goes to DEVICE_DIR/PLAN_ID/
   // Signs every stage written (stage.json.sig beside it; pipeline/stage_signature.h); null: none.
   std::shared_ptr<const StageSigner> signer;
+  // Tier (the device's included) -> the key its segments are sealed with at rest (AES-256-GCM,
+  // common/model_seal.h); the tier opens them with the same key (seam serve / seam run
+  // --model-key). stage.json stays readable: it holds no weights, and its signature covers it.
+  std::map<std::string, ModelKey> encrypt;
   bool optimize = true;
   int intra_op_threads = 1;
   double ready_timeout_ms = 30000;

@@ -12,7 +12,8 @@ namespace {
 
 class StageBackend final : public server::Backend {
  public:
-  StageBackend(std::unique_ptr<StageRunner> runner) : runner_(std::move(runner)) {
+  StageBackend(std::unique_ptr<StageRunner> runner, std::string directory)
+      : runner_(std::move(runner)), directory_(std::move(directory)) {
     for (const auto& t : runner_->spec().inputs) inputs_.push_back({t.name, t.dtype, t.shape});
     for (const auto& t : runner_->spec().outputs) outputs_.push_back({t.name, t.dtype, t.shape});
   }
@@ -20,6 +21,11 @@ class StageBackend final : public server::Backend {
   const std::vector<TensorSpec>& inputs() const override { return inputs_; }
   const std::vector<TensorSpec>& outputs() const override { return outputs_; }
   bool WaitsOnPeers() const override { return true; }
+  std::vector<CheckedFile> CheckedFiles() const override {
+    const StageSpec& spec = runner_->spec();
+    if (spec.segment_file.empty()) return {};
+    return {{directory_ + "/" + spec.segment_file, spec.segment_sha256}};
+  }
   Status Health() const override {
     if (!runner_->hop()) return Status::Ok();
     return runner_->hop()->Health().WithContext("its next tier");
@@ -62,6 +68,7 @@ class StageBackend final : public server::Backend {
 
  private:
   std::unique_ptr<StageRunner> runner_;
+  std::string directory_;
   std::vector<TensorSpec> inputs_, outputs_;
 };
 
@@ -70,18 +77,22 @@ class StageBackend final : public server::Backend {
 void RegisterStageBackend(const StageOptions& options) {
   server::RegisterBackend(
       repository::kStagePlatform,
-      [options](const std::string& path,
+      [options](const server::VersionFile& file,
                 const repository::ModelConfig&) -> Result<std::unique_ptr<server::Backend>> {
+        // The stage file's bytes the server read (and checked against its config): verified and
+        // parsed as they are, never read again.
+        const std::string& path = file.path;
         StageSpec spec;
         if (options.trusted_keys) {
-          SEAM_ASSIGN_OR_RETURN(std::string verified, options.trusted_keys->VerifiedStage(path));
+          SEAM_ASSIGN_OR_RETURN(std::string verified,
+                                options.trusted_keys->VerifiedStage(path, file.contents));
           SEAM_ASSIGN_OR_RETURN(spec, ParseStage(verified, path));
         } else {
-          SEAM_ASSIGN_OR_RETURN(spec, ReadStage(path));
+          SEAM_ASSIGN_OR_RETURN(spec, ParseStage(file.contents, path));
         }
         const std::string directory = std::filesystem::path(path).parent_path().string();
         SEAM_ASSIGN_OR_RETURN(auto runner, StageRunner::Open(spec, directory, options));
-        return std::unique_ptr<server::Backend>(new StageBackend(std::move(runner)));
+        return std::unique_ptr<server::Backend>(new StageBackend(std::move(runner), directory));
       });
 }
 

@@ -32,6 +32,23 @@ const StageTensor* Find(const std::vector<StageTensor>& tensors, const std::stri
 
 }  // namespace
 
+Result<std::unique_ptr<runtime::Session>> OpenSegment(const std::string& directory,
+                                                      const std::string& file,
+                                                      const std::string& sha256,
+                                                      const StageSpec& spec,
+                                                      const ModelKeys* keys) {
+  const std::string path = directory + "/" + file;
+  static const ModelKeys kNoKeys;
+  SEAM_ASSIGN_OR_RETURN(std::string bytes,
+                        ReadModelBytes(path, sha256, "its stage", keys ? *keys : kNoKeys));
+  runtime::SessionOptions session_options;
+  session_options.optimize = spec.optimize;
+  session_options.intra_op_threads = spec.intra_op_threads;
+  auto session = runtime::Session::OpenBytes(bytes, path, session_options, directory);
+  Wipe(bytes);
+  return session;
+}
+
 double ComputeStretch::Apply(double ms) {
   if (!(factor_ > 1) || !(ms > 0)) return ms;
   double fastest = fastest_ms_.load(std::memory_order_relaxed);
@@ -59,16 +76,9 @@ Result<std::unique_ptr<StageRunner>> StageRunner::Open(const StageSpec& spec,
   }
   runner->stretch_ = std::make_unique<ComputeStretch>(options.compute_stretch);
   if (!spec.segment_file.empty()) {
-    const std::string path = directory + "/" + spec.segment_file;
-    SEAM_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-    if (const std::string actual = Sha256Hex(bytes); actual != spec.segment_sha256) {
-      return DataLoss(path + ": sha256 is " + actual + " but its stage expects " +
-                      spec.segment_sha256 + "; refusing to load it");
-    }
-    runtime::SessionOptions session_options;
-    session_options.optimize = spec.optimize;
-    session_options.intra_op_threads = spec.intra_op_threads;
-    SEAM_ASSIGN_OR_RETURN(runner->session_, runtime::Session::Open(path, session_options));
+    SEAM_ASSIGN_OR_RETURN(runner->session_,
+                          OpenSegment(directory, spec.segment_file, spec.segment_sha256, spec,
+                                      options.model_keys.get()));
   }
   if (spec.next) {
     // The stage's own security for its next hop, with what the caller names instead (the

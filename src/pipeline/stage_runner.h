@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "common/model_seal.h"
 #include "common/status.h"
 #include "common/tensor.h"
 #include "oip/hop_client.h"
@@ -45,6 +46,8 @@ struct StageOptions {
   // When set, a stage is loaded only if one of these keys signed it (pipeline/stage_signature.h):
   // checked by whoever reads the stage file (the stage backend, the device's client).
   std::shared_ptr<const TrustedKeys> trusted_keys;
+  // Keys that open sealed (encrypted) segments (common/model_seal.h); null: none.
+  std::shared_ptr<const ModelKeys> model_keys;
 };
 
 // The emulation behind compute_stretch, for one workload (one session's runs): after a run that
@@ -87,6 +90,14 @@ struct RunContext {
   // to the next tier stops waiting (CANCELLED).
   const std::atomic<bool>* cancelled = nullptr;
 };
+
+// Opens one of a stage's segment files (its segment, the device's fallback): read once, checked
+// against `sha256` (DATA_LOSS naming the stage), decrypted with `keys` when sealed, and the session
+// made from those bytes with the stage's ORT settings.
+Result<std::unique_ptr<runtime::Session>> OpenSegment(const std::string& directory,
+                                                      const std::string& file,
+                                                      const std::string& sha256,
+                                                      const StageSpec& spec, const ModelKeys* keys);
 
 class StageRunner {
  public:

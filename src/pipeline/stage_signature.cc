@@ -170,6 +170,12 @@ Status TrustedKeys::Verify(const std::string& stage_path) const {
 }
 
 Result<std::string> TrustedKeys::VerifiedStage(const std::string& stage_path) const {
+  SEAM_ASSIGN_OR_RETURN(std::string stage_bytes, ReadFile(stage_path));
+  return VerifiedStage(stage_path, std::move(stage_bytes));
+}
+
+Result<std::string> TrustedKeys::VerifiedStage(const std::string& stage_path,
+                                               std::string stage_bytes) const {
   const std::string sig_path =
       (std::filesystem::path(stage_path).parent_path() / kSignatureFile).string();
   // FAILED_PRECONDITION for a stage this loader may not take (unsigned, or by another key);
@@ -183,7 +189,6 @@ Result<std::string> TrustedKeys::VerifiedStage(const std::string& stage_path) co
     return refuse("not signed (no " + std::string(kSignatureFile) +
                   " beside it: deploy with seam deploy --sign)");
   }
-  SEAM_ASSIGN_OR_RETURN(std::string stage_bytes, ReadFile(stage_path));
   SEAM_ASSIGN_OR_RETURN(std::string sig_text, ReadFile(sig_path));
   const nlohmann::json sig = nlohmann::json::parse(sig_text, nullptr, /*allow_exceptions=*/false);
   const bool schema = sig.is_object() && sig.contains("schema") && sig["schema"].is_string() &&

@@ -52,6 +52,8 @@ class TrustedKeys {
   // The same, returning the bytes that were verified: parse those (ParseStage), not the file
   // read again, which may have been swapped in between.
   Result<std::string> VerifiedStage(const std::string& stage_path) const;
+  // The same on `stage_bytes`, the stage file already read (by a server that checked its hash).
+  Result<std::string> VerifiedStage(const std::string& stage_path, std::string stage_bytes) const;
   size_t size() const { return keys_.size(); }
   const std::string& source() const { return source_; }
 

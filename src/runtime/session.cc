@@ -29,8 +29,21 @@ Session::~Session() = default;
 
 Result<std::unique_ptr<Session>> Session::Open(const std::string& path,
                                                const SessionOptions& options) {
+  return Create(path, nullptr, options, "");
+}
+
+Result<std::unique_ptr<Session>> Session::OpenBytes(std::string_view bytes, const std::string& name,
+                                                    const SessionOptions& options,
+                                                    const std::string& external_data_dir) {
+  return Create(name, &bytes, options, external_data_dir);
+}
+
+Result<std::unique_ptr<Session>> Session::Create(const std::string& name,
+                                                 const std::string_view* bytes,
+                                                 const SessionOptions& options,
+                                                 const std::string& external_data_dir) {
   std::unique_ptr<Session> session(new Session());
-  session->name_ = path;
+  session->name_ = name;
   try {
     Ort::SessionOptions ort_options;
     ort_options.SetIntraOpNumThreads(options.intra_op_threads);
@@ -42,22 +55,32 @@ Result<std::unique_ptr<Session>> Session::Open(const std::string& path,
       ort_options.EnableProfiling(options.profile_prefix.c_str());
       session->profiling_ = true;
     }
-    session->session_ = std::make_unique<Ort::Session>(SharedEnv(), path.c_str(), ort_options);
+    if (bytes) {
+      // A model opened from memory finds external initializers (if it has any) beside its file.
+      if (!external_data_dir.empty()) {
+        ort_options.AddConfigEntry("session.model_external_initializers_file_folder_path",
+                                   external_data_dir.c_str());
+      }
+      session->session_ =
+          std::make_unique<Ort::Session>(SharedEnv(), bytes->data(), bytes->size(), ort_options);
+    } else {
+      session->session_ = std::make_unique<Ort::Session>(SharedEnv(), name.c_str(), ort_options);
+    }
     Ort::AllocatorWithDefaultOptions allocator;
     for (size_t i = 0; i < session->session_->GetInputCount(); ++i) {
-      std::string name = session->session_->GetInputNameAllocated(i, allocator).get();
+      std::string input = session->session_->GetInputNameAllocated(i, allocator).get();
       SEAM_ASSIGN_OR_RETURN(IoSpec spec,
-                            SpecFromTypeInfo(name, session->session_->GetInputTypeInfo(i), path));
+                            SpecFromTypeInfo(input, session->session_->GetInputTypeInfo(i), name));
       session->inputs_.push_back(std::move(spec));
     }
     for (size_t i = 0; i < session->session_->GetOutputCount(); ++i) {
-      std::string name = session->session_->GetOutputNameAllocated(i, allocator).get();
-      SEAM_ASSIGN_OR_RETURN(IoSpec spec,
-                            SpecFromTypeInfo(name, session->session_->GetOutputTypeInfo(i), path));
+      std::string output = session->session_->GetOutputNameAllocated(i, allocator).get();
+      SEAM_ASSIGN_OR_RETURN(
+          IoSpec spec, SpecFromTypeInfo(output, session->session_->GetOutputTypeInfo(i), name));
       session->outputs_.push_back(std::move(spec));
     }
   } catch (const Ort::Exception& e) {
-    return FailedPrecondition("ONNX Runtime cannot load '" + path + "': " + e.what());
+    return FailedPrecondition("ONNX Runtime cannot load '" + name + "': " + e.what());
   }
   return session;
 }

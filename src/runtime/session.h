@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -36,6 +37,13 @@ class Session {
  public:
   static Result<std::unique_ptr<Session>> Open(const std::string& path,
                                                const SessionOptions& options);
+  // A session over a model already in memory: the bytes that were verified (a hash, a signature)
+  // or decrypted are the bytes that run, with no second read of a file that may have changed.
+  // `name` (the file's path) names it in messages; `external_data_dir` is where external
+  // initializers are, "" if it has none. The bytes may be freed once this returns.
+  static Result<std::unique_ptr<Session>> OpenBytes(std::string_view bytes, const std::string& name,
+                                                    const SessionOptions& options,
+                                                    const std::string& external_data_dir = "");
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -54,6 +62,10 @@ class Session {
 
  private:
   Session() = default;
+  static Result<std::unique_ptr<Session>> Create(const std::string& name,
+                                                 const std::string_view* bytes,
+                                                 const SessionOptions& options,
+                                                 const std::string& external_data_dir);
   std::string name_;
   std::unique_ptr<Ort::Session> session_;
   std::vector<IoSpec> inputs_;

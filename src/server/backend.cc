@@ -30,8 +30,9 @@ void RegisterBackend(const std::string& platform, BackendFactory factory) {
   r.factories[platform] = std::move(factory);
 }
 
-Result<std::unique_ptr<Backend>> OpenBackend(const std::string& path,
+Result<std::unique_ptr<Backend>> OpenBackend(const VersionFile& file,
                                              const repository::ModelConfig& config) {
+  const std::string& path = file.path;
   BackendFactory factory;
   {
     Registry& r = Backends();
@@ -47,7 +48,7 @@ Result<std::unique_ptr<Backend>> OpenBackend(const std::string& path,
   // A backend reads files anyone with disk access may have written: whatever it throws is a
   // refusal of this version, not the end of the server (a poll thread has no one to catch it).
   try {
-    return factory(path, config);
+    return factory(file, config);
   } catch (const std::exception& e) {
     return Internal(path + ": the backend failed to open it: " + e.what());
   }

@@ -87,21 +87,36 @@ class Backend {
   // be unreachable). Readiness (ModelReady, /v2/models/NAME/ready) reports it.
   virtual Status Health() const { return Status::Ok(); }
 
+  // Files besides the version's own that the backend read, each with the sha256 it checked it
+  // against (a stage's segment): an explicit load verifies them again (ModelVersion::Verify).
+  struct CheckedFile {
+    std::string path;
+    std::string sha256;
+  };
+  virtual std::vector<CheckedFile> CheckedFiles() const { return {}; }
+
   // Sessions the backend runs on (repository::ModelConfig::instance_count for ONNX Runtime).
   virtual int instance_count() const { return 1; }
 };
 
-// Opens a backend for one version: `path` is
-// REPO/MODEL/VERSION/<repository::VersionFileName(platform)>, already checked against the config's
-// sha256 when it gives one. Errors name the file.
+// One version's file as the server read it, which is what a backend opens: never the file read
+// again (it may have changed since it was checked).
+struct VersionFile {
+  std::string path;  // REPO/MODEL/VERSION/<repository::VersionFileName(platform)>, for messages
+  // Its bytes: checked against the config's sha256 when it gives one, decrypted when the file was
+  // sealed (common/model_seal.h). The server wipes them once the backend is open.
+  std::string contents;
+};
+
+// Opens a backend for one version. Errors name the file.
 using BackendFactory = std::function<Result<std::unique_ptr<Backend>>(
-    const std::string& path, const repository::ModelConfig&)>;
+    const VersionFile& file, const repository::ModelConfig&)>;
 
 // Makes `factory` serve `platform` (one of model_config.h's platforms) in this process.
 void RegisterBackend(const std::string& platform, BackendFactory factory);
 
 // FAILED_PRECONDITION naming the platform when no backend serves it in this process.
-Result<std::unique_ptr<Backend>> OpenBackend(const std::string& path,
+Result<std::unique_ptr<Backend>> OpenBackend(const VersionFile& file,
                                              const repository::ModelConfig& config);
 
 }  // namespace seam::server

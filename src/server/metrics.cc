@@ -66,7 +66,13 @@ struct ServerMetrics::Families {
                     .Name("seam_inference_replays_total")
                     .Help("Requests with an idempotency key answered before, answered again from "
                           "the idempotency store without running")
-                    .Register(r)) {}
+                    .Register(r)),
+        refusals(prometheus::BuildCounter()
+                     .Name("seam_model_load_failures_total")
+                     .Help("Loads and verifications of a model version that failed (code: the "
+                           "error's, DATA_LOSS for files that do not match their hash or "
+                           "signature); a version that serves keeps serving what it loaded before")
+                     .Register(r)) {}
 
   Family<Counter>& requests;
   Family<Gauge>& inflight;
@@ -76,6 +82,7 @@ struct ServerMetrics::Families {
   Family<Histogram>& batch_size;
   Family<Counter>& dropped;
   Family<Counter>& replays;
+  Family<Counter>& refusals;
 };
 
 struct ServerMetrics::Series {
@@ -171,6 +178,17 @@ void ServerMetrics::RequestAnswered(const std::string& model, int64_t version,
 void ServerMetrics::RequestRefused(const std::string& model, int64_t version) noexcept {
   try {
     For(model, version).failure->Increment();
+  } catch (...) {
+  }
+}
+
+void ServerMetrics::VersionRefused(const std::string& model, int64_t version,
+                                   const std::string& code) noexcept {
+  try {
+    std::lock_guard lock(mu_);
+    families_->refusals
+        .Add({{"model", model}, {"version", std::to_string(version)}, {"code", code}})
+        .Increment();
   } catch (...) {
   }
 }

@@ -52,6 +52,10 @@ class ServerMetrics final : public ServerObserver {
   // RequestAnswered counts it too).
   void RequestReplayed(const std::string& model, int64_t version) noexcept;
 
+  // From the repository: a version failed to load, or its files failed verification (`code`,
+  // e.g. "DATA_LOSS"). Labels come from the repository's directory names, not from clients.
+  void VersionRefused(const std::string& model, int64_t version, const std::string& code) noexcept;
+
   // Everything in the Prometheus text exposition format (version 0.0.4).
   std::string Serialize() const;
 

@@ -23,8 +23,12 @@ std::string ListVersions(const std::vector<int64_t>& versions) {
 
 }  // namespace
 
-ModelRepository::ModelRepository(std::string root, RetiredCallback on_retired)
-    : root_(std::move(root)), on_retired_(std::move(on_retired)) {}
+ModelRepository::ModelRepository(std::string root, RetiredCallback on_retired,
+                                 std::shared_ptr<const ModelKeys> keys, RefusedCallback on_refused)
+    : root_(std::move(root)),
+      on_retired_(std::move(on_retired)),
+      keys_(keys ? std::move(keys) : std::make_shared<const ModelKeys>()),
+      on_refused_(std::move(on_refused)) {}
 ModelRepository::~ModelRepository() = default;
 
 RepositoryState ModelRepository::Snapshot() const {
@@ -50,7 +54,7 @@ void ModelRepository::LoadVersion(const LoadStep& step, const ScannedModel& scan
   const VersionSource source{step.model, step.version, ModelFilePath(scanned, step.version),
                              scanned.config_path};
   const auto start = std::chrono::steady_clock::now();
-  auto loaded = ModelVersion::Load(source, *scanned.config);
+  auto loaded = ModelVersion::Load(source, *scanned.config, *keys_);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - start)
                       .count();
@@ -61,6 +65,7 @@ void ModelRepository::LoadVersion(const LoadStep& step, const ScannedModel& scan
     record.serving = std::move(loaded).value();
     record.status = {VersionState::kReady, "", step.fingerprint, ""};
     record.last_error = Status::Ok();
+    record.verify_failed = false;
     spdlog::info("event=model_loaded model={} version={} instances={} load_ms={}",
                  LogValue(step.model), step.version, record.serving->instance_count(), ms);
     lock.unlock();
@@ -68,6 +73,7 @@ void ModelRepository::LoadVersion(const LoadStep& step, const ScannedModel& scan
     return;
   }
   record.last_error = loaded.status();
+  record.verify_failed = false;
   record.status.failed_fingerprint = step.fingerprint;
   if (record.serving) {
     record.status.state = VersionState::kReady;
@@ -79,6 +85,8 @@ void ModelRepository::LoadVersion(const LoadStep& step, const ScannedModel& scan
   }
   spdlog::error("event=model_load_failed model={} version={} error={}", LogValue(step.model),
                 step.version, LogValue(loaded.status().ToString()));
+  lock.unlock();
+  if (on_refused_) on_refused_(step.model, step.version, loaded.status());
 }
 
 void ModelRepository::Apply(const PlanRequest& request, const RepositoryScan& scan) {
@@ -142,6 +150,7 @@ Status ModelRepository::Load(const std::string& model) {
   }
   Apply(PlanRequest{model, /*force=*/true}, scan);
   if (!scanned.config) return scanned.config_status;
+  VerifyServing(model);
 
   std::vector<int64_t> present;
   for (const auto& [v, unused] : scanned.versions) present.push_back(v);
@@ -172,6 +181,42 @@ Status ModelRepository::Load(const std::string& model) {
       ready.empty() ? "no version is serving" : "still serving version " + ListVersions(ready);
   return Status(first_error.code(),
                 "model '" + model + "' failed to load" + failures + " (" + serving + ")");
+}
+
+void ModelRepository::VerifyServing(const std::string& model) {
+  std::vector<std::shared_ptr<const ModelVersion>> serving;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [v, record] : models_.at(model).versions) {
+      if (record.serving) serving.push_back(record.serving);
+    }
+  }
+  for (const auto& version : serving) {  // reads files: no lock held
+    Status verified = version->Verify();
+    {
+      std::unique_lock lock(mu_);
+      VersionRecord& record = models_[model].versions[version->version()];
+      if (record.serving != version) continue;  // replaced meanwhile
+      if (verified.ok()) {
+        // The files verify again: a verification failure reported before is over (a failed
+        // reload stays reported until its files change).
+        if (record.verify_failed) {
+          record.last_error = Status::Ok();
+          record.status.reason.clear();
+          record.verify_failed = false;
+        }
+        continue;
+      }
+      // A reload of these files that failed already says why, more precisely.
+      if (!record.last_error.ok() && !record.verify_failed) continue;
+      record.last_error = verified;
+      record.status.reason = verified.message();
+      record.verify_failed = true;
+    }
+    spdlog::error("event=model_verify_failed model={} version={} error={}", LogValue(model),
+                  version->version(), LogValue(verified.ToString()));
+    if (on_refused_) on_refused_(model, version->version(), verified);
+  }
 }
 
 Status ModelRepository::Unload(const std::string& model) {

@@ -41,8 +41,15 @@ class ModelRepository {
   // that delays only the next repository change. A request that found the version just before
   // the switch may still reach the scheduler after the call.
   using RetiredCallback = std::function<void(std::shared_ptr<const ModelVersion>)>;
+  // Told about each version that failed to load or to verify (metrics), on the thread changing
+  // the repository, without locks held.
+  using RefusedCallback =
+      std::function<void(const std::string& model, int64_t version, const Status& error)>;
 
-  explicit ModelRepository(std::string root, RetiredCallback on_retired = nullptr);
+  // `keys` decrypt sealed model files (common/model_seal.h); null: none.
+  explicit ModelRepository(std::string root, RetiredCallback on_retired = nullptr,
+                           std::shared_ptr<const ModelKeys> keys = nullptr,
+                           RefusedCallback on_refused = nullptr);
   ~ModelRepository();
   ModelRepository(const ModelRepository&) = delete;
   ModelRepository& operator=(const ModelRepository&) = delete;
@@ -54,7 +61,9 @@ class ModelRepository {
   Status Refresh();
 
   // Loads or reloads one model by request (RepositoryModelLoad): retries versions that failed
-  // before and lifts an earlier Unload. OK when every version its policy selects is ready;
+  // before, lifts an earlier Unload, and verifies every ready version's files again
+  // (ModelVersion::Verify): one whose files changed keeps serving what it loaded and is reported
+  // as failed. OK when every version its policy selects is ready and verified;
   // otherwise the first failure's code and a message naming each failed version, its reason, and
   // what still serves. NOT_FOUND if REPO has no such model directory.
   Status Load(const std::string& model);
@@ -81,7 +90,8 @@ class ModelRepository {
  private:
   struct VersionRecord {
     VersionStatus status;
-    Status last_error;                            // of the last failed load
+    Status last_error;                            // of the last failed load or verification
+    bool verify_failed = false;                   // last_error is VerifyServing's
     std::shared_ptr<const ModelVersion> serving;  // set while ready
   };
   struct ModelRecord {
@@ -93,6 +103,9 @@ class ModelRepository {
   // Plans and carries out until the plan is empty. Caller holds control_mu_.
   void Apply(const PlanRequest& request, const RepositoryScan& scan);
   void LoadVersion(const LoadStep& step, const ScannedModel& scanned);
+  // ModelVersion::Verify on each serving version of `model`; failures are recorded as the
+  // version's last error (Load reports them) and its reason. Caller holds control_mu_.
+  void VerifyServing(const std::string& model);
   // Passes each version to on_retired_. Caller holds control_mu_, not mu_.
   void Retire(std::vector<std::shared_ptr<const ModelVersion>> versions) const;
   RepositoryState Snapshot() const;
@@ -101,6 +114,8 @@ class ModelRepository {
 
   const std::string root_;
   const RetiredCallback on_retired_;
+  const std::shared_ptr<const ModelKeys> keys_;
+  const RefusedCallback on_refused_;
   std::mutex control_mu_;
   mutable std::shared_mutex mu_;
   std::map<std::string, ModelRecord> models_;  // guarded by mu_

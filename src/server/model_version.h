@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/model_seal.h"
 #include "common/status.h"
 #include "common/tensor.h"
 #include "repository/model_config.h"
@@ -31,10 +32,12 @@ struct VersionSource {
 
 class ModelVersion {
  public:
-  // Checks the version's file against config.version_sha256 (a mismatch refuses the load:
-  // DATA_LOSS), opens its backend and resolves the metadata. Errors name the file and the reason.
+  // Reads the version's file once, checks it against config.version_sha256 (a mismatch refuses
+  // the load: DATA_LOSS), decrypts it with `keys` when it is sealed (common/model_seal.h), opens
+  // its backend on those bytes and resolves the metadata. Errors name the file and the reason.
   static Result<std::shared_ptr<const ModelVersion>> Load(const VersionSource& source,
-                                                          const repository::ModelConfig& config);
+                                                          const repository::ModelConfig& config,
+                                                          const ModelKeys& keys = {});
   ~ModelVersion();
   ModelVersion(const ModelVersion&) = delete;
   ModelVersion& operator=(const ModelVersion&) = delete;
@@ -47,6 +50,11 @@ class ModelVersion {
   int instance_count() const { return backend_->instance_count(); }
   const Backend& backend() const { return *backend_; }
 
+  // Reads the version's files again and checks them against what was loaded: its own file's
+  // sha256 as read then, and each of the backend's CheckedFiles. DATA_LOSS naming the first file
+  // that is missing or changed: the disk no longer holds what serves.
+  Status Verify() const;
+
   // Runs the model once on `inputs` (already validated against metadata(); for a batcher, a
   // merged batch, with no context). Returns every output (Backend::Run). Blocks the calling
   // thread for the model's compute time.
@@ -58,6 +66,7 @@ class ModelVersion {
   ModelVersion() = default;
 
   VersionSource source_;
+  std::string loaded_sha256_;  // of the version's file as stored, when it was loaded
   repository::ModelConfig config_;
   ModelMetadata metadata_;
   std::unique_ptr<Backend> backend_;

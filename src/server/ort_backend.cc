@@ -1,6 +1,7 @@
 #include "server/ort_backend.h"
 
 #include <atomic>
+#include <filesystem>
 #include <vector>
 
 #include "runtime/session.h"
@@ -10,13 +11,16 @@ namespace {
 
 class OrtBackend final : public Backend {
  public:
-  static Result<std::unique_ptr<Backend>> Open(const std::string& path,
+  static Result<std::unique_ptr<Backend>> Open(const VersionFile& file,
                                                const repository::ModelConfig& config) {
+    const std::string directory = std::filesystem::path(file.path).parent_path().string();
     std::unique_ptr<OrtBackend> backend(new OrtBackend());
     runtime::SessionOptions options;
     options.intra_op_threads = config.intra_op_threads;
     for (int i = 0; i < config.instance_count; ++i) {
-      SEAM_ASSIGN_OR_RETURN(auto session, runtime::Session::Open(path, options));
+      // From the bytes the server checked (and decrypted), not the file read again.
+      SEAM_ASSIGN_OR_RETURN(
+          auto session, runtime::Session::OpenBytes(file.contents, file.path, options, directory));
       auto instance = std::make_unique<Instance>();
       instance->session = std::move(session);
       backend->instances_.push_back(std::move(instance));
@@ -65,9 +69,9 @@ class OrtBackend final : public Backend {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> OpenOrtBackend(const std::string& path,
+Result<std::unique_ptr<Backend>> OpenOrtBackend(const VersionFile& file,
                                                 const repository::ModelConfig& config) {
-  return OrtBackend::Open(path, config);
+  return OrtBackend::Open(file, config);
 }
 
 }  // namespace seam::server

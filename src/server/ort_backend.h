@@ -9,7 +9,7 @@
 
 namespace seam::server {
 
-Result<std::unique_ptr<Backend>> OpenOrtBackend(const std::string& path,
+Result<std::unique_ptr<Backend>> OpenOrtBackend(const VersionFile& file,
                                                 const repository::ModelConfig& config);
 
 }  // namespace seam::server

@@ -68,8 +68,18 @@ RepositoryPlan PlanRepository(const RepositoryState& state, const RepositoryScan
 
     std::set<int64_t> wanted;
     if (scanned) {
+      // A version that failed to load on the files it has now, and serves nothing, is left out
+      // before the policy selects: with "latest N" the newest good versions serve instead (a
+      // tampered newest version after a restart). A forced load retries it first.
       std::vector<int64_t> present;
-      for (const auto& [v, unused] : scanned->versions) present.push_back(v);
+      for (const auto& [v, unused] : scanned->versions) {
+        auto it = current.versions.find(v);
+        const bool refused = it != current.versions.end() &&
+                             it->second.state != VersionState::kReady &&
+                             !it->second.failed_fingerprint.empty() &&
+                             it->second.failed_fingerprint == VersionFingerprint(*scanned, v);
+        if (!refused || request.force) present.push_back(v);
+      }
       for (int64_t v : repository::SelectVersions(scanned->config->version_policy, present))
         wanted.insert(v);
     }

@@ -9,7 +9,9 @@
 //     config changed since it was loaded (it keeps serving its old files until the new load is
 //     ready);
 //   - a load that failed is not retried while its files and config stay the same, unless the
-//     request forces it (an explicit load request);
+//     request forces it (an explicit load request); such a version (serving nothing) counts as
+//     absent when the policy selects, so "latest N" falls back to the newest versions that load
+//     (a tampered newest version after a restart);
 //   - a ready version that is not wanted is unloaded only once some wanted version is ready: a new
 //     version replaces the old one only when it serves. If no wanted version is ready (the new
 //     one failed, the directory was removed), the highest ready version keeps serving: the last

@@ -93,6 +93,33 @@ TEST(RepositoryPlanTest, FailedNewVersionKeepsTheOldOneServing) {
   EXPECT_EQ(Loads(Plan(state, fixed)), (std::vector<int64_t>{3}));
 }
 
+TEST(RepositoryPlanTest, ARefusedNewestVersionGivesWayToTheNewestThatLoads) {
+  // A restart with v3 tampered: v3 failed on these files and serves nothing, so "latest 1"
+  // selects v2; once v2 serves, nothing more is planned.
+  const auto m = Model({1, 2, 3});
+  RepositoryState state;
+  state["m"].versions[3] = Failed(m, 3);
+  EXPECT_EQ(Loads(Plan(state, m)), (std::vector<int64_t>{2}));
+  // v2 refused too: v1.
+  state["m"].versions[2] = Failed(m, 2);
+  EXPECT_EQ(Loads(Plan(state, m)), (std::vector<int64_t>{1}));
+  state["m"].versions[1] = Ready(m, 1);
+  EXPECT_TRUE(Plan(state, m).empty());
+  // "latest 2": the two newest that load.
+  const auto m2 = Model({1, 2, 3}, {repository::VersionPolicy::Kind::kLatest, 2, {}});
+  RepositoryState state2;
+  state2["m"].versions[3] = Failed(m2, 3);
+  EXPECT_EQ(Loads(Plan(state2, m2)), (std::vector<int64_t>{1, 2}));
+  // An explicit load retries what the policy selects among every version: v3.
+  EXPECT_EQ(Loads(Plan(state, m, {"m", true})), (std::vector<int64_t>{3}));
+  // New files for v3: it is wanted again, and v1 goes once it serves.
+  auto fixed = m;
+  fixed.versions[3] = "f3-new";
+  EXPECT_EQ(Loads(Plan(state, fixed)), (std::vector<int64_t>{3}));
+  state["m"].versions[3] = Ready(fixed, 3);
+  EXPECT_EQ(Unloads(Plan(state, fixed)), (std::vector<int64_t>{1}));
+}
+
 TEST(RepositoryPlanTest, LastReadyVersionIsNeverDroppedByTheDisk) {
   // v2's directory vanished and nothing else is wanted: v2 stays.
   RepositoryState state;

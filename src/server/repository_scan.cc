@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <string>
 #include <system_error>
+#include <vector>
 
 #include "common/file_util.h"
 #include "repository/layout.h"
@@ -20,6 +22,29 @@ std::string FileFingerprint(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
   return std::to_string(st.st_size) + ":" + std::to_string(st.st_ino) + ":" +
          std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+// The version directory's fingerprint: its main file's, then every other file's in it (a stage's
+// segment, its signature, external data), so that a file changed beside the main one reloads the
+// version (and is verified again). "" when the main file is missing.
+std::string VersionDirFingerprint(const fs::path& dir, const std::string& main_file) {
+  std::string fingerprint = FileFingerprint((dir / main_file).string());
+  if (fingerprint.empty()) return "";
+  // Bounded: a version directory holds a few files; a huge tree is not walked on every poll.
+  constexpr int kMaxFiles = 256;
+  std::vector<std::string> others;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end;
+       !ec && it != end && static_cast<int>(others.size()) < kMaxFiles; it.increment(ec)) {
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec)) continue;
+    const std::string relative = fs::relative(it->path(), dir, type_ec).string();
+    if (relative == main_file) continue;
+    others.push_back(relative + "=" + FileFingerprint(it->path().string()));
+  }
+  std::sort(others.begin(), others.end());
+  for (const auto& other : others) fingerprint += ";" + other;
+  return fingerprint;
 }
 
 ScannedModel ScanModel(const fs::path& dir) {
@@ -49,10 +74,9 @@ ScannedModel ScanModel(const fs::path& dir) {
     std::error_code type_ec;
     if (!it->is_directory(type_ec)) continue;
     if (auto version = repository::ParseVersionDir(it->path().filename().string())) {
-      model.versions[*version] = FileFingerprint(
-          (it->path() / repository::VersionFileName(model.config ? model.config->platform
-                                                                 : repository::kOnnxPlatform))
-              .string());
+      model.versions[*version] = VersionDirFingerprint(
+          it->path(), repository::VersionFileName(model.config ? model.config->platform
+                                                               : repository::kOnnxPlatform));
     }
   }
   return model;

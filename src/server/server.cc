@@ -104,7 +104,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
                                .observer = server->metrics_.get()});
   server->repository_ = std::make_unique<ModelRepository>(
       options.repo,
-      [s = scheduler.get()](std::shared_ptr<const ModelVersion> retired) { s->Retire(retired); });
+      [s = scheduler.get()](std::shared_ptr<const ModelVersion> retired) { s->Retire(retired); },
+      options.model_keys,
+      [m = server->metrics_.get()](const std::string& model, int64_t version, const Status& error) {
+        m->VersionRefused(model, version, StatusCodeName(error.code()));
+      });
   server->scheduler_ = std::move(scheduler);
   SEAM_RETURN_IF_ERROR(server->repository_->Refresh());
 

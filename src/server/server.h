@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "common/model_seal.h"
 #include "common/status.h"
 #include "server/drain_gate.h"
 #include "server/memory_budget.h"
@@ -57,6 +58,9 @@ struct ServerOptions {
   std::string tls_key;             // PEM private key (unencrypted)
   std::string tls_client_ca;       // PEM CA(s): clients must present a certificate it signed
   std::string auth_tokens;         // file of bearer tokens, one per line; "": no authentication
+  // Keys that decrypt sealed model files (common/model_seal.h): a sealed file whose key is not
+  // among them fails to load, saying which key id it needs. Null: none.
+  std::shared_ptr<const ModelKeys> model_keys;
   // Answers to requests with an idempotency key, kept so that a repeat is not run again
   // (server/idempotency_store.h): a SQLite file that survives restarts; "": in memory.
   std::string idempotency_db;
