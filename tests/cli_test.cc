@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/model_seal.h"
 #include "graph/test_models.h"
 #include "tests/support/run_seam.h"
 
@@ -189,6 +190,42 @@ TEST_F(CliTest, BadAdaptationSettingsAndTraces) {
   EXPECT_EQ(trace.exit_code, 1);
   EXPECT_NE(trace.output.find("--trace: " + not_a_trace + ":3"), std::string::npos) << trace.output;
   EXPECT_NE(trace.output.find("Mahimahi"), std::string::npos) << trace.output;
+}
+
+}  // namespace
+}  // namespace seam
+
+namespace seam {
+namespace {
+
+TEST_F(CliTest, KeygenAndSealAsAUserRunsThem) {
+  const std::string key = (dir_ / "site.key").string();
+  Outcome made = Seam("keygen " + key);
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_EQ(fs::status(key).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ((*ReadFile(key)).size(), 65u);
+  // Never over an existing key: models sealed with it would be lost.
+  ExpectError("keygen " + key, key +
+                                   " already exists; a key is never overwritten (models sealed "
+                                   "with it could no longer be opened): choose another path");
+  const std::string model = graph::testing::BundledModel("cnn_chain.onnx");
+  const std::string sealed = (dir_ / "sealed.onnx").string();
+  Outcome done = Seam("seal " + model + " --key file:" + key + " --output " + sealed);
+  ASSERT_EQ(done.exit_code, 0) << done.output;
+  EXPECT_EQ((*ReadFile(sealed)).substr(0, 8), "SEAMENC1");
+  ExpectError("seal " + sealed + " --key file:" + key + " --output " + sealed + "2",
+              sealed + " is already sealed (with key " + SealedKeyId(*ReadFile(sealed)) + ")");
+  const std::string external = graph::testing::BundledModel("dag_blocks_external.onnx");
+  Outcome refused = Seam("seal " + external + " --key file:" + key + " --output " + sealed + "3");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("is stored in an external data file, which sealing would leave "
+                                "in clear"),
+            std::string::npos)
+      << refused.output;
+  // A key typed where its source belongs is refused without being repeated.
+  ExpectError("seal " + model + " --key " + std::string(64, 'a') + " --output " + sealed + "4",
+              "--key: give where it is, file:PATH or env:NAME, not a bare value");
 }
 
 }  // namespace

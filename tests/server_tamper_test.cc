@@ -1,7 +1,7 @@
 // A server's model files changed behind its back, and models encrypted at rest:
 //   - a restart with a tampered newest version serves the newest good one, and says why;
 //   - a serving version whose file is changed in place (its modification time put back, so no
-//     poll notices) keeps serving what it verified when it loaded, and an explicit load reports
+//     scan can notice) keeps serving what it verified when it loaded, and an explicit load reports
 //     the change (DATA_LOSS), in the index and the metrics; restored, it reports nothing;
 //   - a sealed model (seam seal) loads only with its key, bitwise the plain model's answers; a
 //     changed byte or a missing key is refused, and the version before keeps serving.
@@ -147,12 +147,11 @@ TEST_F(ServerTamperTest, ARestartWithATamperedNewestVersionServesTheNewestGoodOn
 
 TEST_F(ServerTamperTest, AVersionChangedInPlaceKeepsServingWhatItVerifiedAndIsReported) {
   repo_.AddVersion("cnn", 1, cnn_file_);
-  auto server = Start({"--repo-poll-s", "1"});
+  auto server = Start();
   ASSERT_TRUE(server);
   ASSERT_TRUE(Load("cnn").ok());
+  // Same size, inode and times: no scan can tell; the server keeps serving what it loaded.
   FlipByteKeepingTimes(VersionFile("cnn", 1), 100);
-  // Polls see nothing (same size, inode and times); the server keeps serving what it loaded.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   ExpectAnswers("cnn");
   // An explicit load reads the files again: the change is reported, the version serves on.
   const grpc::Status status = Load("cnn");
@@ -228,6 +227,14 @@ TEST_F(ServerTamperTest, SealedModelsLoadOnlyWithTheirKeyAndRefuseAnyChange) {
   repo_.AddVersionBytes("cnn", 2, sealed->substr(0, sealed->size() - 16));
   status = Load("cnn");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DATA_LOSS) << status.error_message();
+  ExpectAnswers("cnn");
+  // A plain model in place of a sealed one: refused, as a server with keys opens only sealed ones.
+  repo_.AddVersionBytes("cnn", 2, plain);
+  status = Load("cnn");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DATA_LOSS) << status.error_message();
+  EXPECT_NE(status.error_message().find("is not encrypted, and models are opened here only sealed"),
+            std::string::npos)
+      << status.error_message();
   ExpectAnswers("cnn");
   // Sealed properly: 2 serves.
   auto resealed = Seal(plain, *key);

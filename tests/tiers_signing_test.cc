@@ -47,8 +47,7 @@ class TiersSigningTest : public ::testing::Test {
       setup_error_ = "seam keygen failed: " + keygen.output;
       return;
     }
-    const std::vector<std::string> trust = {"--trusted-keys", File("ours.pub"), "--model-key",
-                                            "file:" + File("model.key")};
+    const std::vector<std::string> trust = {"--trusted-keys", File("ours.pub")};
     tiers_ = LoopbackTiers::Start(&setup_error_, trust, trust).release();
   }
   static void TearDownTestSuite() {
@@ -177,18 +176,31 @@ std::string StageDirectory(const std::string& deploy_output, const std::string& 
   return deploy_output.substr(open + 2, close - open - 2);
 }
 
+// Tiers given a model key open only sealed segments: a plain deployment is refused as a
+// substitution, one sealed for each tier runs bitwise, and no model lies in clear.
 TEST_F(TiersSigningTest, AnEncryptedDeploymentRunsAndLeavesNoModelInClear) {
-  const std::string plan = Plan("sealed");
   const std::string key = "file:" + File("model.key");
-  const Outcome deploy =
-      RunSeam(DeployArgs(plan) + " --sign file:" + File("ours.key") + " --encrypt device=" + key +
-              " --encrypt edge=" + key + " --encrypt cloud=" + key);
+  std::string error;
+  const std::vector<std::string> args = {"--trusted-keys", File("ours.pub"), "--model-key", key};
+  auto tiers = LoopbackTiers::Start(&error, args, args);
+  ASSERT_TRUE(tiers) << error;
+  const std::string flags =
+      " --bitwise --ready-timeout-s 5 --sign file:" + File("ours.key") + tiers->DeployFlags();
+  const Outcome refused = RunSeam("deploy " + WriteThirdsPlan(tiers->scratch(), "plain") + flags);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("is not encrypted, and models are opened here only sealed"),
+            std::string::npos)
+      << refused.output;
+
+  const std::string plan = WriteThirdsPlan(tiers->scratch(), "sealed");
+  const Outcome deploy = RunSeam("deploy " + plan + flags + " --encrypt device=" + key +
+                                 " --encrypt edge=" + key + " --encrypt cloud=" + key);
   ASSERT_EQ(deploy.exit_code, 0) << deploy.output;
   // Every segment written for this plan (the device's fallback included) is sealed.
   int sealed = 0;
   for (const std::string& dir :
        {StageDirectory(deploy.output, "edge"), StageDirectory(deploy.output, "cloud"),
-        tiers_->scratch() + "/sealed.device"}) {
+        tiers->scratch() + "/sealed.device"}) {
     ASSERT_FALSE(dir.empty()) << deploy.output;
     for (const auto& entry : fs::recursive_directory_iterator(dir)) {
       if (entry.path().extension() != ".onnx") continue;
@@ -208,11 +220,16 @@ TEST_F(TiersSigningTest, AnEncryptedDeploymentRunsAndLeavesNoModelInClear) {
   const Outcome without = RunSeam(run);
   EXPECT_EQ(without.exit_code, 1) << without.output;
   EXPECT_NE(without.output.find("is encrypted (key id "), std::string::npos) << without.output;
-  // An unknown tier to encrypt for is refused before anything is written.
-  const Outcome unknown = RunSeam(DeployArgs(Plan("sealed2")) + " --encrypt fog=" + key);
+  // An unknown tier to encrypt for is refused before anything is written; a key given without
+  // its TIER= is not echoed.
+  const std::string other = WriteThirdsPlan(tiers->scratch(), "sealed2");
+  const Outcome unknown = RunSeam("deploy " + other + flags + " --encrypt fog=" + key);
   EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
   EXPECT_NE(unknown.output.find("the key to encrypt 'fog' with:"), std::string::npos)
       << unknown.output;
+  const Outcome bare = RunSeam("deploy " + other + flags + " --encrypt 0123456789abcdef");
+  EXPECT_EQ(bare.exit_code, 1) << bare.output;
+  EXPECT_EQ(bare.output.find("0123456789abcdef"), std::string::npos) << bare.output;
 }
 
 TEST_F(TiersSigningTest, TamperedStagesAreRefusedWhileThePipelineKeepsAnswering) {

@@ -53,7 +53,7 @@ int RunDeploy(const DeployFlags& f) {
     if (!signer.ok()) return ReportError(signer.status());
     options.signer = std::move(signer).value();
   }
-  auto encrypt = TierMap("--encrypt", f.encrypt);
+  auto encrypt = TierMap("--encrypt", f.encrypt, /*secret=*/true);
   if (!encrypt.ok()) return ReportError(encrypt.status());
   for (const auto& [tier, source] : *encrypt) {
     auto key = ModelKeys::LoadOne(source, "--encrypt " + tier);

@@ -2,6 +2,7 @@
 // (encrypted at rest) models for repositories and devices (common/model_seal.h, docs/security.md).
 // Stages are sealed by `seam deploy --encrypt`; these are for plain models a repository serves.
 #include <fcntl.h>
+#include <onnx/onnx_pb.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -61,6 +62,20 @@ int RunSeal(const SealFlags& f) {
     return ReportError(
         InvalidArgument(f.model + " is already sealed (with key " + SealedKeyId(*bytes) + ")"));
   }
+  // Weights in external files would stay in clear beside the sealed graph, unchecked.
+  onnx::ModelProto model;
+  if (!model.ParseFromString(*bytes)) {
+    return ReportError(InvalidArgument(f.model + " is not an ONNX model (it does not parse)"));
+  }
+  for (const auto& tensor : model.graph().initializer()) {
+    if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+      return ReportError(InvalidArgument(
+          f.model + ": initializer '" + tensor.name() +
+          "' is stored in an external data file, which sealing would leave in clear; save the "
+          "model with its weights inside (onnx.save(model, path, save_as_external_data=False))"));
+    }
+  }
+  model.Clear();
   auto sealed = Seal(*bytes, *key);
   Wipe(*bytes);
   if (!sealed.ok()) return ReportError(sealed.status());

@@ -3,11 +3,14 @@
 namespace seam::cli {
 
 Result<std::map<std::string, std::string>> TierMap(const std::string& flag,
-                                                   const std::vector<std::string>& items) {
+                                                   const std::vector<std::string>& items,
+                                                   bool secret) {
   std::map<std::string, std::string> out;
   for (const auto& item : items) {
     const auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+      if (secret)
+        return InvalidArgument(flag + ": expected TIER=SOURCE (the value is not repeated)");
       return InvalidArgument(flag + " '" + item + "': expected TIER=VALUE");
     }
     out[item.substr(0, eq)] = item.substr(eq + 1);
@@ -47,7 +50,9 @@ Result<std::map<std::string, oip::HopSecurity>> HopSecurityByTier(const HopSecur
                                                    &oip::HopSecurity::key, &oip::HopSecurity::token,
                                                    &oip::HopSecurity::server_name};
   for (size_t i = 0; i < std::size(flags); ++i) {
-    SEAM_ASSIGN_OR_RETURN(auto values, TierMap(flags[i].first, *flags[i].second));
+    const bool secret =
+        fields[i] == &oip::HopSecurity::key || fields[i] == &oip::HopSecurity::token;
+    SEAM_ASSIGN_OR_RETURN(auto values, TierMap(flags[i].first, *flags[i].second, secret));
     for (const auto& [tier, value] : values) out[tier].*fields[i] = value;
   }
   for (const auto& [tier, security] : out) {

@@ -13,9 +13,11 @@
 
 namespace seam::cli {
 
-// "TIER=VALUE" items as a map; errors name the flag and the item.
+// "TIER=VALUE" items as a map; errors name the flag and the item, unless `secret`: a value typed
+// without its TIER= may be a key or a token, and is not echoed.
 Result<std::map<std::string, std::string>> TierMap(const std::string& flag,
-                                                   const std::vector<std::string>& items);
+                                                   const std::vector<std::string>& items,
+                                                   bool secret = false);
 
 struct HopSecurityFlags {
   std::vector<std::string> ca, cert, key, token, server_name;

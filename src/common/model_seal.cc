@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <memory>
 
 #include "common/file_util.h"
@@ -65,6 +66,7 @@ Result<std::string> DecodeKey(std::string text, std::string_view what) {
   const std::string_view trimmed(text.data() + (first - text.begin()),
                                  first < last ? static_cast<size_t>(last - first) : 0);
   std::string key;
+  key.reserve(kKeyBytes);  // grown in place: no reallocation leaves a copy of the key behind
   if (trimmed.size() == 2 * kKeyBytes) {
     for (size_t i = 0; i < trimmed.size(); i += 2) {
       const int hi = HexValue(trimmed[i]);
@@ -182,8 +184,15 @@ Result<std::string> Seal(std::string_view plaintext, const ModelKey& key) {
 }
 
 Result<std::string> Unseal(std::string bytes, const ModelKeys& keys, std::string_view path) {
-  if (!IsSealed(bytes)) return bytes;
   const std::string where(path);
+  if (!IsSealed(bytes)) {
+    // A process given keys opens only sealed models: a plain file in place of a sealed one (or
+    // one whose magic was changed) is a substitution, not a model to run.
+    if (keys.empty()) return bytes;
+    return DataLoss(where + " is not encrypted, and models are opened here only sealed (model " +
+                    "keys are given: " + keys.Ids() + "); refusing it as tampered (seam seal, " +
+                    "seam deploy --encrypt)");
+  }
   if (bytes.size() < kHeaderBytes + kTagBytes) {
     return DataLoss(where + ": an encrypted model file too short to hold its header and tag (" +
                     std::to_string(bytes.size()) + " bytes); refusing it as tampered");
@@ -229,8 +238,11 @@ Result<std::string> Unseal(std::string bytes, const ModelKeys& keys, std::string
     return DataLoss(where + ": the encrypted model failed authentication with key " + id +
                     " (AES-256-GCM): it was changed or cut short; refusing it as tampered");
   }
-  bytes.resize(kHeaderBytes + body);
-  bytes.erase(0, kHeaderBytes);
+  // The plaintext moved to the front, then what it leaves behind (its last bytes, the tag)
+  // overwritten before the string shrinks: no plaintext stays beyond its end.
+  std::memmove(data, data + kHeaderBytes, body);
+  OPENSSL_cleanse(data + body, kHeaderBytes + kTagBytes);
+  bytes.resize(body);
   return bytes;
 }
 

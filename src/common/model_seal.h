@@ -61,10 +61,11 @@ std::string SealedKeyId(std::string_view bytes);
 // `plaintext` encrypted with `key` under a fresh random nonce.
 Result<std::string> Seal(std::string_view plaintext, const ModelKey& key);
 
-// `bytes` itself when it is not sealed; otherwise its plaintext. `path` names the file in
-// messages. FAILED_PRECONDITION when no key is given or none has the file's key id (naming the
-// ids given); DATA_LOSS when authentication fails: a changed byte, a truncated file, or a key with
-// a forged id, all refused as tampering.
+// `bytes` itself when it is not sealed and no key is given; otherwise its plaintext. `path` names
+// the file in messages. FAILED_PRECONDITION when no key is given or none has the file's key id
+// (naming the ids given); DATA_LOSS when authentication fails (a changed byte, a truncated file, a
+// forged key id) and for a file that is not sealed although keys are given (a process with keys
+// opens only sealed models), all refused as tampering.
 Result<std::string> Unseal(std::string bytes, const ModelKeys& keys, std::string_view path);
 
 // Overwrites and empties `bytes`: plaintext models are not left in freed memory.

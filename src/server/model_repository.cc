@@ -11,9 +11,14 @@
 namespace seam::server {
 namespace {
 
-// At most this many plan/apply rounds per change: loads, then the unloads they make safe. The
-// plan is empty by the second round already (failed loads are not retried without force).
-constexpr int kMaxRounds = 4;
+// Plan/apply rounds per change: loads, then the unloads they make safe, and one more round for
+// each refused version the policy steps past (a tampered newest version gives way to the next).
+int MaxRounds(const RepositoryScan& scan) {
+  size_t versions = 0;
+  for (const auto& [name, model] : scan.models)
+    versions = std::max(versions, model.versions.size());
+  return static_cast<int>(versions) + 3;
+}
 
 std::string ListVersions(const std::vector<int64_t>& versions) {
   std::string text;
@@ -102,7 +107,8 @@ void ModelRepository::Apply(const PlanRequest& request, const RepositoryScan& sc
       }
     }
   }
-  for (int round = 0; round < kMaxRounds; ++round) {
+  const int max_rounds = MaxRounds(scan);
+  for (int round = 0; round < max_rounds; ++round) {
     PlanRequest this_round = request;
     this_round.force = request.force && round == 0;
     const RepositoryPlan plan = PlanRepository(Snapshot(), scan, this_round);

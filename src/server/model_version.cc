@@ -23,8 +23,13 @@ Result<std::shared_ptr<const ModelVersion>> ModelVersion::Load(
   }
   VersionFile file{source.model_path, ""};
   std::string stored_sha256;
-  SEAM_ASSIGN_OR_RETURN(file.contents, ReadModelBytes(source.model_path, expected,
-                                                      source.config_path, keys, &stored_sha256));
+  // A stage's own file (stage.json) holds no weights and is never sealed; its segments are, and
+  // its backend opens them with the keys.
+  static const ModelKeys kNoKeys;
+  const ModelKeys& file_keys = config.platform == repository::kStagePlatform ? kNoKeys : keys;
+  SEAM_ASSIGN_OR_RETURN(
+      file.contents,
+      ReadModelBytes(source.model_path, expected, source.config_path, file_keys, &stored_sha256));
   std::shared_ptr<ModelVersion> version(new ModelVersion());
   version->loaded_sha256_ = std::move(stored_sha256);
   version->source_ = source;
@@ -47,11 +52,11 @@ Status ModelVersion::Verify() const {
                               std::to_string(source_.version) + ": " + file.path;
     if (!bytes.ok()) {
       return DataLoss(where + " cannot be read any more (" + bytes.status().message() +
-                      "); serving the copy verified when it was loaded");
+                      "); serving the copy read when it was loaded");
     }
     if (const std::string now = Sha256Hex(*bytes); now != file.sha256) {
       return DataLoss(where + " changed since it was loaded (sha256 " + now + ", loaded " +
-                      file.sha256 + "); serving the copy verified when it was loaded");
+                      file.sha256 + "); serving the copy read when it was loaded");
     }
   }
   return Status::Ok();

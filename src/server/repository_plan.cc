@@ -66,22 +66,30 @@ RepositoryPlan PlanRepository(const RepositoryState& state, const RepositoryScan
     const ScannedModel* scanned = scan_it == scan.models.end() ? nullptr : &scan_it->second;
     if (scanned && !scanned->config) continue;  // invalid config: keep what serves
 
-    std::set<int64_t> wanted;
+    // A version that failed to load on the files it has now, and serves nothing, is left out
+    // before the policy selects: with "latest N" the newest good versions serve instead (a
+    // tampered newest version after a restart). A forced load retries what the policy selects
+    // among every version, without counting the retries as wanted: what serves stays until a
+    // retry succeeds.
+    std::set<int64_t> wanted, retries;
     if (scanned) {
-      // A version that failed to load on the files it has now, and serves nothing, is left out
-      // before the policy selects: with "latest N" the newest good versions serve instead (a
-      // tampered newest version after a restart). A forced load retries it first.
-      std::vector<int64_t> present;
+      std::vector<int64_t> present, good;
       for (const auto& [v, unused] : scanned->versions) {
         auto it = current.versions.find(v);
         const bool refused = it != current.versions.end() &&
                              it->second.state != VersionState::kReady &&
                              !it->second.failed_fingerprint.empty() &&
                              it->second.failed_fingerprint == VersionFingerprint(*scanned, v);
-        if (!refused || request.force) present.push_back(v);
+        present.push_back(v);
+        if (!refused) good.push_back(v);
       }
-      for (int64_t v : repository::SelectVersions(scanned->config->version_policy, present))
-        wanted.insert(v);
+      const auto& policy = scanned->config->version_policy;
+      for (int64_t v : repository::SelectVersions(policy, good)) wanted.insert(v);
+      if (request.force) {
+        for (int64_t v : repository::SelectVersions(policy, present)) {
+          if (!wanted.contains(v)) retries.insert(v);
+        }
+      }
     }
 
     bool any_wanted_ready = false;
@@ -92,6 +100,8 @@ RepositoryPlan PlanRepository(const RepositoryState& state, const RepositoryScan
       any_wanted_ready = any_wanted_ready || wanted.contains(v);
     }
 
+    const size_t loads_before = plan.loads.size();
+    for (int64_t v : retries) plan.loads.push_back({name, v, VersionFingerprint(*scanned, v)});
     for (int64_t v : wanted) {
       const std::string fingerprint = VersionFingerprint(*scanned, v);
       auto it = current.versions.find(v);
@@ -105,7 +115,11 @@ RepositoryPlan PlanRepository(const RepositoryState& state, const RepositoryScan
       }
       plan.loads.push_back({name, v, fingerprint});
     }
-    PlanUnloads(name, ready, wanted, any_wanted_ready, scanned, plan);
+    // Unloads wait until this model's loads are done (the next round): a load that fails must
+    // not have cost a version that served.
+    if (plan.loads.size() == loads_before) {
+      PlanUnloads(name, ready, wanted, any_wanted_ready, scanned, plan);
+    }
   }
   return plan;
 }

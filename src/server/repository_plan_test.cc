@@ -120,6 +120,30 @@ TEST(RepositoryPlanTest, ARefusedNewestVersionGivesWayToTheNewestThatLoads) {
   EXPECT_EQ(Unloads(Plan(state, fixed)), (std::vector<int64_t>{1}));
 }
 
+TEST(RepositoryPlanTest, ARetryOrANewVersionThatFailsCostsNoVersionThatServes) {
+  // latest 2, v1 and v2 serving, v3 refused: a forced load retries v3 and unloads nothing.
+  const auto m = Model({1, 2, 3}, {repository::VersionPolicy::Kind::kLatest, 2, {}});
+  RepositoryState state;
+  state["m"].versions[1] = Ready(m, 1);
+  state["m"].versions[2] = Ready(m, 2);
+  state["m"].versions[3] = Failed(m, 3);
+  auto forced = Plan(state, m, {"m", true});
+  EXPECT_EQ(Loads(forced), (std::vector<int64_t>{3}));
+  EXPECT_TRUE(forced.unloads.empty());
+  EXPECT_TRUE(Plan(state, m).empty());
+  // A new v4 seen by a poll: loaded, and v2 (then unwanted) stays until the next round shows
+  // whether v4 serves.
+  auto with_v4 = Model({1, 2, 3, 4}, {repository::VersionPolicy::Kind::kLatest, 2, {}});
+  state["m"].versions[3] = Failed(with_v4, 3);
+  auto first = Plan(state, with_v4);
+  EXPECT_EQ(Loads(first), (std::vector<int64_t>{4}));
+  EXPECT_TRUE(first.unloads.empty());
+  state["m"].versions[4] = Failed(with_v4, 4);  // it failed: nothing changes
+  EXPECT_TRUE(Plan(state, with_v4).empty());
+  state["m"].versions[4] = Ready(with_v4, 4);  // it serves: v1 goes (v2 and v4 are the newest good)
+  EXPECT_EQ(Unloads(Plan(state, with_v4)), (std::vector<int64_t>{1}));
+}
+
 TEST(RepositoryPlanTest, LastReadyVersionIsNeverDroppedByTheDisk) {
   // v2's directory vanished and nothing else is wanted: v2 stays.
   RepositoryState state;
