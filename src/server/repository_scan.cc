@@ -11,6 +11,7 @@
 
 #include "common/file_util.h"
 #include "repository/layout.h"
+#include "repository/model_config_pbtxt.h"
 
 namespace seam::server {
 namespace {
@@ -52,15 +53,25 @@ ScannedModel ScanModel(const fs::path& dir) {
   const std::string name = dir.filename().string();
   model.dir = dir.string();
   model.config_path = (dir / repository::kConfigFile).string();
+  const std::string pbtxt_path = (dir / repository::kPbtxtConfigFile).string();
   std::error_code ec;
-  if (fs::exists(model.config_path, ec)) {
+  const bool json = fs::exists(model.config_path, ec);
+  const bool pbtxt = fs::exists(pbtxt_path, ec);
+  if (json && pbtxt) {
+    // Which one would win is not obvious to whoever edits one of them: neither does.
+    model.config_status = InvalidArgument(
+        model.dir + ": both config.json and config.pbtxt; keep one (they say the same things)");
+    model.config_fingerprint = "both";
+  } else if (json || pbtxt) {
+    if (pbtxt) model.config_path = pbtxt_path;
     Result<std::string> text = ReadFile(model.config_path);
     if (!text.ok()) {
       model.config_status = text.status();
     } else {
       model.config_fingerprint = Sha256Hex(*text);
       Result<repository::ModelConfig> config =
-          repository::ParseModelConfig(*text, model.config_path, name);
+          pbtxt ? repository::ParseModelConfigPbtxt(*text, model.config_path, name)
+                : repository::ParseModelConfig(*text, model.config_path, name);
       if (config.ok()) {
         model.config = std::move(config).value();
       } else {
