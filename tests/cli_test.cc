@@ -230,3 +230,26 @@ TEST_F(CliTest, KeygenAndSealAsAUserRunsThem) {
 
 }  // namespace
 }  // namespace seam
+
+namespace seam {
+namespace {
+
+TEST_F(CliTest, OptionsComeFromAConfigFileAndItsMistakesAreNamed) {
+  const std::string model = graph::testing::BundledModel("tiny_golden.onnx");
+  const std::string config = Write("seam.toml", "[analyze]\njson = true\n");
+  Outcome o = Seam("--config " + config + " analyze " + model);
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  const auto parsed = nlohmann::json::parse(o.output, nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(parsed.is_discarded()) << o.output;
+  // A key that names no option is an error, not ignored.
+  const std::string typo = Write("typo.toml", "[analyze]\njsn = true\n");
+  o = Seam("--config " + typo + " analyze " + model);
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.output.find("analyze.jsn"), std::string::npos) << o.output;
+  o = Seam("--config " + (dir_ / "missing.toml").string() + " analyze " + model);
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.output.find("missing.toml"), std::string::npos) << o.output;
+}
+
+}  // namespace
+}  // namespace seam

@@ -40,6 +40,14 @@ int main(int argc, char** argv) {
   CLI::App app{"seam: divide deep-learning inference between device, edge and cloud"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "seam 0.1.0");
+  // Options from a file as well as flags: `seam --config seam.toml serve`, the file holding a
+  // section per command ([serve], [run], ...) of `option = value` lines (the long name without
+  // its dashes). Flags on the command line win; a key that names no option is an error, never
+  // silently ignored.
+  app.set_config("--config", "",
+                 "read options from this TOML/INI file: a [COMMAND] section of 'option = value' "
+                 "lines per command (flags given on the command line win)");
+  app.allow_config_extras(CLI::config_extras_mode::error);
   int exit_code = 0;
   seam::cli::RegisterGraphCommands(app, exit_code);
   seam::cli::RegisterVerifyCommand(app, exit_code);

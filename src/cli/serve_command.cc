@@ -23,6 +23,7 @@ namespace {
 struct ServeCommandOptions {
   server::ServerOptions server;
   std::string log_level = "info";
+  std::string log_format = "logfmt";
   double cpu_quota = 0;                 // cores; 0 = unlimited
   std::string trusted_keys;             // a source of PEM public keys: stages must be signed by one
   std::vector<std::string> model_keys;  // sources of the keys that open sealed models
@@ -37,7 +38,8 @@ int RunServe(const ServeCommandOptions& options) {
   // A reader of stdout that went away must not kill the server.
   signal(SIGPIPE, SIG_IGN);
 
-  if (Status s = server::InitLogging(options.log_level); !s.ok()) return ReportError(s);
+  if (Status s = server::InitLogging(options.log_level, options.log_format); !s.ok())
+    return ReportError(s);
   RetainLargeAllocations(static_cast<size_t>(options.server.max_message_mb) << 20);
   // A tier with less CPU than this host (an edge box), emulated with a cgroup quota.
   auto quota = LimitCpu(options.cpu_quota);
@@ -156,6 +158,9 @@ void RegisterServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--idempotency-max-entries", s.idempotency_max_entries,
                   "answers kept for repeats; the oldest are forgotten beyond it")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+      ->capture_default_str();
+  cmd->add_option("--log-format", o->log_format,
+                  "logfmt (key=value) or json (one object per line) on stderr")
       ->capture_default_str();
   cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
