@@ -274,4 +274,43 @@ TensorMap Reference::Run(const TensorMap& inputs) const {
   return ::testing::AssertionSuccess();
 }
 
+grpc::Status LoadModel(Stub& stub, const std::string& model) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  inference::RepositoryModelLoadRequest request;
+  request.set_model_name(model);
+  inference::RepositoryModelLoadResponse response;
+  return stub.RepositoryModelLoad(&context, request, &response);
+}
+
+grpc::Status UnloadModel(Stub& stub, const std::string& model) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  inference::RepositoryModelUnloadRequest request;
+  request.set_model_name(model);
+  inference::RepositoryModelUnloadResponse response;
+  return stub.RepositoryModelUnload(&context, request, &response);
+}
+
+std::vector<std::string> ServedVersions(Stub& stub, const std::string& model) {
+  grpc::ClientContext context;
+  inference::ModelMetadataRequest request;
+  request.set_name(model);
+  inference::ModelMetadataResponse response;
+  if (!stub.ModelMetadata(&context, request, &response).ok()) return {};
+  return {response.versions().begin(), response.versions().end()};
+}
+
+std::map<std::string, std::pair<std::string, std::string>> IndexOf(Stub& stub,
+                                                                   const std::string& model) {
+  grpc::ClientContext context;
+  inference::RepositoryIndexResponse response;
+  std::map<std::string, std::pair<std::string, std::string>> entries;
+  if (!stub.RepositoryIndex(&context, {}, &response).ok()) return entries;
+  for (const auto& m : response.models()) {
+    if (m.name() == model) entries[m.version()] = {m.state(), m.reason()};
+  }
+  return entries;
+}
+
 }  // namespace seam::testing

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -100,5 +101,15 @@ class Reference {
 
 // Same names, dtypes, shapes and bytes.
 ::testing::AssertionResult BitwiseEqual(const TensorMap& expected, const TensorMap& got);
+
+// Repository control and state as a client sees them.
+using Stub = inference::GRPCInferenceService::Stub;
+grpc::Status LoadModel(Stub& stub, const std::string& model);    // RepositoryModelLoad
+grpc::Status UnloadModel(Stub& stub, const std::string& model);  // RepositoryModelUnload
+// The versions ModelMetadata lists (empty when it fails).
+std::vector<std::string> ServedVersions(Stub& stub, const std::string& model);
+// version -> (state, reason) for `model` in RepositoryIndex.
+std::map<std::string, std::pair<std::string, std::string>> IndexOf(Stub& stub,
+                                                                   const std::string& model);
 
 }  // namespace seam::testing

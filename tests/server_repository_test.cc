@@ -30,38 +30,13 @@ class ServerRepositoryTest : public ::testing::Test {
     ASSERT_TRUE(server_) << error;
     stub_ = server_->NewStub();
   }
-  grpc::Status Load(const std::string& model) {
-    grpc::ClientContext context;
-    inference::RepositoryModelLoadRequest request;
-    request.set_model_name(model);
-    inference::RepositoryModelLoadResponse response;
-    return stub_->RepositoryModelLoad(&context, request, &response);
-  }
-  grpc::Status Unload(const std::string& model) {
-    grpc::ClientContext context;
-    inference::RepositoryModelUnloadRequest request;
-    request.set_model_name(model);
-    inference::RepositoryModelUnloadResponse response;
-    return stub_->RepositoryModelUnload(&context, request, &response);
-  }
+  grpc::Status Load(const std::string& model) { return testing::LoadModel(*stub_, model); }
+  grpc::Status Unload(const std::string& model) { return testing::UnloadModel(*stub_, model); }
   std::vector<std::string> Versions(const std::string& model) {
-    grpc::ClientContext context;
-    inference::ModelMetadataRequest request;
-    request.set_name(model);
-    inference::ModelMetadataResponse response;
-    if (!stub_->ModelMetadata(&context, request, &response).ok()) return {};
-    return {response.versions().begin(), response.versions().end()};
+    return testing::ServedVersions(*stub_, model);
   }
-  // version -> (state, reason) for `model` in RepositoryIndex.
   std::map<std::string, std::pair<std::string, std::string>> Index(const std::string& model) {
-    grpc::ClientContext context;
-    inference::RepositoryIndexResponse response;
-    EXPECT_TRUE(stub_->RepositoryIndex(&context, {}, &response).ok());
-    std::map<std::string, std::pair<std::string, std::string>> entries;
-    for (const auto& m : response.models()) {
-      if (m.name() == model) entries[m.version()] = {m.state(), m.reason()};
-    }
-    return entries;
+    return testing::IndexOf(*stub_, model);
   }
 
   TestRepository repo_;

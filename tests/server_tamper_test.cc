@@ -37,30 +37,12 @@ class ServerTamperTest : public ::testing::Test {
     if (server) stub_ = server->NewStub();
     return server;
   }
-  grpc::Status Load(const std::string& model) {
-    grpc::ClientContext context;
-    inference::RepositoryModelLoadRequest request;
-    request.set_model_name(model);
-    inference::RepositoryModelLoadResponse response;
-    return stub_->RepositoryModelLoad(&context, request, &response);
-  }
+  grpc::Status Load(const std::string& model) { return testing::LoadModel(*stub_, model); }
   std::vector<std::string> Versions(const std::string& model) {
-    grpc::ClientContext context;
-    inference::ModelMetadataRequest request;
-    request.set_name(model);
-    inference::ModelMetadataResponse response;
-    if (!stub_->ModelMetadata(&context, request, &response).ok()) return {};
-    return {response.versions().begin(), response.versions().end()};
+    return testing::ServedVersions(*stub_, model);
   }
   std::map<std::string, std::pair<std::string, std::string>> Index(const std::string& model) {
-    grpc::ClientContext context;
-    inference::RepositoryIndexResponse response;
-    EXPECT_TRUE(stub_->RepositoryIndex(&context, {}, &response).ok());
-    std::map<std::string, std::pair<std::string, std::string>> entries;
-    for (const auto& m : response.models()) {
-      if (m.name() == model) entries[m.version()] = {m.state(), m.reason()};
-    }
-    return entries;
+    return testing::IndexOf(*stub_, model);
   }
   // The model answers, bitwise the plain model's answer.
   void ExpectAnswers(const std::string& model, const std::string& version = "") {
