@@ -234,7 +234,9 @@ TEST_F(TiersSigningTest, AnEncryptedDeploymentRunsAndLeavesNoModelInClear) {
 
 TEST_F(TiersSigningTest, TamperedStagesAreRefusedWhileThePipelineKeepsAnswering) {
   const std::string plan = Plan("tamper");
-  const Outcome deploy = RunSeam(DeployArgs(plan) + " --sign file:" + File("ours.key"));
+  const Outcome deploy =
+      RunSeam(DeployArgs(plan) + " --name tamper --sign file:" + File("ours.key"));
+  // Its own model name: the versions other tests deployed (some refused) are not in its window.
   ASSERT_EQ(deploy.exit_code, 0) << deploy.output;
   const std::string dir = StageDirectory(deploy.output, "cloud");
   ASSERT_FALSE(dir.empty()) << deploy.output;
@@ -311,6 +313,28 @@ TEST_F(TiersSigningTest, TamperedStagesAreRefusedWhileThePipelineKeepsAnswering)
     const grpc::Status restored = load();
     EXPECT_TRUE(restored.ok()) << restored.error_message();
   }
+
+  // The whole signed version copied, untouched, to a new version number (its hash added to the
+  // config): the signature names the place it was deployed as, so the copy is refused.
+  const std::string version = fs::path(dir).filename().string();
+  const std::string copy_version = std::to_string(std::stoll(version) + 1);
+  const std::string copy = fs::path(dir).parent_path().string() + "/" + copy_version;
+  fs::copy(dir, copy, fs::copy_options::recursive);
+  write(config_path,
+        replace_hash(originals.at(config_path), "\"" + version + "\": {",
+                     "\"" + copy_version + "\": {\"sha256\": \"" + Sha256Hex(originals.at(stage)) +
+                         "\"}, \"" + version + "\": {"));
+  const grpc::Status copied = load();
+  EXPECT_EQ(copied.error_code(), grpc::StatusCode::DATA_LOSS) << copied.error_message();
+  EXPECT_NE(copied.error_message().find("signed for " + model + "/" + version + ", found at " +
+                                        model + "/" + copy_version),
+            std::string::npos)
+      << copied.error_message();
+  const Outcome answered = RunSeam(run);
+  EXPECT_EQ(answered.exit_code, 0) << answered.output;
+  fs::remove_all(copy);
+  write(config_path, originals.at(config_path));
+  EXPECT_TRUE(load().ok());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -35,7 +36,9 @@ Status WriteNewSecretFile(const std::string& path, const std::string& text) {
   return Status::Ok();
 }
 
-int RunKeygen(const std::string& path) {
+int RunKeygen(std::string path) {
+  // The key's path, as every other key argument names it (file:PATH), is the same file.
+  if (path.starts_with("file:")) path.erase(0, 5);
   auto text = NewModelKeyText();
   if (!text.ok()) return ReportError(text.status());
   Status written = WriteNewSecretFile(path, *text);
@@ -76,6 +79,13 @@ int RunSeal(const SealFlags& f) {
     }
   }
   model.Clear();
+  std::error_code ec;
+  const auto status = std::filesystem::status(f.output, ec);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    return ReportError(InvalidArgument(f.output + " exists and is not a regular file"));
+  }
+  const auto parent = std::filesystem::path(f.output).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   auto sealed = Seal(*bytes, *key);
   Wipe(*bytes);
   if (!sealed.ok()) return ReportError(sealed.status());

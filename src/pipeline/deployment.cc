@@ -59,10 +59,12 @@ Status WriteSegmentFile(const fs::path& path, const std::string& bytes, const st
 
 // Writes DIR/stage.json and DIR/model.onnx (if any) and fallback.onnx; returns stage.json's sha256.
 // With `seal_key`, the segment files are sealed with it and their recorded sha256 is that of the
-// sealed bytes (what is on disk).
+// sealed bytes (what is on disk). `place` ("MODEL/VERSION" for a server's stage, "" for the
+// device's) is signed with the stage.
 Result<std::string> WriteStage(const fs::path& dir, TierStage& stage,
                                const std::map<std::string, std::string>* stored,
-                               const StageSigner* signer, const ModelKey* seal_key) {
+                               const StageSigner* signer, const ModelKey* seal_key,
+                               const std::string& place) {
   auto seal = [&](std::string& bytes) -> Status {
     if (!seal_key) return Status::Ok();
     SEAM_ASSIGN_OR_RETURN(std::string sealed, Seal(bytes, *seal_key));
@@ -98,7 +100,7 @@ Result<std::string> WriteStage(const fs::path& dir, TierStage& stage,
   }
   const std::string text = StageToJson(stage.spec).dump(2) + "\n";
   if (signer) {
-    SEAM_ASSIGN_OR_RETURN(std::string signature, signer->Sign(text));
+    SEAM_ASSIGN_OR_RETURN(std::string signature, signer->Sign(text, place));
     SEAM_RETURN_IF_ERROR(WriteFileAtomic((dir / kSignatureFile).string(), signature));
   } else {
     std::error_code ignored;
@@ -330,7 +332,7 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
     if (t == 0) {
       const fs::path dir = fs::absolute(fs::path(options.device_directory) / plan.id);
       SEAM_RETURN_IF_ERROR(WriteStage(dir, stage, options.stored_segments, options.signer.get(),
-                                      SealKey(options, out.tier))
+                                      SealKey(options, out.tier), /*place=*/"")
                                .status());
       RememberSegments(dir, stage, options.stored_segments);
       out.directory = dir.string();
@@ -361,9 +363,10 @@ Result<std::vector<DeployedTier>> Deploy(const graph::LoadedModel& model,
     const fs::path staging =
         model_dir / (".deploy-" + std::to_string(out.version) + "-" + std::to_string(::getpid()));
     fs::remove_all(staging, ec);
-    SEAM_ASSIGN_OR_RETURN(std::string sha256,
-                          WriteStage(staging, stage, options.stored_segments, options.signer.get(),
-                                     SealKey(options, out.tier)));
+    SEAM_ASSIGN_OR_RETURN(
+        std::string sha256,
+        WriteStage(staging, stage, options.stored_segments, options.signer.get(),
+                   SealKey(options, out.tier), out.model + "/" + std::to_string(out.version)));
     // Versions that are no longer served (the config serves the three newest) are removed; one
     // more is kept, so a version being unloaded right now still has its files.
     std::erase_if(versions, [&](int64_t v) {

@@ -84,8 +84,12 @@ void RegisterStageBackend(const StageOptions& options) {
         const std::string& path = file.path;
         StageSpec spec;
         if (options.trusted_keys) {
+          // REPO/MODEL/VERSION/stage.json: the place it must have been signed for.
+          const std::filesystem::path version_dir = std::filesystem::path(path).parent_path();
+          const std::string place =
+              version_dir.parent_path().filename().string() + "/" + version_dir.filename().string();
           SEAM_ASSIGN_OR_RETURN(std::string verified,
-                                options.trusted_keys->VerifiedStage(path, file.contents));
+                                options.trusted_keys->VerifiedStage(path, file.contents, place));
           SEAM_ASSIGN_OR_RETURN(spec, ParseStage(verified, path));
         } else {
           SEAM_ASSIGN_OR_RETURN(spec, ParseStage(file.contents, path));

@@ -17,7 +17,6 @@ namespace seam::pipeline {
 namespace {
 
 constexpr char kSchema[] = "seam.stage-signature/v1";
-constexpr char kMessagePrefix[] = "seam.stage/v1 sha256:";
 
 using ossl::MemoryBio;
 using ossl::NoPassphrase;
@@ -49,8 +48,18 @@ std::string KeyId(EVP_PKEY* key) {
   return Sha256Hex(bytes).substr(0, 16);
 }
 
-std::string Message(const std::string& stage_bytes) {
-  return kMessagePrefix + Sha256Hex(stage_bytes);
+// The signed text: the stage's hash and, for a server's stage, the place it was deployed as
+// ("MODEL/VERSION"), so that a signed stage copied to another version or model is refused.
+std::string Message(const std::string& stage_bytes, const std::string& place) {
+  std::string message = "seam.stage/v1 ";
+  if (!place.empty()) {
+    message += "place=";
+    message += place;
+    message += " ";
+  }
+  message += "sha256:";
+  message += Sha256Hex(stage_bytes);
+  return message;
 }
 
 std::string Base64(const std::string& bytes) {
@@ -116,9 +125,10 @@ Result<std::shared_ptr<const StageSigner>> StageSigner::Load(const std::string& 
   return std::shared_ptr<const StageSigner>(std::move(signer));
 }
 
-Result<std::string> StageSigner::Sign(const std::string& stage_bytes) const {
+Result<std::string> StageSigner::Sign(const std::string& stage_bytes,
+                                      const std::string& place) const {
   EVP_PKEY* pkey = key_->pkey.get();
-  const std::string message = Message(stage_bytes);
+  const std::string message = Message(stage_bytes, place);
   ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
   size_t size = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, Digest(pkey), nullptr, pkey) != 1 ||
@@ -134,12 +144,12 @@ Result<std::string> StageSigner::Sign(const std::string& stage_bytes) const {
     return Internal("cannot sign with key " + key_id_);
   }
   signature.resize(size);
-  return nlohmann::json({{"schema", kSchema},
-                         {"algorithm", Algorithm(pkey)},
-                         {"key_id", key_id_},
-                         {"signature", Base64(signature)}})
-             .dump(2) +
-         "\n";
+  nlohmann::json sig = {{"schema", kSchema},
+                        {"algorithm", Algorithm(pkey)},
+                        {"key_id", key_id_},
+                        {"signature", Base64(signature)}};
+  if (!place.empty()) sig["place"] = place;  // for messages: the signature covers it anyway
+  return sig.dump(2) + "\n";
 }
 
 Result<std::shared_ptr<const TrustedKeys>> TrustedKeys::Load(const std::string& source) {
@@ -171,11 +181,12 @@ Status TrustedKeys::Verify(const std::string& stage_path) const {
 
 Result<std::string> TrustedKeys::VerifiedStage(const std::string& stage_path) const {
   SEAM_ASSIGN_OR_RETURN(std::string stage_bytes, ReadFile(stage_path));
-  return VerifiedStage(stage_path, std::move(stage_bytes));
+  return VerifiedStage(stage_path, std::move(stage_bytes), "");
 }
 
 Result<std::string> TrustedKeys::VerifiedStage(const std::string& stage_path,
-                                               std::string stage_bytes) const {
+                                               std::string stage_bytes,
+                                               const std::string& place) const {
   const std::string sig_path =
       (std::filesystem::path(stage_path).parent_path() / kSignatureFile).string();
   // FAILED_PRECONDITION for a stage this loader may not take (unsigned, or by another key);
@@ -208,7 +219,18 @@ Result<std::string> TrustedKeys::VerifiedStage(const std::string& stage_path,
   if (!signature.ok()) {
     return refuse(sig_path + ": the signature is not base64", StatusCode::kDataLoss);
   }
-  const std::string message = Message(stage_bytes);
+  // A stage signed for another place: said plainly (the check below would refuse it anyway, the
+  // place being part of what is signed).
+  const std::string signed_place =
+      sig.contains("place") && sig["place"].is_string() ? sig["place"].get<std::string>() : "";
+  if (signed_place != place) {
+    const std::string there = signed_place.empty() ? "no place" : signed_place.substr(0, 200);
+    const std::string here = place.empty() ? "no place" : place;
+    return refuse("signed for " + there + ", found at " + here +
+                      " (a signed stage copied to another model or version)",
+                  StatusCode::kDataLoss);
+  }
+  const std::string message = Message(stage_bytes, place);
   ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
   const bool valid =
       ctx &&

@@ -10,7 +10,8 @@
 //
 // stage.json.sig: {"schema": "seam.stage-signature/v1", "algorithm": "ed25519" | "ecdsa-sha256",
 // "key_id": first 16 hex digits of the sha256 of the public key (DER), "signature": base64} over
-// the text "seam.stage/v1 sha256:" + sha256 hex of stage.json's bytes.
+// the text "seam.stage/v1 sha256:" + sha256 hex of stage.json's bytes; for a server's stage
+// "seam.stage/v1 place=MODEL/VERSION sha256:..." (and "place" in the file, for messages).
 #pragma once
 
 #include <memory>
@@ -29,8 +30,10 @@ class StageSigner {
  public:
   static Result<std::shared_ptr<const StageSigner>> Load(const std::string& source);
   ~StageSigner();
-  // The text of stage.json.sig for these stage.json bytes.
-  Result<std::string> Sign(const std::string& stage_bytes) const;
+  // The text of stage.json.sig for these stage.json bytes. `place` is where a server's stage is
+  // deployed, "MODEL/VERSION" (signed with it: a copy elsewhere is refused); "" for the device's
+  // (bound by its plan id, which the client checks against the plan).
+  Result<std::string> Sign(const std::string& stage_bytes, const std::string& place = "") const;
   const std::string& key_id() const { return key_id_; }
 
  private:
@@ -52,8 +55,11 @@ class TrustedKeys {
   // The same, returning the bytes that were verified: parse those (ParseStage), not the file
   // read again, which may have been swapped in between.
   Result<std::string> VerifiedStage(const std::string& stage_path) const;
-  // The same on `stage_bytes`, the stage file already read (by a server that checked its hash).
-  Result<std::string> VerifiedStage(const std::string& stage_path, std::string stage_bytes) const;
+  // The same on `stage_bytes`, the stage file already read (by a server that checked its hash),
+  // for a stage found at `place` ("MODEL/VERSION" in a repository): signed for another place is
+  // DATA_LOSS.
+  Result<std::string> VerifiedStage(const std::string& stage_path, std::string stage_bytes,
+                                    const std::string& place) const;
   size_t size() const { return keys_.size(); }
   const std::string& source() const { return source_; }
 

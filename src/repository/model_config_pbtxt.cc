@@ -121,10 +121,12 @@ Result<ModelConfig> ParseModelConfigPbtxt(const std::string& text, const std::st
   // The same document config.json would be, then config.json's checks: one meaning for both.
   Json doc = Json::object();
   if (!pb.name().empty()) doc["name"] = pb.name();
-  if (!pb.platform().empty() && !pb.backend().empty()) {
-    return error("backend", "give platform or backend, not both");
-  }
   if (!pb.backend().empty()) {
+    // Triton's configs often carry both; they must then agree.
+    if (!pb.platform().empty() && pb.platform() != kOnnxPlatform) {
+      return error("platform",
+                   "\"" + pb.platform() + "\" does not go with backend \"" + pb.backend() + "\"");
+    }
     if (pb.backend() != "onnxruntime") {
       return error("backend", "\"onnxruntime\" is served, got \"" + pb.backend() + "\"");
     }
@@ -168,6 +170,10 @@ Result<ModelConfig> ParseModelConfigPbtxt(const std::string& text, const std::st
       // Triton's default count is 1 per group.
       if (group.count() < 0) return error(field + ".count", "must be >= 1");
       count += group.count() == 0 ? 1 : group.count();
+      if (count > 64) {
+        return error("instance_group", "the groups ask for " + std::to_string(count) +
+                                           " instances; seam runs at most 64 of a version");
+      }
     }
     doc["instance_count"] = count;
   }

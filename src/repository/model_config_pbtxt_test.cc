@@ -52,6 +52,10 @@ TEST(ModelConfigPbtxtTest, DefaultsAndTheOtherPolicies) {
   EXPECT_EQ(plain->inputs[0].shape, (std::vector<int64_t>{1, 4}));
   EXPECT_FALSE(plain->inputs[0].dtype.has_value());
   EXPECT_EQ(plain->version_policy.kind, VersionPolicy::Kind::kAll);
+  // Both platform and backend, as Triton's own configs often say.
+  EXPECT_TRUE(ParseModelConfigPbtxt(R"(platform: "onnxruntime_onnx" backend: "onnxruntime")",
+                                    "c.pbtxt", "m")
+                  .ok());
   auto specific =
       ParseModelConfigPbtxt("version_policy { specific { versions: [3, 1] } }", "c.pbtxt", "m");
   ASSERT_TRUE(specific.ok()) << specific.status().ToString();
@@ -85,7 +89,9 @@ TEST(ModelConfigPbtxtTest, WhatSeamDoesNotServeIsRefusedByName) {
       {"max_batch_size: 4\ninput [ { name: \"x\" ", "c.pbtxt:"},
       {"max_batch_size: \"eight\"", "c.pbtxt:1:17:"},
       {"instance_group [ { count: 0 } ] instance_group [ { count: 100 } ]",
-       "c.pbtxt: 'instance_count': must be an integer in [1, 64], got 101"},
+       "c.pbtxt: 'instance_group': the groups ask for 101 instances; seam runs at most 64"},
+      {"platform: \"tensorrt_plan\" backend: \"onnxruntime\"",
+       "c.pbtxt: 'platform': \"tensorrt_plan\" does not go with backend \"onnxruntime\""},
       {"name: \"other\"", "c.pbtxt: 'name':"},
   };
   for (const auto& c : cases) {

@@ -48,8 +48,7 @@ Status ModelVersion::Verify() const {
   files.insert(files.begin(), {source_.model_path, loaded_sha256_});
   for (const auto& file : files) {
     Result<std::string> bytes = ReadFile(file.path);
-    const std::string where = "model '" + source_.model_name + "' version " +
-                              std::to_string(source_.version) + ": " + file.path;
+    const std::string& where = file.path;  // the repository's report names model and version
     if (!bytes.ok()) {
       return DataLoss(where + " cannot be read any more (" + bytes.status().message() +
                       "); serving the copy read when it was loaded");
