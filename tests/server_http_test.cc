@@ -161,6 +161,30 @@ TEST_F(ServerHttpTest, HealthReadinessAndMetadata) {
   EXPECT_EQ(server_->Stop(), 0);
 }
 
+// Triton's REST repository API: the index, load and unload of one model, and their errors.
+TEST_F(ServerHttpTest, RepositoryIndexLoadAndUnloadOverRest) {
+  auto r = Post("/v2/repository/index", "{}");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body), json::parse(R"([{"name":"cnn","version":"1","state":"READY"}])"));
+  EXPECT_EQ(Post("/v2/repository/models/cnn/unload", "{}").status, 200);
+  r = Curl(server_->http_url() + "/v2/repository/index", {"-X", "POST", "-H", "Content-Length: 0"});
+  EXPECT_EQ(
+      json::parse(r.body),
+      json::parse(
+          R"([{"name":"cnn","version":"1","state":"UNAVAILABLE","reason":"unloaded by request"}])"));
+  EXPECT_EQ(json::parse(Post("/v2/repository/index", R"({"ready": true})").body), json::array());
+  EXPECT_EQ(Get("/v2/models/cnn/ready").status, 503);
+  EXPECT_EQ(Post("/v2/repository/models/cnn/load", " ").status, 200);
+  EXPECT_EQ(Get("/v2/models/cnn/ready").status, 200);
+  ExpectError(Post("/v2/repository/models/nope/load", "{}"), 404,
+              "model 'nope' is not in the repository '" + repo_.root() + "'");
+  ExpectError(Post("/v2/repository/models/cnn/load", R"({"parameters": {"config": "{}"}})"), 400,
+              "repository load: the body must be {} (parameters are not supported)");
+  ExpectError(Post("/v2/repository/index", R"({"ready": "yes"})"), 400,
+              "repository index: 'ready' must be true or false");
+  EXPECT_EQ(server_->Stop(), 0);
+}
+
 TEST_F(ServerHttpTest, InferMatchesOnnxRuntimeBitForBit) {
   for (bool nested : {false, true}) {
     SCOPED_TRACE(nested ? "nested data" : "flat data");

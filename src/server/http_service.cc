@@ -71,7 +71,7 @@ void AccessLog(const Request& req, const Response& res) {
 }  // namespace
 
 Result<std::unique_ptr<HttpService>> HttpService::Start(const HttpServiceOptions& options,
-                                                        const ModelRepository& repository,
+                                                        ModelRepository& repository,
                                                         InferHandler& handler, DrainGate& gate,
                                                         const ServerMetrics& metrics) {
   std::unique_ptr<HttpService> service(new HttpService());
@@ -220,6 +220,60 @@ void HttpService::Route() {
     if (!complete) return;  // cpp-httplib set the status (413: too large, 400)
     Infer(req, body, res);
   });
+  // Repository control, as Triton's REST API: the index, and load / unload of one model (a
+  // synchronous call; loads take turns with the gRPC ones inside the repository).
+  s.Post("/v2/repository/index", [this](const Request& req, Response& res) {
+    bool ready_only = false;
+    if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {  // not blank
+      const auto body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+      if (!body.is_object()) {
+        return ReplyError(res, InvalidArgument("repository index: the body must be a JSON object"));
+      }
+      if (body.contains("ready")) {
+        if (!body["ready"].is_boolean()) {
+          return ReplyError(res,
+                            InvalidArgument("repository index: 'ready' must be true or false"));
+        }
+        ready_only = body["ready"].get<bool>();
+      }
+    }
+    nlohmann::json index = nlohmann::json::array();
+    for (const auto& entry : repository_->Index(ready_only)) {
+      nlohmann::json item = {{"name", entry.model}, {"state", entry.state}};
+      if (!entry.version.empty()) item["version"] = entry.version;
+      if (!entry.reason.empty()) item["reason"] = entry.reason;
+      index.push_back(std::move(item));
+    }
+    Reply(res, 200, index.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
+  for (const bool load : {true, false}) {
+    const std::string action = load ? "load" : "unload";
+    s.Post(R"(/v2/repository/models/([^/]+)/)" + action, [this, load, action](const Request& req,
+                                                                              Response& res) {
+      if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {  // not blank
+        const auto body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+        const bool parameters =
+            body.is_object() && body.contains("parameters") && !body["parameters"].empty();
+        if (!body.is_object() || parameters) {
+          return ReplyError(res, InvalidArgument("repository " + action +
+                                                 ": the body must be {} (parameters are "
+                                                 "not supported)"));
+        }
+      }
+      if (!gate_->TryEnter()) {
+        return ReplyError(res, Unavailable("the server is shutting down"));
+      }
+      struct Leave {
+        DrainGate* gate;
+        ~Leave() { gate->Leave(); }
+      } leave{gate_};
+      const std::string model = req.matches[1].str();
+      spdlog::info("event=model_{}_requested protocol=http model={}", action, LogValue(model));
+      const Status status = load ? repository_->Load(model) : repository_->Unload(model);
+      if (!status.ok()) return ReplyError(res, status);
+      Reply(res, 200, "{}");
+    });
+  }
   s.Get("/metrics", [this](const Request&, Response& res) {
     res.set_content(metrics_->Serialize(), "text/plain; version=0.0.4; charset=utf-8");
   });

@@ -59,7 +59,7 @@ class HttpService {
   // Binds and starts serving. Everything passed must outlive the service. UNAVAILABLE if the
   // address cannot be bound.
   static Result<std::unique_ptr<HttpService>> Start(const HttpServiceOptions& options,
-                                                    const ModelRepository& repository,
+                                                    ModelRepository& repository,
                                                     InferHandler& handler, DrainGate& gate,
                                                     const ServerMetrics& metrics);
   // Stop()s.
@@ -83,7 +83,7 @@ class HttpService {
   void Infer(const httplib::Request& req, const std::string& body, httplib::Response& res);
 
   HttpServiceOptions options_;
-  const ModelRepository* repository_ = nullptr;
+  ModelRepository* repository_ = nullptr;  // also loads and unloads by request
   InferHandler* handler_ = nullptr;
   DrainGate* gate_ = nullptr;
   const ServerMetrics* metrics_ = nullptr;
